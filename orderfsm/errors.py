@@ -1,0 +1,78 @@
+"""Every error orderfsm raises, under one root.
+
+::
+
+    OrderFsmError
+    ├── InvalidDefinition        the lifecycle table breaks a static rule
+    ├── PayloadError             a DR payload could not be read (JSON path + reason)
+    ├── SignatureError           a webhook signature check failed (which check)
+    ├── OrderNotFound            no order matches the reference given
+    ├── OrderConflict            an upstream id is already bound to another checkout
+    ├── SchemaOutOfDate          the database is behind the package's migrations
+    └── EffectRegistrationError  a handler names an effect outside the vocabulary
+
+A refused trigger is *not* an error: it is an outcome, recorded in history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class OrderFsmError(Exception):
+    """Root of every error orderfsm raises on purpose."""
+
+
+class InvalidDefinition(OrderFsmError):
+    """The lifecycle table breaks a rule checked by ``orderfsm.fsm.checks``."""
+
+
+class PayloadError(OrderFsmError):
+    """A Digital River payload could not be read.
+
+    ``problems`` holds one ``"json.path: reason"`` line per problem; the event id
+    and type are kept when they could be read, so operators can find the event.
+    """
+
+    def __init__(
+        self,
+        problems: Sequence[str],
+        *,
+        event_id: str | None = None,
+        event_type: str | None = None,
+    ) -> None:
+        self.problems = tuple(problems)
+        self.event_id = event_id
+        self.event_type = event_type
+        where = ""
+        if event_id or event_type:
+            where = f" (event {event_id or '?'}, type {event_type or '?'})"
+        super().__init__(f"invalid Digital River payload{where}: " + "; ".join(self.problems))
+
+
+class SignatureError(OrderFsmError):
+    """A ``DigitalRiver-Signature`` check failed; ``check`` names which one."""
+
+    def __init__(self, check: str, detail: str = "") -> None:
+        self.check = check
+        super().__init__(f"signature check failed: {check}" + (f" ({detail})" if detail else ""))
+
+
+class OrderNotFound(OrderFsmError):
+    """No stored order has this upstream id, DR order id or checkout id."""
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        super().__init__(f"no order with upstream id, DR order id or checkout id {ref!r}")
+
+
+class OrderConflict(OrderFsmError):
+    """The request contradicts what is stored (e.g. an upstream id bound to another checkout)."""
+
+
+class SchemaOutOfDate(OrderFsmError):
+    """The database schema is behind the package's migrations."""
+
+
+class EffectRegistrationError(OrderFsmError):
+    """A handler was registered for a name outside the effect vocabulary."""
