@@ -1,0 +1,278 @@
+"""The lifecycle table as one ``transitions.Machine``, behind a typed facade.
+
+One machine serves every order of the process (``model=None``,
+``auto_transitions=False``): triggers are fired on plain order objects through
+``machine.events[name].trigger(order, ...)``, never by ``add_model`` per order
+and never bound to a pydantic/SQLModel instance. Callers see enums and
+:class:`Applied` / :class:`Refused` values instead of strings and booleans.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from transitions import Machine
+
+from orderfsm.fsm.checks import check_lifecycle, reachable_from
+from orderfsm.fsm.effects import EffectIntent, EffectSpec
+from orderfsm.fsm.guards import Guard, Verdict
+from orderfsm.fsm.lifecycle import LIFECYCLE, Edge, Lifecycle
+from orderfsm.fsm.signals import Facts
+from orderfsm.fsm.states import OrderState, Trigger
+
+
+class OrderLike(Protocol):
+    """What the machine needs of an order: a state and the dispute flag."""
+
+    state: OrderState
+    disputed: bool
+
+
+@dataclass(slots=True)
+class InMemoryOrder:
+    """The smallest order the machine can drive (tests, benchmarks, what-ifs)."""
+
+    state: OrderState = OrderState.SUBMITTED
+    disputed: bool = False
+
+
+class Refusal(StrEnum):
+    """Why a trigger changed nothing."""
+
+    NO_SUCH_EDGE = "no_such_edge"
+    GUARD_FAILED = "guard_failed"
+    TERMINAL = "terminal"
+    STALE = "stale"
+    NO_PATH = "no_path"
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """A trigger fired along a declared edge."""
+
+    trigger: Trigger
+    source: OrderState
+    dest: OrderState
+    effects: tuple[EffectIntent, ...]
+    internal: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A trigger that changed nothing, with the reason in words."""
+
+    trigger: Trigger
+    state: OrderState
+    refusal: Refusal
+    reason: str
+
+
+Outcome = Applied | Refused
+
+
+class _Firing:
+    """The argument transitions hands our guard wrappers for one firing."""
+
+    __slots__ = ("facts", "failed")
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self.failed: tuple[Guard, Verdict] | None = None
+
+
+def _condition(guard: Guard) -> Any:
+    def passes(firing: _Firing) -> bool:
+        verdict = guard.check(firing.facts)
+        if not verdict.passed:
+            firing.failed = (guard, verdict)
+        return verdict.passed
+
+    passes.__name__ = guard.name
+    return passes
+
+
+class LifecycleMachine:
+    """Fires lifecycle triggers on orders; build one per process and share it."""
+
+    def __init__(self, lifecycle: Lifecycle = LIFECYCLE) -> None:
+        check_lifecycle(lifecycle)
+        self.lifecycle = lifecycle
+        edges = list(lifecycle.edges())
+        self._terminal = lifecycle.terminal_states
+        self._edges: dict[tuple[OrderState, Trigger], tuple[Edge, ...]] = {}
+        self._effects: dict[Edge, tuple[EffectSpec, ...]] = {}
+        for edge in edges:
+            key = (edge.source, edge.trigger)
+            self._edges[key] = (*self._edges.get(key, ()), edge)
+            on_enter = () if edge.dest is None else lifecycle.spec(edge.dest).on_enter
+            self._effects[edge] = edge.effects + on_enter
+        self._dest: dict[Trigger, OrderState | None] = {e.trigger: e.dest for e in edges}
+        self._moves: dict[OrderState, set[OrderState]] = {}
+        for edge in edges:
+            if edge.dest is not None:
+                self._moves.setdefault(edge.source, set()).add(edge.dest)
+        self._machine = Machine(
+            model=None,
+            states=[spec.state for spec in lifecycle.states],
+            initial=lifecycle.initial_states[0],
+            transitions=[
+                {
+                    "trigger": edge.trigger.value,
+                    "source": edge.source,
+                    "dest": edge.dest,
+                    "conditions": [_condition(g) for g in edge.guards],
+                }
+                for edge in edges
+            ],
+            auto_transitions=False,
+            send_event=False,
+        )
+        self._events = {t: self._machine.events[t.value] for t in self._dest}
+
+    @property
+    def initial(self) -> OrderState:
+        """The state every new order starts in."""
+        return self.lifecycle.initial_states[0]
+
+    @property
+    def raw(self) -> Machine:
+        """The underlying ``transitions.Machine`` (benchmarks compare against it)."""
+        return self._machine
+
+    def is_terminal(self, state: OrderState) -> bool:
+        """True when no trigger leaves ``state``."""
+        return state in self._terminal
+
+    def destination(self, trigger: Trigger) -> OrderState | None:
+        """Where ``trigger`` leads (``None``: it never changes the state)."""
+        return self._dest.get(trigger)
+
+    def fire(self, order: OrderLike, trigger: Trigger, facts: Facts = Facts()) -> Outcome:
+        """Fire one trigger along a declared edge; a refusal leaves ``order`` untouched."""
+        source = order.state
+        edges = self._edges.get((source, trigger))
+        if edges is None:
+            if source in self._terminal:
+                return Refused(trigger, source, Refusal.TERMINAL, f"{source} is terminal")
+            return Refused(trigger, source, Refusal.NO_SUCH_EDGE, f"no {trigger} edge from {source}")
+        firing = _Firing(facts)
+        if not self._events[trigger].trigger(order, firing):
+            guard, verdict = firing.failed or (None, Verdict(False, "no edge's guards passed"))
+            named = f"{guard.name}: {verdict.reason}" if guard else verdict.reason
+            return Refused(trigger, source, Refusal.GUARD_FAILED, named)
+        edge = edges[0] if len(edges) == 1 else self._fired_edge(edges, order.state)
+        if edge.disputed is not None:
+            order.disputed = edge.disputed
+        entered = edge.dest
+        return Applied(
+            trigger,
+            source,
+            edge.target,
+            tuple(
+                EffectIntent(spec.name, trigger, entered)
+                for spec in self._effects[edge]
+                if spec.applies(facts)
+            ),
+            edge.dest is None,
+        )
+
+    @staticmethod
+    def _fired_edge(edges: tuple[Edge, ...], now: OrderState) -> Edge:
+        return next(e for e in edges if e.target is now)
+
+    def advance(
+        self, order: OrderLike, trigger: Trigger, facts: Facts = Facts()
+    ) -> tuple[Applied, ...] | Refused:
+        """Bring ``order`` to where the signal says DR is, walking skipped edges.
+
+        A signal that jumps ahead (``fulfil`` while ``in_review``) fires every
+        declared edge in between, so the skipped states' effects still fire; a
+        signal DR's order is already past is ``stale``. If any step is refused,
+        the order is restored and the refusal returned: nothing half-applied.
+        """
+        source = order.state
+        plan = self.plan(source, trigger, facts)
+        if isinstance(plan, Refused):
+            return plan
+        disputed = order.disputed
+        applied: list[Applied] = []
+        for step in plan:
+            outcome = self.fire(order, step, facts)
+            if isinstance(outcome, Refused):
+                order.state, order.disputed = source, disputed
+                return Refused(trigger, source, outcome.refusal, outcome.reason)
+            applied.append(outcome)
+        return tuple(applied)
+
+    def plan(self, state: OrderState, trigger: Trigger, facts: Facts) -> tuple[Trigger, ...] | Refused:
+        """The triggers to fire, in order, for ``trigger`` to take effect from ``state``."""
+        if state in self._terminal:
+            return Refused(trigger, state, Refusal.TERMINAL, f"{state} is terminal")
+        dest = self._dest.get(trigger)
+        if dest is None:
+            ahead = _as_state(facts.dr_state)
+            lead: tuple[Trigger, ...] = ()
+            if ahead is not None and ahead is not state and (state, trigger) not in self._edges:
+                path = self._path(state, ahead)
+                lead = path or ()
+            return (*lead, trigger)
+        if dest is state:
+            return Refused(trigger, state, Refusal.STALE, f"already {state}")
+        if state in reachable_from(dest, self._moves):
+            return Refused(trigger, state, Refusal.STALE, f"{state} is past {dest}")
+        path = self._path(state, dest, last=trigger)
+        if path is None:
+            return Refused(
+                trigger, state, Refusal.NO_PATH, f"no declared path from {state} to {dest}"
+            )
+        return path
+
+    def _path(
+        self, start: OrderState, goal: OrderState, last: Trigger | None = None
+    ) -> tuple[Trigger, ...] | None:
+        """Shortest chain of state-changing triggers from ``start`` to ``goal``."""
+        parents: dict[OrderState, tuple[OrderState, Trigger] | None] = {start: None}
+        queue = deque([start])
+        while queue:
+            here = queue.popleft()
+            for (src, trig), edges in self._edges.items():
+                if src is not here:
+                    continue
+                for edge in edges:
+                    nxt = edge.dest
+                    if nxt is None or nxt in parents:
+                        continue
+                    if nxt is goal and last is not None and trig is not last:
+                        continue
+                    parents[nxt] = (here, trig)
+                    if nxt is goal:
+                        return _unwind(parents, goal)
+                    queue.append(nxt)
+        return None
+
+    def edges_from(self, state: OrderState) -> Mapping[Trigger, tuple[Edge, ...]]:
+        """The declared edges leaving ``state``, by trigger."""
+        return {t: e for (s, t), e in self._edges.items() if s is state}
+
+
+def _unwind(
+    parents: Mapping[OrderState, tuple[OrderState, Trigger] | None], goal: OrderState
+) -> tuple[Trigger, ...]:
+    steps: list[Trigger] = []
+    link = parents[goal]
+    while link is not None:
+        here, trig = link
+        steps.append(trig)
+        link = parents[here]
+    return tuple(reversed(steps))
+
+
+_STATE_VALUES = {s.value: s for s in OrderState}
+
+
+def _as_state(dr_state: str | None) -> OrderState | None:
+    return None if dr_state is None else _STATE_VALUES.get(dr_state)
