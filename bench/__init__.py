@@ -1,0 +1,1 @@
+"""Benchmarks for orderfsm, run with ``make bench`` (``python -m bench``)."""
