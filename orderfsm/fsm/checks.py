@@ -63,7 +63,9 @@ def _moves(edges: Iterable[Edge]) -> Mapping[OrderState, set[OrderState]]:
     return moves
 
 
-def reachable_from(start: OrderState, moves: Mapping[OrderState, set[OrderState]]) -> set[OrderState]:
+def reachable_from(
+    start: OrderState, moves: Mapping[OrderState, set[OrderState]]
+) -> set[OrderState]:
     """Every state reachable from ``start`` (itself included) along ``moves``."""
     seen = {start}
     queue = deque([start])

@@ -1,1 +1,25 @@
-"""Placeholder: filled in by its own module."""
+"""Storage: SQLModel tables, the unit of work, migrations (SQLite or PostgreSQL)."""
+
+from orderfsm.persistence.database import open_engine
+from orderfsm.persistence.records import EffectEntry, HistoryEntry, OrderRecord, OrderView
+from orderfsm.persistence.repository import Repository, VersionConflict
+from orderfsm.persistence.schema import ensure_current, upgrade
+from orderfsm.persistence.tables import EffectStatus, InboxStatus, Outcome, SignalOrigin
+from orderfsm.persistence.unit_of_work import UnitOfWork
+
+__all__ = [
+    "EffectEntry",
+    "EffectStatus",
+    "HistoryEntry",
+    "InboxStatus",
+    "OrderRecord",
+    "OrderView",
+    "Outcome",
+    "Repository",
+    "SignalOrigin",
+    "UnitOfWork",
+    "VersionConflict",
+    "ensure_current",
+    "open_engine",
+    "upgrade",
+]

@@ -1,0 +1,75 @@
+"""Opening a database: the URL chooses SQLite or PostgreSQL, one code path serves both.
+
+SQLite gets WAL, a busy timeout and ``BEGIN IMMEDIATE`` for every transaction
+(SQLAlchemy's documented pysqlite recipe), so a read-then-write waits for the
+lock instead of failing at once with "database is locked". PostgreSQL goes
+through psycopg 3; the order row is locked with ``SELECT ... FOR UPDATE`` by
+the repository.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import NullPool
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite writer waits for another writer before giving up."""
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Accept ``postgresql://`` and ``postgres://`` as psycopg 3 URLs."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """True when ``engine`` talks to SQLite."""
+    return engine.dialect.name == "sqlite"
+
+
+def open_engine(url: str | URL, *, pool_size: int = 5) -> Engine:
+    """A SQLAlchemy engine set up for orderfsm's transactions."""
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(
+            parsed,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            poolclass=NullPool if parsed.database in (None, "", ":memory:") else None,
+        )
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(parsed, pool_size=pool_size, pool_pre_ping=True)
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Hand transaction control to SQLAlchemy's "begin" event (pysqlite recipe).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def utcnow() -> datetime:
+    """Now, as the naive UTC the tables store."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def to_db_time(moment: datetime | None) -> datetime | None:
+    """Any aware datetime as naive UTC (the stored form); naive ones are taken as UTC."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)

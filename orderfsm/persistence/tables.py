@@ -1,0 +1,163 @@
+"""The database tables, as SQLModel classes (one per table).
+
+The hot path reads and writes them through SQLAlchemy Core on ``__table__``
+(see :mod:`orderfsm.persistence.repository`); the classes also serve hosts
+that want to query orders with a SQLModel session. Status and outcome columns
+hold the values of the enums below, never free strings.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, text
+from sqlmodel import Field, SQLModel
+
+
+class Outcome(StrEnum):
+    """What became of one signal for one order (a history row's outcome)."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    STALE = "stale"
+    TERMINAL = "terminal"
+    REFUSED = "refused"
+    PARKED = "parked"
+
+
+class EffectStatus(StrEnum):
+    """Where an outbox row stands."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+    DEAD = "dead"
+
+
+class InboxStatus(StrEnum):
+    """Where a received webhook stands."""
+
+    RECEIVED = "received"
+    APPLIED = "applied"
+    DEAD = "dead"
+
+
+class SignalOrigin(StrEnum):
+    """Which entry point produced a history row."""
+
+    SUBMIT = "submit"
+    CREATE_ORDER_RESPONSE = "create_order_response"
+    WEBHOOK = "webhook"
+
+
+class OrderRow(SQLModel, table=True):
+    """The platform's order as it stands against DR."""
+
+    __tablename__ = "orders"
+
+    id: int | None = Field(default=None, primary_key=True)
+    upstream_id: str = Field(unique=True, max_length=255)
+    checkout_id: str | None = Field(default=None, unique=True, max_length=255)
+    dr_order_id: str | None = Field(default=None, unique=True, max_length=255)
+    state: str = Field(max_length=32)
+    fraud_state: str | None = Field(default=None, max_length=32)
+    charges: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    disputed: bool = False
+    dispute_changed_at: datetime | None = None
+    dr_time: datetime | None = None
+    snapshot: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    version: int = 1
+    created_at: datetime
+    updated_at: datetime
+
+
+class HistoryRow(SQLModel, table=True):
+    """One signal's outcome for one order; a walk writes one row per step."""
+
+    __tablename__ = "order_history"
+    __table_args__ = (
+        # One first-step row per DR event, whatever the number of workers:
+        # the database itself refuses a second application.
+        Index(
+            "uq_order_history_event",
+            "event_id",
+            unique=True,
+            sqlite_where=text("step = 0 AND outcome NOT IN ('duplicate', 'parked')"),
+            postgresql_where=text("step = 0 AND outcome NOT IN ('duplicate', 'parked')"),
+        ),
+        Index("ix_order_history_order", "order_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id")
+    event_id: str | None = Field(default=None, max_length=255)
+    step: int = 0
+    trigger: str = Field(max_length=64)
+    from_state: str | None = Field(default=None, max_length=32)
+    to_state: str | None = Field(default=None, max_length=32)
+    origin: str = Field(max_length=32)
+    event_type: str | None = Field(default=None, max_length=128)
+    dr_time: datetime | None = None
+    recorded_at: datetime
+    outcome: str = Field(max_length=16)
+    reason: str | None = None
+
+
+class OutboxRow(SQLModel, table=True):
+    """An effect intent waiting for (or done by) the host's handler."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    effect: str = Field(max_length=64)
+    idempotency_key: str = Field(unique=True, max_length=255)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=EffectStatus.PENDING.value, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime
+    lease_until: datetime | None = None
+    last_error: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class InboxRow(SQLModel, table=True):
+    """A webhook body as received, stored before it is acknowledged."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_status", "status", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(unique=True, max_length=255)
+    event_type: str = Field(max_length=128)
+    body: str
+    status: str = Field(default=InboxStatus.RECEIVED.value, max_length=16)
+    attempts: int = 0
+    lease_until: datetime | None = None
+    error: str | None = None
+    received_at: datetime
+    processed_at: datetime | None = None
+
+
+class ParkedSignalRow(SQLModel, table=True):
+    """A DR event for an order not known yet, kept until the order appears."""
+
+    __tablename__ = "parked_signals"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(unique=True, max_length=255)
+    event_type: str = Field(max_length=128)
+    dr_order_id: str | None = Field(default=None, index=True, max_length=255)
+    checkout_id: str | None = Field(default=None, index=True, max_length=255)
+    upstream_id: str | None = Field(default=None, index=True, max_length=255)
+    dr_time: datetime | None = None
+    body: str
+    parked_at: datetime
+
+
+METADATA = SQLModel.metadata
+"""Every orderfsm table; Alembic's target metadata."""
