@@ -1,0 +1,292 @@
+"""Graphviz renderer: DOT source, and SVG/PNG through the real ``dot`` binary.
+
+``graphviz`` is imported inside the functions that need it, so importing
+:mod:`orderfsm.diagrams` (or building the machine) never loads it.
+
+How the picture is drawn, and how a test can find every edge in it:
+
+- each state-changing edge is exactly one DOT edge statement whose ``id`` is
+  the edge's :attr:`~orderfsm.diagrams.graph.DiagramEdge.key`;
+- each internal edge (news recorded without leaving the state) is exactly one
+  cell of its state's HTML label, the cell's ``ID`` being the edge's key; so a
+  state lists what it records ("↻ link_dr_order") instead of carrying a dozen
+  self-loops;
+- bands (payment and review, fulfilment, ended) are clusters drawn top to
+  bottom; the initial state is entered from a point, terminal states are
+  double octagons, entry effects are listed in the state as ``entry / ...``.
+
+An :class:`~orderfsm.diagrams.path.OrderPath` is the same picture with the
+edges the order took drawn thick and numbered by history step, its current
+state filled, and the signals that took no edge listed in a note beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+from typing import TYPE_CHECKING, Any, Literal
+from xml.etree import ElementTree
+
+from orderfsm.diagrams.errors import INSTALL_GRAPHVIZ, DiagramError
+from orderfsm.diagrams.graph import DiagramEdge, DiagramState, LifecycleGraph
+from orderfsm.diagrams.path import OrderPath
+from orderfsm.fsm.lifecycle import StateGroup, StateKind
+
+if TYPE_CHECKING:
+    import graphviz
+
+ImageFormat = Literal["svg", "png"]
+
+INITIAL_NODE = "__initial__"
+SIGNALS_NODE = "__signals__"
+SOURCE_METADATA_ID = "orderfsm-dot-source"
+
+_FONT = "Helvetica"
+_INK = "#333333"
+_MUTED = "#666666"
+_PATH = "#1565c0"
+_CURRENT = "#ffe082"
+_ONE_COLUMN_UP_TO = 4
+_BANDS: Mapping[StateGroup, tuple[str, str]] = {
+    StateGroup.PAYMENT_AND_REVIEW: ("#f3f7fc", "#b7c9e2"),
+    StateGroup.FULFILMENT: ("#f2f9f2", "#b5d6b5"),
+    StateGroup.ENDED: ("#f7f7f7", "#c8c8c8"),
+}
+
+
+def dot_source(diagram: LifecycleGraph | OrderPath) -> str:
+    """The DOT source of the lifecycle, or of one order's path through it."""
+    return str(_digraph(diagram).source)
+
+
+def render(diagram: LifecycleGraph | OrderPath, format: ImageFormat = "svg") -> bytes:
+    """Render with Graphviz's ``dot``; an SVG carries its DOT source as metadata.
+
+    Raises :class:`DiagramError` when ``dot`` is not installed or fails.
+    """
+    import graphviz
+
+    source = dot_source(diagram)
+    try:
+        image: bytes = graphviz.Source(source).pipe(format=format)
+    except graphviz.ExecutableNotFound as exc:
+        raise DiagramError(
+            f"cannot render {format}: Graphviz's dot was not found; {INSTALL_GRAPHVIZ}"
+        ) from exc
+    except graphviz.CalledProcessError as exc:
+        detail = (exc.stderr or b"").decode(errors="replace").strip()
+        raise DiagramError(f"dot failed to render {format}: {detail}") from exc
+    return _embed_source(image, source) if format == "svg" else image
+
+
+def embedded_source(svg: bytes | str) -> str | None:
+    """The DOT source :func:`render` embedded in an SVG, or ``None`` if it has none."""
+    try:
+        root = ElementTree.fromstring(svg)
+    except ElementTree.ParseError:
+        return None
+    for element in root.iter():
+        if element.tag.endswith("metadata") and element.get("id") == SOURCE_METADATA_ID:
+            return element.text or ""
+    return None
+
+
+def _embed_source(svg: bytes, source: str) -> bytes:
+    # The DOT source, not the drawing, is what --check compares: dot's output
+    # varies with Graphviz's version and the fonts installed, the source does not.
+    text = svg.decode()
+    metadata = f'<metadata id="{SOURCE_METADATA_ID}">{escape(source, quote=False)}</metadata>\n'
+    at = text.index(">", text.index("<svg")) + 1
+    return (text[:at] + "\n" + metadata + text[at:].lstrip("\n")).encode()
+
+
+def _digraph(diagram: LifecycleGraph | OrderPath) -> graphviz.Digraph:
+    import graphviz
+
+    path = diagram if isinstance(diagram, OrderPath) else None
+    graph = diagram.graph if isinstance(diagram, OrderPath) else diagram
+    title = "orderfsm lifecycle" if path is None else (path.title or "order path")
+    dot = graphviz.Digraph(
+        "lifecycle",
+        graph_attr={
+            "label": title,
+            "labelloc": "t",
+            "fontname": f"{_FONT} Bold",
+            "fontsize": "16",
+            "rankdir": "TB",
+            "newrank": "true",
+            "nodesep": "0.5",
+            "ranksep": "0.55",
+            "splines": "spline",
+            "compound": "true",
+        },
+        node_attr={"fontname": _FONT, "fontsize": "11", "color": _INK, "fontcolor": _INK},
+        edge_attr={"fontname": _FONT, "fontsize": "9", "color": _MUTED, "fontcolor": _INK},
+    )
+    dot.node(INITIAL_NODE, "", shape="point", width="0.18", color=_INK, id="initial")
+    for group, states in graph.groups:
+        fill, border = _BANDS[group]
+        name = f"cluster_{group.name.lower()}"
+        with dot.subgraph(name=name) as band:
+            band.attr(
+                label=group.value,
+                labeljust="l",
+                style="rounded,filled",
+                fillcolor=fill,
+                color=border,
+                fontcolor=_MUTED,
+                fontsize="11",
+                id=name,
+            )
+            for state in states:
+                band.node(state.name, **_node_attrs(graph, state, path))
+    first = next(s for s in graph.states if s.kind is StateKind.INITIAL)
+    dot.edge(INITIAL_NODE, first.name, id="edge:initial", arrowsize="0.7")
+    taken = {} if path is None else path.taken
+    for number, bundle in enumerate(_bundles(graph.moves), start=1):
+        _draw_bundle(dot, number, bundle, taken)
+    if path is not None and path.signals:
+        dot.node(SIGNALS_NODE, **_signals_attrs(path))
+    return dot
+
+
+def _node_attrs(
+    graph: LifecycleGraph, state: DiagramState, path: OrderPath | None
+) -> dict[str, Any]:
+    taken = {} if path is None else path.taken
+    internal = graph.internal_edges(state.name)
+    columns = 2 if len(internal) > _ONE_COLUMN_UP_TO else 1
+    span = f' COLSPAN="{columns}"'
+    rows = [f"<TR><TD{span}><B>{escape(state.name)}</B></TD></TR>"]
+    if internal or state.entry_effects:
+        rows.append("<HR/>")
+    for effect in state.entry_effects:
+        rows.append(f"<TR>{_cell(f'entry / {effect}', color=_MUTED, extra=span)}</TR>")
+    height = -(-len(internal) // columns)
+    for top in range(height):
+        cells = []
+        # Column-major, so each column reads down in table order.
+        for edge in internal[top::height]:
+            steps = taken.get(edge, ())
+            text = f"↻ {edge.label}" + (f" (step {_numbers(steps)})" if steps else "")
+            cells.append(_cell(text, cell_id=edge.key, color=_PATH if steps else None))
+        rows.append(f"<TR>{''.join(cells)}</TR>")
+    attrs: dict[str, Any] = {
+        "label": _table(rows),
+        "id": f"state:{state.name}",
+        "tooltip": f"{state.name}: {state.meaning}",
+        "margin": "0.12,0.06",
+        "style": "filled" if state.kind is StateKind.TERMINAL else "rounded,filled",
+        "shape": "doubleoctagon" if state.kind is StateKind.TERMINAL else "box",
+        "fillcolor": "white",
+    }
+    if path is not None and state.name == path.current:
+        attrs.update(fillcolor=_CURRENT, penwidth="3", color=_PATH)
+    elif path is not None and state.name in path.visited:
+        attrs.update(penwidth="2", color=_PATH)
+    return attrs
+
+
+def _table(rows: list[str]) -> str:
+    return (
+        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+        + "".join(rows)
+        + "</TABLE>>"
+    )
+
+
+def _cell(
+    text: str, *, cell_id: str | None = None, color: str | None = None, extra: str = ""
+) -> str:
+    body = escape(text)
+    if color == _PATH:
+        body = f"<B>{body}</B>"
+    font = f'<FONT POINT-SIZE="9"{f" COLOR={_q(color)}" if color else ""}>{body}</FONT>'
+    ident = f" ID={_q(cell_id)}" if cell_id else ""
+    return f'<TD ALIGN="LEFT"{ident}{extra}>{font}</TD>'
+
+
+def _q(value: str) -> str:
+    return '"' + escape(value, quote=True) + '"'
+
+
+def _bundles(moves: tuple[DiagramEdge, ...]) -> list[tuple[DiagramEdge, ...]]:
+    """Edges that differ only in their source, grouped in table order.
+
+    One transition of the table from several states ("accept from submitted,
+    pending_payment or in_review") is drawn once: each source joins a junction
+    point, and one labelled edge leaves it.
+    """
+    bundles: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], list[DiagramEdge]] = {}
+    for edge in moves:
+        bundles.setdefault((edge.trigger, edge.dest, edge.guards, edge.effects), []).append(edge)
+    return [tuple(edges) for edges in bundles.values()]
+
+
+def _draw_bundle(
+    dot: graphviz.Digraph,
+    number: int,
+    bundle: tuple[DiagramEdge, ...],
+    taken: Mapping[DiagramEdge, tuple[int, ...]],
+) -> None:
+    first = bundle[0]
+    steps = tuple(n for edge in bundle for n in taken.get(edge, ()))
+    label = _edge_label(first, steps)
+    if len(bundle) == 1:
+        dot.edge(first.source, first.dest, id=f"edge:{first.key}", label=label, **_taken(steps))
+        return
+    junction = f"junction_{number}"
+    dot.node(junction, "", shape="point", width="0.07", id=junction, **_taken(steps))
+    for edge in bundle:
+        own = taken.get(edge, ())
+        dot.edge(
+            edge.source,
+            junction,
+            id=f"edge:{edge.key}",
+            arrowhead="none",
+            label=_padded(f"<B>{_numbers(own)}</B>") if own else "",
+            **_taken(own),
+        )
+    dot.edge(junction, first.dest, id=f"bundle:{junction}", label=label, **_taken(steps))
+
+
+def _edge_label(edge: DiagramEdge, steps: tuple[int, ...]) -> str:
+    lines = [escape(edge.trigger)]
+    if edge.guards:
+        lines.append(escape(f"[{', '.join(edge.guards)}]"))
+    if edge.effects:
+        lines.append(escape(f"/ {', '.join(edge.effects)}"))
+    if steps:
+        lines.insert(0, f"<B>step {_numbers(steps)}</B>")
+    return _padded("<BR/>".join(lines))
+
+
+def _padded(text: str) -> str:
+    # A padded box keeps the edge itself (thick, when highlighted) off the text.
+    return (
+        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3">'
+        f"<TR><TD>{text}</TD></TR></TABLE>>"
+    )
+
+
+def _taken(steps: tuple[int, ...]) -> dict[str, str]:
+    if not steps:
+        return {}
+    return {"color": _PATH, "fontcolor": _PATH, "penwidth": "2.5", "class": "taken"}
+
+
+def _numbers(steps: tuple[int, ...]) -> str:
+    return ", ".join(str(n) for n in steps)
+
+
+def _signals_attrs(path: OrderPath) -> dict[str, Any]:
+    rows = ['<TR><TD ALIGN="LEFT"><B>signals that took no edge</B></TD></TR>']
+    rows += [f"<TR>{_cell(step.summary)}</TR>" for step in path.signals]
+    return {
+        "label": _table(rows),
+        "shape": "note",
+        "style": "filled",
+        "fillcolor": "#fff8e1",
+        "color": "#c9a227",
+        "id": "signals",
+    }
