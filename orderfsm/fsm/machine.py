@@ -73,6 +73,9 @@ class Refused:
 
 Outcome = Applied | Refused
 
+NO_FACTS = Facts()
+"""Facts of a signal that tells nothing beyond its trigger."""
+
 
 class _Firing:
     """The argument transitions hands our guard wrappers for one firing."""
@@ -151,14 +154,16 @@ class LifecycleMachine:
         """Where ``trigger`` leads (``None``: it never changes the state)."""
         return self._dest.get(trigger)
 
-    def fire(self, order: OrderLike, trigger: Trigger, facts: Facts = Facts()) -> Outcome:
+    def fire(self, order: OrderLike, trigger: Trigger, facts: Facts = NO_FACTS) -> Outcome:
         """Fire one trigger along a declared edge; a refusal leaves ``order`` untouched."""
         source = order.state
         edges = self._edges.get((source, trigger))
         if edges is None:
             if source in self._terminal:
                 return Refused(trigger, source, Refusal.TERMINAL, f"{source} is terminal")
-            return Refused(trigger, source, Refusal.NO_SUCH_EDGE, f"no {trigger} edge from {source}")
+            return Refused(
+                trigger, source, Refusal.NO_SUCH_EDGE, f"no {trigger} edge from {source}"
+            )
         firing = _Firing(facts)
         if not self._events[trigger].trigger(order, firing):
             guard, verdict = firing.failed or (None, Verdict(False, "no edge's guards passed"))
@@ -185,7 +190,7 @@ class LifecycleMachine:
         return next(e for e in edges if e.target is now)
 
     def advance(
-        self, order: OrderLike, trigger: Trigger, facts: Facts = Facts()
+        self, order: OrderLike, trigger: Trigger, facts: Facts = NO_FACTS
     ) -> tuple[Applied, ...] | Refused:
         """Bring ``order`` to where the signal says DR is, walking skipped edges.
 
@@ -208,7 +213,9 @@ class LifecycleMachine:
             applied.append(outcome)
         return tuple(applied)
 
-    def plan(self, state: OrderState, trigger: Trigger, facts: Facts) -> tuple[Trigger, ...] | Refused:
+    def plan(
+        self, state: OrderState, trigger: Trigger, facts: Facts
+    ) -> tuple[Trigger, ...] | Refused:
         """The triggers to fire, in order, for ``trigger`` to take effect from ``state``."""
         if state in self._terminal:
             return Refused(trigger, state, Refusal.TERMINAL, f"{state} is terminal")

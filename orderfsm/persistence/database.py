@@ -64,12 +64,14 @@ def _sqlite_begin(connection: Any) -> None:
 
 
 def utcnow() -> datetime:
-    """Now, as the naive UTC the tables store."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Now, in UTC (the tables store aware UTC datetimes)."""
+    return datetime.now(UTC)
 
 
 def to_db_time(moment: datetime | None) -> datetime | None:
-    """Any aware datetime as naive UTC (the stored form); naive ones are taken as UTC."""
-    if moment is None or moment.tzinfo is None:
-        return moment
-    return moment.astimezone(UTC).replace(tzinfo=None)
+    """Any datetime as aware UTC; a naive one is taken to be UTC already."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

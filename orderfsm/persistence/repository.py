@@ -17,9 +17,9 @@ from orderfsm.fsm.states import OrderState
 from orderfsm.persistence.records import EffectEntry, HistoryEntry, OrderRecord, OrderView
 from orderfsm.persistence.tables import (
     HistoryRow,
-    Outcome,
-    OutboxRow,
     OrderRow,
+    OutboxRow,
+    Outcome,
     ParkedSignalRow,
 )
 

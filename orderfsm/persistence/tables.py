@@ -63,7 +63,9 @@ class OrderRow(SQLModel, table=True):
     dr_order_id: str | None = Field(default=None, unique=True, max_length=255)
     state: str = Field(max_length=32)
     fraud_state: str | None = Field(default=None, max_length=32)
-    charges: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    charges: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     disputed: bool = False
     dispute_changed_at: datetime | None = None
     dr_time: datetime | None = None

@@ -109,13 +109,23 @@ class OrderSketch:
             "upstreamId": self.upstream_id,
             "checkoutId": self.checkout_id,
             "shipTo": {
-                "address": {"line1": "1 Main St", "city": "Minneapolis", "postalCode": "55401",
-                            "state": "MN", "country": "US"},
+                "address": {
+                    "line1": "1 Main St",
+                    "city": "Minneapolis",
+                    "postalCode": "55401",
+                    "state": "MN",
+                    "country": "US",
+                },
                 "name": "Sam Shopper",
             },
             "billTo": {
-                "address": {"line1": "1 Main St", "city": "Minneapolis", "postalCode": "55401",
-                            "state": "MN", "country": "US"},
+                "address": {
+                    "line1": "1 Main St",
+                    "city": "Minneapolis",
+                    "postalCode": "55401",
+                    "state": "MN",
+                    "country": "US",
+                },
                 "name": "Sam Shopper",
                 "email": self.email,
             },
@@ -132,11 +142,13 @@ class OrderSketch:
             order["fraudState"] = fraud_state
         return order
 
-    def event(self, event_type: str, obj: Mapping[str, Any], at: datetime,
-              event_id: str | None = None) -> dict[str, Any]:
+    def event(
+        self, event_type: str, obj: Mapping[str, Any], at: datetime, event_id: str | None = None
+    ) -> dict[str, Any]:
         """A webhook event envelope around ``obj``."""
         return {
-            "id": event_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.dr_order_id}/{event_type}")),
+            "id": event_id
+            or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.dr_order_id}/{event_type}")),
             "type": event_type,
             "data": {"object": dict(obj)},
             "liveMode": False,
@@ -183,8 +195,13 @@ def not_found_body(checkout_id: str) -> dict[str, Any]:
     """The 404 DR answers for a checkout already turned into an order."""
     return {
         "type": "not_found",
-        "errors": [{"code": "not_found", "parameter": "checkoutId",
-                    "message": f"Checkout '{checkout_id}' not found."}],
+        "errors": [
+            {
+                "code": "not_found",
+                "parameter": "checkoutId",
+                "message": f"Checkout '{checkout_id}' not found.",
+            }
+        ],
     }
 
 

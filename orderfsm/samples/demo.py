@@ -14,8 +14,9 @@ from orderfsm.samples.builders import Item, OrderSketch, conflict_body, not_foun
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
-def _sketch(n: int, items: list[Item], charges: tuple[str, ...] = ("ch-1",),
-            source_type: str = "creditCard") -> OrderSketch:
+def _sketch(
+    n: int, items: list[Item], charges: tuple[str, ...] = ("ch-1",), source_type: str = "creditCard"
+) -> OrderSketch:
     return OrderSketch(
         dr_order_id=f"2400{n:08d}",
         checkout_id=f"co-{n:04d}",
@@ -29,12 +30,14 @@ def _sketch(n: int, items: list[Item], charges: tuple[str, ...] = ("ch-1",),
 
 def accepted_at_once(n: int, t: datetime) -> list[dict[str, Any]]:
     """201 accepted; the webhook repeats it (twice); fulfilment and completion follow."""
-    o = _sketch(n, [Item(f"it-{n}-1", "widget", 2, 20.0, True),
-                    Item(f"it-{n}-2", "ebook", 1, 9.0, False)])
+    o = _sketch(
+        n, [Item(f"it-{n}-1", "widget", 2, 20.0, True), Item(f"it-{n}-2", "ebook", 1, 9.0, False)]
+    )
     accepted = o.order("accepted", t + timedelta(seconds=2), fraud_state="passed")
     event = o.event("order.accepted", accepted, t + timedelta(seconds=2))
-    fulfilled = o.order("fulfilled", t + timedelta(hours=5), charge_state="complete",
-                        fraud_state="passed")
+    fulfilled = o.order(
+        "fulfilled", t + timedelta(hours=5), charge_state="complete", fraud_state="passed"
+    )
     complete = o.order("complete", t + timedelta(hours=6), charge_state="complete")
     return [
         o.submit(),
@@ -50,8 +53,9 @@ def review_then_blocked(n: int, t: datetime) -> list[dict[str, Any]]:
     """201 in review; fraud review blocks it."""
     o = _sketch(n, [Item(f"it-{n}-1", "laptop", 1, 900.0, True)])
     in_review = o.order("in_review", t + timedelta(seconds=1), fraud_state="review_opened")
-    blocked = o.order("blocked", t + timedelta(minutes=30), charge_state="cancelled",
-                      fraud_state="blocked")
+    blocked = o.order(
+        "blocked", t + timedelta(minutes=30), charge_state="cancelled", fraud_state="blocked"
+    )
     return [
         o.submit(),
         o.response(201, in_review),
@@ -63,8 +67,12 @@ def review_then_blocked(n: int, t: datetime) -> list[dict[str, Any]]:
 def wire_transfer_expires(n: int, t: datetime) -> list[dict[str, Any]]:
     """Pending payment with instructions; the shopper never pays; DR cancels."""
     o = _sketch(n, [Item(f"it-{n}-1", "chair", 1, 120.0, True)], source_type="wireTransfer")
-    pending = o.order("pending_payment", t + timedelta(seconds=1), charge_state=None,
-                      next_action="show_payment_instructions")
+    pending = o.order(
+        "pending_payment",
+        t + timedelta(seconds=1),
+        charge_state=None,
+        next_action="show_payment_instructions",
+    )
     cancelled = o.order("cancelled", t + timedelta(days=7), charge_state=None)
     return [
         o.submit(),
@@ -77,14 +85,18 @@ def wire_transfer_expires(n: int, t: datetime) -> list[dict[str, Any]]:
 def payment_refused(n: int, _t: datetime) -> list[dict[str, Any]]:
     """409 failed-request: no DR order; the shopper needs a new checkout."""
     o = _sketch(n, [Item(f"it-{n}-1", "lamp", 1, 35.0)])
-    return [o.submit(), o.response(409, conflict_body("failed-request", "Failed to charge source."))]
+    return [
+        o.submit(),
+        o.response(409, conflict_body("failed-request", "Failed to charge source.")),
+    ]
 
 
 def accepted_before_review(n: int, t: datetime) -> list[dict[str, Any]]:
     """Webhooks out of order and ahead of the lost 201: accepted arrives before review."""
     o = _sketch(n, [Item(f"it-{n}-1", "song", 1, 1.5, False)], charges=("ch-1", "ch-2"))
-    in_review = o.order("in_review", t + timedelta(seconds=1), charge_state="pending",
-                        fraud_state="review_opened")
+    in_review = o.order(
+        "in_review", t + timedelta(seconds=1), charge_state="pending", fraud_state="review_opened"
+    )
     accepted = o.order("accepted", t + timedelta(minutes=10), fraud_state="passed")
     return [
         o.submit(),
@@ -108,8 +120,9 @@ def consumed_checkout(n: int, t: datetime) -> list[dict[str, Any]]:
 def webhook_before_submit(n: int, t: datetime) -> list[dict[str, Any]]:
     """DR's event arrives before the platform committed its order: it waits, then applies."""
     o = _sketch(n, [Item(f"it-{n}-1", "poster", 1, 15.0, True)])
-    pending = o.order("pending_payment", t + timedelta(seconds=1), charge_state="pending",
-                      next_action="redirect")
+    pending = o.order(
+        "pending_payment", t + timedelta(seconds=1), charge_state="pending", next_action="redirect"
+    )
     return [
         o.event("order.pending_payment", pending, t + timedelta(seconds=1)),
         o.submit(),

@@ -1,0 +1,47 @@
+"""The command group; every user mistake ends as one clear line and a non-zero exit."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from orderfsm.cli.apply import apply
+from orderfsm.cli.db import db
+from orderfsm.cli.demo import demo
+from orderfsm.cli.show import show
+from orderfsm.errors import OrderFsmError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="orderfsm")
+def cli() -> None:
+    """Run orders' lifecycle against Digital River.
+
+    \b
+    Example:
+      orderfsm demo
+      orderfsm apply --db sqlite:///shop.db journal.jsonl
+      orderfsm show SHOP-0001 --db sqlite:///shop.db
+    """
+
+
+for command in (apply, db, demo, show):
+    cli.add_command(command)
+
+
+def main() -> None:
+    """Console entry point: domain errors become ``error: ...`` and exit 1."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except OrderFsmError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

@@ -1,0 +1,70 @@
+"""``orderfsm apply``: apply journal files in order."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+
+from orderfsm.cli.options import db_option
+from orderfsm.engine import Engine
+from orderfsm.journal import JournalReport, apply_journal, numbered_lines
+
+PROGRESS_FROM_LINES = 2_000
+"""Journals at least this long get a progress bar (on a terminal)."""
+
+
+@click.command("apply")
+@db_option
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def apply(db_url: str, files: tuple[Path, ...]) -> None:
+    """Apply journal FILES (JSON lines: DR events, submits, POST /orders answers).
+
+    Exit 0 when every line was read (a refused signal is an outcome, not an
+    error), 1 when some line could not be read (each reported as
+    FILE:LINE: what is wrong; the readable lines are still applied).
+
+    \b
+    Example:
+      orderfsm apply --db sqlite:///shop.db day1.jsonl day2.jsonl
+    """
+    err = Console(stderr=True)
+    total = sum(1 for path in files for line in path.open(encoding="utf-8") if line.strip())
+    with Engine.open(db_url, create_if_empty=True) as engine:
+        if total >= PROGRESS_FROM_LINES and err.is_terminal:
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+            ) as bar:
+                task = bar.add_task("applying", total=total)
+                report = apply_journal(
+                    engine, numbered_lines(files), progress=lambda: bar.advance(task)
+                )
+        else:
+            report = apply_journal(engine, numbered_lines(files))
+    for problem in report.errors:
+        click.echo(problem, err=True)
+    Console().print(outcome_table(report))
+    if not report.ok:
+        sys.exit(1)
+
+
+def outcome_table(report: JournalReport) -> Table:
+    """Outcomes of a journal run as a table."""
+    table = Table(title=f"{report.lines} lines applied", title_justify="left")
+    table.add_column("outcome")
+    table.add_column("count", justify="right")
+    for outcome, count in sorted(report.outcomes.items()):
+        table.add_row(outcome, str(count))
+    if report.errors:
+        table.add_row("[red]unreadable[/red]", str(len(report.errors)))
+    return table

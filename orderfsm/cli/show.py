@@ -1,0 +1,77 @@
+"""``orderfsm show``: one order, its timeline and its effects."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from orderfsm.cli.options import db_option
+from orderfsm.engine import Engine
+from orderfsm.persistence import OrderView
+
+OUTCOME_STYLE = {
+    "applied": "green",
+    "duplicate": "dim",
+    "stale": "yellow",
+    "terminal": "magenta",
+    "refused": "red",
+    "parked": "cyan",
+}
+
+
+@click.command("show")
+@click.argument("ref")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (fixed shape).")
+def show(ref: str, db_url: str, as_json: bool) -> None:
+    """Show the order REF (upstream id, DR order id or checkout id).
+
+    \b
+    Example:
+      orderfsm show SHOP-0001 --db sqlite:///shop.db
+      orderfsm show 240000000001 --db sqlite:///shop.db --json
+    """
+    with Engine.open(db_url) as engine:
+        view = engine.show(ref)
+    if as_json:
+        click.echo(json.dumps(view.to_json(), indent=2, default=str))
+        return
+    render_order(view, Console())
+
+
+def render_order(view: OrderView, console: Console) -> None:
+    """A readable summary and timeline of one order."""
+    flag = " [bold red](disputed)[/bold red]" if view.disputed else ""
+    console.print(
+        f"[bold]{view.upstream_id}[/bold]  DR order {view.order_id or '-'}  "
+        f"checkout {view.checkout_id or '-'}"
+    )
+    console.print(
+        f"state [bold]{view.state}[/bold]{flag}  fraud {view.fraud_state or '-'}  charges "
+        + (", ".join(f"{c.get('id')}={c.get('state')}" for c in view.charges) or "-")
+    )
+    timeline = Table(title="timeline", title_justify="left")
+    for column in ("#", "recorded", "signal", "trigger", "move", "outcome", "reason"):
+        timeline.add_column(column)
+    for number, entry in enumerate(view.history, start=1):
+        style = OUTCOME_STYLE.get(entry.outcome, "")
+        move = f"{entry.from_state or '-'} -> {entry.to_state or '-'}"
+        timeline.add_row(
+            str(number),
+            entry.recorded_at.strftime("%H:%M:%S"),
+            entry.event_type or entry.origin,
+            entry.trigger,
+            move,
+            f"[{style}]{entry.outcome}[/{style}]" if style else entry.outcome,
+            entry.reason or "",
+        )
+    console.print(timeline)
+    effects = Table(title="effects", title_justify="left")
+    for column in ("effect", "status", "attempts", "idempotency key"):
+        effects.add_column(column)
+    for effect in view.effects:
+        effects.add_row(effect.type, effect.status, str(effect.attempts), effect.key)
+    console.print(effects)

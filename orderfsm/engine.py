@@ -1,0 +1,523 @@
+"""The engine: apply one DR signal to one stored order in one unit of work.
+
+Each call reads the order (locked on PostgreSQL), lets the lifecycle machine
+decide, and writes the new state, the history rows and the effect intents in
+the same transaction, or nothing at all. Transient conflicts (another worker
+got there first) are retried; the second attempt then sees a duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from types import TracebackType
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine as DbEngine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from orderfsm.adapters.digitalriver import map_create_order_response, signal_from_body
+from orderfsm.adapters.digitalriver.effect_payloads import effect_payload
+from orderfsm.errors import OrderConflict, OrderNotFound
+from orderfsm.fsm.effects import EffectIntent
+from orderfsm.fsm.machine import Applied, LifecycleMachine, Refusal, Refused
+from orderfsm.fsm.signals import ChargeFact, NotRelevant, Signal, SignalSource
+from orderfsm.fsm.states import OrderState, Trigger
+from orderfsm.persistence import (
+    OrderRecord,
+    OrderView,
+    Outcome,
+    Repository,
+    SignalOrigin,
+    UnitOfWork,
+    VersionConflict,
+    ensure_current,
+    open_engine,
+    upgrade,
+)
+from orderfsm.persistence.database import to_db_time, utcnow
+from orderfsm.persistence.schema import is_empty
+
+T = TypeVar("T")
+
+_OUTCOME_OF_REFUSAL = {
+    Refusal.TERMINAL: Outcome.TERMINAL,
+    Refusal.STALE: Outcome.STALE,
+    Refusal.NO_SUCH_EDGE: Outcome.REFUSED,
+    Refusal.GUARD_FAILED: Outcome.REFUSED,
+    Refusal.NO_PATH: Outcome.REFUSED,
+}
+_DISPUTE_TRIGGERS = frozenset({Trigger.OPEN_DISPUTE, Trigger.RESOLVE_DISPUTE})
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+@cache
+def shared_machine() -> LifecycleMachine:
+    """The process's one lifecycle machine, built on first use."""
+    return LifecycleMachine()
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """How the engine behaves; small and frozen, passed to :meth:`Engine.open`."""
+
+    adopt_dr_orders: bool = False
+    """Create an order when DR announces one it made itself (low-code checkouts)."""
+    max_attempts: int = 10
+    """How often a unit of work is tried when another worker conflicts with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What became of one signal."""
+
+    outcome: Outcome | None
+    """``None`` when the event is not relevant to the lifecycle (see ``not_relevant``)."""
+    upstream_id: str | None
+    state: OrderState | None
+    reason: str | None = None
+    steps: tuple[Applied, ...] = ()
+    effect_keys: tuple[str, ...] = ()
+    redirect_url: str | None = None
+    not_relevant: NotRelevant | None = None
+
+
+class Engine:
+    """Applies DR signals to stored orders; one per process, shared by threads."""
+
+    def __init__(
+        self,
+        db: DbEngine,
+        *,
+        config: EngineConfig = EngineConfig(),
+        machine: LifecycleMachine | None = None,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.machine = machine or shared_machine()
+
+    @classmethod
+    def open(
+        cls, url: str, *, config: EngineConfig = EngineConfig(), create_if_empty: bool = False
+    ) -> Engine:
+        """Open the database at ``url``; refuse one whose schema is behind.
+
+        ``create_if_empty`` brings a brand-new, empty database to the current
+        schema; a database that has tables but is behind is never touched.
+        """
+        db = open_engine(url)
+        if create_if_empty and is_empty(db):
+            upgrade(db)
+        ensure_current(db, url_for_message=url)
+        return cls(db, config=config)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.db.dispose()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- entry points ---------------------------------------------------------
+
+    def submit(self, upstream_id: str, checkout_id: str) -> ApplyResult:
+        """Record that the platform sent ``POST /orders`` for this checkout (idempotent)."""
+
+        def work(repo: Repository) -> ApplyResult:
+            now = utcnow()
+            existing = repo.find_order(upstream_id=upstream_id)
+            if existing is not None:
+                if existing.checkout_id != checkout_id:
+                    raise OrderConflict(
+                        f"upstream id {upstream_id!r} is bound to checkout "
+                        f"{existing.checkout_id!r}, not {checkout_id!r}"
+                    )
+                return ApplyResult(
+                    Outcome.DUPLICATE, upstream_id, existing.state, reason="already submitted"
+                )
+            other = repo.find_order(checkout_id=checkout_id)
+            if other is not None:
+                raise OrderConflict(
+                    f"checkout {checkout_id!r} already belongs to upstream id {other.upstream_id!r}"
+                )
+            order = repo.insert_order(
+                upstream_id=upstream_id,
+                checkout_id=checkout_id,
+                state=self.machine.initial,
+                now=now,
+            )
+            repo.add_history(
+                [
+                    _history(
+                        order,
+                        "submit",
+                        None,
+                        order.state,
+                        SignalOrigin.SUBMIT,
+                        Outcome.APPLIED,
+                        now=now,
+                    )
+                ]
+            )
+            self._attach_parked(repo, order, now)
+            return ApplyResult(Outcome.APPLIED, upstream_id, order.state)
+
+        return self._transact(work)
+
+    def record_create_order_response(
+        self, upstream_id: str, status: int, body: Mapping[str, Any]
+    ) -> ApplyResult:
+        """Apply what ``POST /orders`` answered (201, 409, 404 or 400)."""
+        signal = map_create_order_response(status, body, upstream_id=upstream_id, checkout_id=None)
+        result = self.apply_signal(signal)
+        if signal.facts.next_action == "redirect":
+            redirect = _redirect_url(signal.snapshot)
+            return ApplyResult(
+                result.outcome,
+                result.upstream_id,
+                result.state,
+                result.reason,
+                result.steps,
+                result.effect_keys,
+                redirect,
+            )
+        return result
+
+    def apply_event(self, body: bytes | str | Mapping[str, Any]) -> ApplyResult:
+        """Apply one DR webhook event, given as received."""
+        mapped = signal_from_body(body)
+        if isinstance(mapped, NotRelevant):
+            return ApplyResult(None, None, None, reason=mapped.reason, not_relevant=mapped)
+        text = body.decode() if isinstance(body, bytes) else body
+        raw = text if isinstance(text, str) else json.dumps(text)
+        return self.apply_signal(mapped, raw_body=raw)
+
+    def apply_signal(self, signal: Signal, *, raw_body: str | None = None) -> ApplyResult:
+        """Apply a signal the adapter produced; ``raw_body`` lets an unknown order's event wait."""
+        return self._transact(lambda repo: self._apply(repo, signal, raw_body))
+
+    def show(self, ref: str) -> OrderView:
+        """An order (by upstream id, DR order id or checkout id) with history and effects."""
+        with UnitOfWork(self.db) as uow:
+            order = uow.repo.find_by_ref(ref)
+            if order is None:
+                raise OrderNotFound(ref)
+            return uow.repo.view(order)
+
+    def orders(self) -> Iterator[OrderView]:
+        """Every order with history and effects, oldest first."""
+        with UnitOfWork(self.db) as uow:
+            for order in list(uow.repo.all_orders()):
+                yield uow.repo.view(order)
+
+    # -- the unit of work -----------------------------------------------------
+
+    def _transact(self, work: Callable[[Repository], T]) -> T:
+        for attempt in range(1, self.config.max_attempts + 1):
+            try:
+                with UnitOfWork(self.db) as uow:
+                    result = work(uow.repo)
+                    uow.commit()
+                    return result
+            except (VersionConflict, IntegrityError, DBAPIError) as exc:
+                if attempt == self.config.max_attempts or not _transient(exc):
+                    raise
+                time.sleep(random.uniform(0, 0.002 * 2**attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _apply(self, repo: Repository, signal: Signal, raw_body: str | None) -> ApplyResult:
+        now = utcnow()
+        if signal.event_id is not None and repo.event_seen(signal.event_id):
+            known = repo.find_order(
+                dr_order_id=signal.dr_order_id,
+                checkout_id=signal.checkout_id,
+                upstream_id=signal.upstream_id,
+                lock=False,
+            )
+            if known is not None:
+                repo.add_history(
+                    [
+                        _signal_history(
+                            known, signal, Outcome.DUPLICATE, "event already processed", now=now
+                        )
+                    ]
+                )
+            return ApplyResult(
+                Outcome.DUPLICATE,
+                known.upstream_id if known else None,
+                known.state if known else None,
+                reason="event already processed",
+            )
+        order = repo.find_order(
+            dr_order_id=signal.dr_order_id,
+            checkout_id=signal.checkout_id,
+            upstream_id=signal.upstream_id,
+        )
+        if order is None:
+            if signal.source is SignalSource.CREATE_ORDER_RESPONSE:
+                raise OrderNotFound(signal.upstream_id or "?")
+            if self.config.adopt_dr_orders and signal.trigger is Trigger.LINK_DR_ORDER:
+                order = self._adopt(repo, signal, now)
+            else:
+                return self._park(repo, signal, raw_body, now)
+        result = self._apply_to(repo, order, signal, now)
+        self._attach_parked(repo, order, now)
+        return result
+
+    def _apply_to(
+        self, repo: Repository, order: OrderRecord, signal: Signal, now: datetime
+    ) -> ApplyResult:
+        dr_time = to_db_time(signal.dr_time)
+        if (
+            signal.trigger in _DISPUTE_TRIGGERS
+            and dr_time is not None
+            and order.dispute_changed_at is not None
+            and dr_time < order.dispute_changed_at
+        ):
+            outcome: tuple[Applied, ...] | Refused = Refused(
+                signal.trigger, order.state, Refusal.STALE, "a later dispute change was applied"
+            )
+        else:
+            outcome = self.machine.advance(order, signal.trigger, signal.facts)
+        if isinstance(outcome, Refused):
+            kind = _OUTCOME_OF_REFUSAL[outcome.refusal]
+            repo.add_history([_signal_history(order, signal, kind, outcome.reason, now=now)])
+            return ApplyResult(kind, order.upstream_id, order.state, reason=outcome.reason)
+        _absorb_facts(order, signal, dr_time)
+        repo.save_order(order, now)
+        repo.add_history(
+            [
+                _history(
+                    order,
+                    step.trigger.value,
+                    step.source,
+                    step.dest,
+                    _origin(signal),
+                    Outcome.APPLIED,
+                    now=now,
+                    step=index,
+                    signal=signal,
+                )
+                for index, step in enumerate(outcome)
+            ]
+        )
+        effects = [
+            self._effect_row(order, signal, intent, now)
+            for step in outcome
+            for intent in step.effects
+        ]
+        repo.enqueue_effects(effects)
+        return ApplyResult(
+            Outcome.APPLIED,
+            order.upstream_id,
+            order.state,
+            steps=outcome,
+            effect_keys=tuple(e["idempotency_key"] for e in effects),
+        )
+
+    def _effect_row(
+        self, order: OrderRecord, signal: Signal, intent: EffectIntent, now: datetime
+    ) -> dict[str, Any]:
+        if intent.entered is not None:
+            # A state is entered once per order, so this key is the same
+            # whichever delivery (or worker) gets there: exactly once.
+            key = f"{order.upstream_id}:{intent.entered.value}:{intent.name.value}"
+        else:
+            key = (
+                f"{order.upstream_id}:{intent.trigger.value}:{signal.event_id}:{intent.name.value}"
+            )
+        snapshot = signal.snapshot if signal.facts.dr_state is not None else order.snapshot
+        return {
+            "order_id": order.id,
+            "effect": intent.name.value,
+            "idempotency_key": key,
+            "payload": effect_payload(
+                intent.name,
+                snapshot,
+                upstream_id=order.upstream_id,
+                dr_order_id=order.dr_order_id,
+                customer_message=signal.customer_message,
+            ),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    def _park(
+        self, repo: Repository, signal: Signal, raw_body: str | None, now: datetime
+    ) -> ApplyResult:
+        if raw_body is None or signal.event_id is None:
+            raise OrderNotFound(signal.dr_order_id or signal.checkout_id or "?")
+        repo.park(
+            {
+                "event_id": signal.event_id,
+                "event_type": signal.event_type,
+                "dr_order_id": signal.dr_order_id,
+                "checkout_id": signal.checkout_id,
+                "upstream_id": signal.upstream_id,
+                "dr_time": to_db_time(signal.dr_time),
+                "body": raw_body,
+                "parked_at": now,
+            }
+        )
+        return ApplyResult(Outcome.PARKED, None, None, reason="order not known yet")
+
+    def _adopt(self, repo: Repository, signal: Signal, now: datetime) -> OrderRecord:
+        upstream_id = signal.upstream_id or f"dr:{signal.dr_order_id}"
+        order = repo.insert_order(
+            upstream_id=upstream_id,
+            checkout_id=signal.checkout_id,
+            state=self.machine.initial,
+            now=now,
+        )
+        order.dr_order_id = signal.dr_order_id
+        repo.add_history(
+            [
+                _history(
+                    order,
+                    "adopt",
+                    None,
+                    order.state,
+                    SignalOrigin.WEBHOOK,
+                    Outcome.APPLIED,
+                    now=now,
+                    reason="order created by DR (low-code checkout)",
+                )
+            ]
+        )
+        return order
+
+    def _attach_parked(self, repo: Repository, order: OrderRecord, now: datetime) -> None:
+        while True:
+            parked = repo.take_parked(
+                dr_order_id=order.dr_order_id,
+                checkout_id=order.checkout_id,
+                upstream_id=order.upstream_id,
+            )
+            if not parked:
+                return
+            for row in parked:
+                signal = signal_from_body(row["body"])
+                if isinstance(signal, NotRelevant):  # pragma: no cover - never parked
+                    continue
+                repo.add_history(
+                    [
+                        _signal_history(
+                            order,
+                            signal,
+                            Outcome.PARKED,
+                            "order was not known when the event arrived",
+                            now=row["parked_at"],
+                        )
+                    ]
+                )
+                self._apply_to(repo, order, signal, now)
+
+
+def _absorb_facts(order: OrderRecord, signal: Signal, dr_time: datetime | None) -> None:
+    """Take DR's news into the order, unless an earlier-dated signal would roll it back."""
+    if signal.dr_order_id and order.dr_order_id is None:
+        order.dr_order_id = signal.dr_order_id
+    if signal.checkout_id and order.checkout_id is None:
+        order.checkout_id = signal.checkout_id
+    if signal.trigger in _DISPUTE_TRIGGERS:
+        order.dispute_changed_at = dr_time or order.dispute_changed_at
+    newer = dr_time is None or order.dr_time is None or dr_time >= order.dr_time
+    if not newer:
+        return
+    if signal.facts.dr_state is not None:
+        order.snapshot = dict(signal.snapshot)
+        order.fraud_state = signal.facts.fraud_state
+        order.charges = [{"id": c.id, "state": c.state} for c in signal.facts.charges]
+    if signal.charge is not None:
+        _merge_charge(order, signal.charge)
+    if dr_time is not None:
+        order.dr_time = dr_time
+
+
+def _merge_charge(order: OrderRecord, charge: ChargeFact) -> None:
+    charges = [c for c in order.charges if c.get("id") != charge.id]
+    charges.append({"id": charge.id, "state": charge.state})
+    order.charges = charges
+
+
+def _origin(signal: Signal) -> SignalOrigin:
+    if signal.source is SignalSource.CREATE_ORDER_RESPONSE:
+        return SignalOrigin.CREATE_ORDER_RESPONSE
+    return SignalOrigin.WEBHOOK
+
+
+def _history(
+    order: OrderRecord,
+    trigger: str,
+    from_state: OrderState | None,
+    to_state: OrderState | None,
+    origin: SignalOrigin,
+    outcome: Outcome,
+    *,
+    now: datetime,
+    step: int = 0,
+    reason: str | None = None,
+    signal: Signal | None = None,
+) -> dict[str, Any]:
+    return {
+        "order_id": order.id,
+        "event_id": signal.event_id if signal else None,
+        "step": step,
+        "trigger": trigger,
+        "from_state": from_state.value if from_state else None,
+        "to_state": to_state.value if to_state else None,
+        "origin": origin.value,
+        "event_type": signal.event_type if signal else None,
+        "dr_time": to_db_time(signal.dr_time) if signal else None,
+        "recorded_at": now,
+        "outcome": outcome.value,
+        "reason": reason,
+    }
+
+
+def _signal_history(
+    order: OrderRecord, signal: Signal, outcome: Outcome, reason: str, *, now: datetime
+) -> dict[str, Any]:
+    return _history(
+        order,
+        signal.trigger.value,
+        order.state,
+        order.state,
+        _origin(signal),
+        outcome,
+        now=now,
+        reason=reason,
+        signal=signal,
+    )
+
+
+def _redirect_url(snapshot: Mapping[str, Any]) -> str | None:
+    session = (snapshot.get("payment") or {}).get("session") or {}
+    data = (session.get("nextAction") or {}).get("data") or {}
+    url = data.get("redirectUrl")
+    return url if isinstance(url, str) else None
+
+
+def _transient(exc: Exception) -> bool:
+    if isinstance(exc, VersionConflict | IntegrityError):
+        return True
+    if isinstance(exc, DBAPIError):
+        code = getattr(exc.orig, "sqlstate", None)
+        return code in _TRANSIENT_SQLSTATES or "database is locked" in str(exc.orig)
+    return False

@@ -1,0 +1,151 @@
+"""Journals: JSON-lines files of what happened to orders, applied in order.
+
+Each line is one JSON object, one of:
+
+* a DR webhook event exactly as DR sends it (``id``, ``type``, ``data``);
+* ``{"kind": "submit", "upstreamId": ..., "checkoutId": ...}``;
+* ``{"kind": "create_order_response", "upstreamId": ..., "status": 201|409|404|400,
+  "body": {...}}``.
+
+A line that cannot be read is reported as ``FILE:LINE: what is wrong`` and the
+rest still apply; a refused signal is an outcome, not an error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orderfsm.engine import ApplyResult, Engine
+from orderfsm.errors import OrderFsmError
+
+NOT_RELEVANT = "not_relevant"
+"""The tally key for events the lifecycle does not act on."""
+
+CREATE_ORDER_STATUSES = (201, 400, 404, 409)
+
+
+@dataclass(frozen=True, slots=True)
+class Submit:
+    """The platform created its order and called ``POST /orders``."""
+
+    upstream_id: str
+    checkout_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreateOrderResponse:
+    """What ``POST /orders`` answered."""
+
+    upstream_id: str
+    status: int
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """A DR event, kept as the raw text the adapter will parse."""
+
+    raw: str
+
+
+Entry = Submit | CreateOrderResponse | WebhookEvent
+
+
+class JournalLineError(OrderFsmError):
+    """One journal line could not be read."""
+
+
+def read_entry(text: str) -> Entry:
+    """Read one journal line; raise :class:`JournalLineError` naming what is wrong."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise JournalLineError(f"not JSON: {exc.msg} at column {exc.colno}") from exc
+    if not isinstance(data, dict):
+        raise JournalLineError(f"expected a JSON object, found {type(data).__name__}")
+    kind = data.get("kind")
+    if kind is None:
+        missing = [k for k in ("id", "type", "data") if k not in data]
+        if missing:
+            raise JournalLineError(
+                "neither a DR event nor a journal command: missing " + ", ".join(missing)
+            )
+        return WebhookEvent(text)
+    if kind == "submit":
+        return Submit(_text(data, "upstreamId"), _text(data, "checkoutId"))
+    if kind == "create_order_response":
+        status = data.get("status")
+        if not isinstance(status, int) or status not in CREATE_ORDER_STATUSES:
+            raise JournalLineError(f"status: expected one of 201, 400, 404, 409, found {status!r}")
+        body = data.get("body")
+        if not isinstance(body, dict):
+            raise JournalLineError("body: expected a JSON object")
+        return CreateOrderResponse(_text(data, "upstreamId"), status, body)
+    raise JournalLineError(
+        f"kind: unknown value {kind!r} (expected submit or create_order_response)"
+    )
+
+
+def _text(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise JournalLineError(f"{key}: expected a non-empty string, found {value!r}")
+    return value
+
+
+def apply_entry(engine: Engine, entry: Entry) -> ApplyResult:
+    """Apply one journal entry through the engine."""
+    if isinstance(entry, Submit):
+        return engine.submit(entry.upstream_id, entry.checkout_id)
+    if isinstance(entry, CreateOrderResponse):
+        return engine.record_create_order_response(entry.upstream_id, entry.status, entry.body)
+    return engine.apply_event(entry.raw)
+
+
+@dataclass(slots=True)
+class JournalReport:
+    """What a journal run did: outcomes tallied, unreadable lines listed."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    lines: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when every line was read."""
+        return not self.errors
+
+
+def numbered_lines(paths: Iterable[Path]) -> Iterator[tuple[str, int, str]]:
+    """``(file, line number, text)`` for every non-blank line of every file."""
+    for path in paths:
+        with path.open(encoding="utf-8") as handle:
+            for number, text in enumerate(handle, start=1):
+                if text.strip():
+                    yield str(path), number, text
+
+
+def apply_journal(
+    engine: Engine,
+    lines: Iterable[tuple[str, int, str]],
+    *,
+    progress: Callable[[], None] | None = None,
+) -> JournalReport:
+    """Apply ``(file, line, text)`` lines in order; unreadable ones go to ``errors``."""
+    report = JournalReport()
+    for where, number, text in lines:
+        report.lines += 1
+        try:
+            result = apply_entry(engine, read_entry(text))
+        except OrderFsmError as exc:
+            report.errors.append(f"{where}:{number}: {exc}")
+        else:
+            report.outcomes[result.outcome.value if result.outcome else NOT_RELEVANT] += 1
+        if progress is not None:
+            progress()
+    return report

@@ -1,0 +1,123 @@
+"""``orderfsm apply`` and ``show --json`` through the real console script, on a SQLite file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from orderfsm.samples.builders import Item, OrderSketch
+
+ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([ORDERFSM, *args], capture_output=True, text=True, timeout=120)
+
+
+def write_journal(path: Path, lines: list[object]) -> Path:
+    path.write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines))
+    return path
+
+
+def order() -> OrderSketch:
+    return OrderSketch("DR9", "CO9", "UP9", [Item("it-1", "sku-1", 1, 5.0, True)])
+
+
+def test_apply_then_show_json_gives_the_fixed_shape(tmp_path: Path) -> None:
+    o = order()
+    accepted = o.order("accepted", T0 + timedelta(minutes=1), fraud_state="passed")
+    journal = write_journal(
+        tmp_path / "j.jsonl",
+        [
+            o.submit(),
+            o.response(201, accepted),
+            o.event("order.accepted", accepted, T0 + timedelta(minutes=1)),
+        ],
+    )
+    db = f"sqlite:///{tmp_path}/shop.db"
+    applied = run("apply", "--db", db, str(journal))
+    assert applied.returncode == 0, applied.stderr
+    shown = run("show", "CO9", "--db", db, "--json")
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    assert set(data) == {
+        "upstreamId",
+        "orderId",
+        "checkoutId",
+        "state",
+        "fraudState",
+        "disputed",
+        "charges",
+        "history",
+        "effects",
+    }
+    assert (data["upstreamId"], data["orderId"], data["state"]) == ("UP9", "DR9", "accepted")
+    assert data["charges"] == [{"id": "ch-1", "state": "capturable"}]
+    assert [(h["trigger"], h["from"], h["to"], h["outcome"]) for h in data["history"]] == [
+        ("submit", None, "submitted", "applied"),
+        ("accept", "submitted", "accepted", "applied"),
+        ("accept", "accepted", "accepted", "stale"),
+    ]
+    assert {tuple(sorted(h)) for h in data["history"]} == {
+        ("eventId", "from", "outcome", "reason", "to", "trigger")
+    }
+    assert sorted(e["type"] for e in data["effects"]) == [
+        "request_shipment",
+        "send_order_confirmation",
+    ]
+    assert all(e["status"] == "pending" and e["key"] for e in data["effects"])
+
+
+def test_unreadable_lines_are_reported_with_file_and_line_and_the_rest_applies(
+    tmp_path: Path,
+) -> None:
+    o = order()
+    journal = write_journal(
+        tmp_path / "bad.jsonl",
+        [
+            o.submit(),
+            "{not json",
+            {"kind": "create_order_response", "upstreamId": "UP9", "status": 500, "body": {}},
+            {"id": "e1", "type": "order.accepted", "data": {"object": {"id": 5}}},
+            {"kind": "teleport"},
+            o.event("order.accepted", o.order("accepted", T0), T0),
+        ],
+    )
+    db = f"sqlite:///{tmp_path}/shop.db"
+    result = run("apply", "--db", db, str(journal))
+    assert result.returncode == 1
+    problems = [line for line in result.stderr.splitlines() if line.startswith(str(journal))]
+    assert [p.split(":")[1] for p in problems] == ["2", "3", "4", "5"]
+    assert "status" in problems[1] and "createdTime" in problems[2] and "teleport" in problems[3]
+    assert json.loads(run("show", "UP9", "--db", db, "--json").stdout)["state"] == "accepted"
+
+
+def test_an_unknown_reference_is_one_clear_line_and_exit_1(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/shop.db"
+    journal = write_journal(tmp_path / "j.jsonl", [order().submit()])
+    assert run("apply", "--db", db, str(journal)).returncode == 0
+    result = run("show", "nope", "--db", db)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: no order with upstream id, DR order id or checkout id 'nope'"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert run("apply").returncode == 2
+    assert run("apply", "--db", "sqlite://", str(tmp_path / "missing.jsonl")).returncode == 2
+
+
+def test_the_database_url_comes_from_ORDERFSM_DB(tmp_path: Path) -> None:
+    journal = write_journal(tmp_path / "j.jsonl", [order().submit()])
+    env = {"ORDERFSM_DB": f"sqlite:///{tmp_path}/env.db", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [ORDERFSM, "apply", str(journal)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "env.db").exists()
