@@ -80,11 +80,12 @@ NO_FACTS = Facts()
 class _Firing:
     """The argument transitions hands our guard wrappers for one firing."""
 
-    __slots__ = ("facts", "failed")
+    __slots__ = ("edge", "facts", "failed")
 
     def __init__(self, facts: Facts) -> None:
         self.facts = facts
         self.failed: tuple[Guard, Verdict] | None = None
+        self.edge: Edge | None = None
 
 
 def _condition(guard: Guard) -> Any:
@@ -96,6 +97,13 @@ def _condition(guard: Guard) -> Any:
 
     passes.__name__ = guard.name
     return passes
+
+
+def _record(edge: Edge) -> Any:
+    def fired(firing: _Firing) -> None:
+        firing.edge = edge
+
+    return fired
 
 
 class LifecycleMachine:
@@ -128,6 +136,11 @@ class LifecycleMachine:
                     "source": edge.source,
                     "dest": edge.dest,
                     "conditions": [_condition(g) for g in edge.guards],
+                    # Only edges sharing a source and trigger need to say which
+                    # one ran; the others cost nothing extra per firing.
+                    "after": [_record(edge)]
+                    if len(self._edges[(edge.source, edge.trigger)]) > 1
+                    else [],
                 }
                 for edge in edges
             ],
@@ -169,7 +182,8 @@ class LifecycleMachine:
             guard, verdict = firing.failed or (None, Verdict(False, "no edge's guards passed"))
             named = f"{guard.name}: {verdict.reason}" if guard else verdict.reason
             return Refused(trigger, source, Refusal.GUARD_FAILED, named)
-        edge = edges[0] if len(edges) == 1 else self._fired_edge(edges, order.state)
+        edge = edges[0] if len(edges) == 1 else firing.edge
+        assert edge is not None, "transitions ran an edge without reporting it"
         if edge.disputed is not None:
             order.disputed = edge.disputed
         entered = edge.dest
@@ -184,10 +198,6 @@ class LifecycleMachine:
             ),
             edge.dest is None,
         )
-
-    @staticmethod
-    def _fired_edge(edges: tuple[Edge, ...], now: OrderState) -> Edge:
-        return next(e for e in edges if e.target is now)
 
     def advance(
         self, order: OrderLike, trigger: Trigger, facts: Facts = NO_FACTS
