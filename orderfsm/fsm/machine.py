@@ -233,7 +233,12 @@ class LifecycleMachine:
         if dest is None:
             ahead = _as_state(facts.dr_state)
             lead: tuple[Trigger, ...] = ()
-            if ahead is not None and ahead is not state and (state, trigger) not in self._edges:
+            if (
+                ahead is not None
+                and ahead is not state
+                and (state, trigger) not in self._edges
+                and (ahead, trigger) in self._edges
+            ):
                 path = self._path(state, ahead)
                 lead = path or ()
             return (*lead, trigger)
