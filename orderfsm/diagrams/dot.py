@@ -40,6 +40,10 @@ ImageFormat = Literal["svg", "png"]
 INITIAL_NODE = "__initial__"
 SIGNALS_NODE = "__signals__"
 SOURCE_METADATA_ID = "orderfsm-dot-source"
+TAKEN_CLASS = "taken"
+"""The ``class`` of every edge (and junction) an order's path took."""
+TAKEN_CELL = "#dbe9fb"
+"""The background of an internal edge's cell when the order's path took it."""
 
 _FONT = "Helvetica"
 _INK = "#333333"
@@ -141,10 +145,14 @@ def _digraph(diagram: LifecycleGraph | OrderPath) -> graphviz.Digraph:
             for state in states:
                 band.node(state.name, **_node_attrs(graph, state, path))
     first = next(s for s in graph.states if s.kind is StateKind.INITIAL)
-    dot.edge(INITIAL_NODE, first.name, id="edge:initial", arrowsize="0.7")
+    start = () if path is None else path.start
+    label = _padded("<BR/>".join(f"<B>step {n}</B>" for n in start)) if start else ""
+    dot.edge(
+        INITIAL_NODE, first.name, id="edge:initial", arrowsize="0.7", label=label, **_taken(start)
+    )
     taken = {} if path is None else path.taken
-    for number, bundle in enumerate(_bundles(graph.moves), start=1):
-        _draw_bundle(dot, number, bundle, taken)
+    for bundle in _bundles(graph.moves):
+        _draw_bundle(dot, bundle, taken)
     if path is not None and path.signals:
         dot.node(SIGNALS_NODE, **_signals_attrs(path))
     return dot
@@ -169,7 +177,7 @@ def _node_attrs(
         for edge in internal[top::height]:
             steps = taken.get(edge, ())
             text = f"↻ {edge.label}" + (f" (step {_numbers(steps)})" if steps else "")
-            cells.append(_cell(text, cell_id=edge.key, color=_PATH if steps else None))
+            cells.append(_cell(text, cell_id=edge.key, taken=bool(steps)))
         rows.append(f"<TR>{''.join(cells)}</TR>")
     attrs: dict[str, Any] = {
         "label": _table(rows),
@@ -196,11 +204,16 @@ def _table(rows: list[str]) -> str:
 
 
 def _cell(
-    text: str, *, cell_id: str | None = None, color: str | None = None, extra: str = ""
+    text: str,
+    *,
+    cell_id: str | None = None,
+    color: str | None = None,
+    extra: str = "",
+    taken: bool = False,
 ) -> str:
     body = escape(text)
-    if color == _PATH:
-        body = f"<B>{body}</B>"
+    if taken:
+        body, color, extra = f"<B>{body}</B>", _PATH, f"{extra} BGCOLOR={_q(TAKEN_CELL)}"
     font = f'<FONT POINT-SIZE="9"{f" COLOR={_q(color)}" if color else ""}>{body}</FONT>'
     ident = f" ID={_q(cell_id)}" if cell_id else ""
     return f'<TD ALIGN="LEFT"{ident}{extra}>{font}</TD>'
@@ -210,7 +223,7 @@ def _q(value: str) -> str:
     return '"' + escape(value, quote=True) + '"'
 
 
-def _bundles(moves: tuple[DiagramEdge, ...]) -> list[tuple[DiagramEdge, ...]]:
+def _bundles(moves: tuple[DiagramEdge, ...]) -> list[tuple[str, tuple[DiagramEdge, ...]]]:
     """Edges that differ only in their source, grouped in table order.
 
     One transition of the table from several states ("accept from submitted,
@@ -220,22 +233,27 @@ def _bundles(moves: tuple[DiagramEdge, ...]) -> list[tuple[DiagramEdge, ...]]:
     bundles: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], list[DiagramEdge]] = {}
     for edge in moves:
         bundles.setdefault((edge.trigger, edge.dest, edge.guards, edge.effects), []).append(edge)
-    return [tuple(edges) for edges in bundles.values()]
+    named: list[tuple[str, tuple[DiagramEdge, ...]]] = []
+    for (trigger, dest, _, _), edges in bundles.items():
+        name = f"junction_{trigger}_{dest}"
+        while any(name == taken for taken, _ in named):
+            name += "_"
+        named.append((name, tuple(edges)))
+    return named
 
 
 def _draw_bundle(
     dot: graphviz.Digraph,
-    number: int,
-    bundle: tuple[DiagramEdge, ...],
+    named: tuple[str, tuple[DiagramEdge, ...]],
     taken: Mapping[DiagramEdge, tuple[int, ...]],
 ) -> None:
+    junction, bundle = named
     first = bundle[0]
     steps = tuple(n for edge in bundle for n in taken.get(edge, ()))
     label = _edge_label(first, steps)
     if len(bundle) == 1:
         dot.edge(first.source, first.dest, id=f"edge:{first.key}", label=label, **_taken(steps))
         return
-    junction = f"junction_{number}"
     dot.node(junction, "", shape="point", width="0.07", id=junction, **_taken(steps))
     for edge in bundle:
         own = taken.get(edge, ())
@@ -272,7 +290,7 @@ def _padded(text: str) -> str:
 def _taken(steps: tuple[int, ...]) -> dict[str, str]:
     if not steps:
         return {}
-    return {"color": _PATH, "fontcolor": _PATH, "penwidth": "2.5", "class": "taken"}
+    return {"color": _PATH, "fontcolor": _PATH, "penwidth": "2.5", "class": TAKEN_CLASS}
 
 
 def _numbers(steps: tuple[int, ...]) -> str:

@@ -51,9 +51,11 @@ def mermaid_source(diagram: LifecycleGraph | OrderPath) -> str:
         lines.append(f"    classDef {_class(group)} {_GROUP_STYLES[group]}")
     if path is not None:
         lines += [f"    classDef {name} {style}" for name, style in _PATH_STYLES.items()]
+    start = () if path is None else path.start
     for state in graph.states:
         if state.kind is StateKind.INITIAL:
-            lines.append(f"    [*] --> {state.name}")
+            steps = f" : step {', '.join(map(str, start))}" if start else ""
+            lines.append(f"    [*] --> {state.name}{steps}")
     for state in graph.states:
         for effect in state.entry_effects:
             lines.append(f"    {state.name} : entry / {_text(effect)}")

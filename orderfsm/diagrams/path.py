@@ -16,6 +16,7 @@ from typing import Protocol
 
 from orderfsm.diagrams.errors import DiagramError
 from orderfsm.diagrams.graph import DiagramEdge, LifecycleGraph, graph_from_lifecycle
+from orderfsm.fsm.lifecycle import StateKind
 
 APPLIED = "applied"
 
@@ -60,6 +61,8 @@ class PathStep:
     reason: str | None
     event_type: str | None
     edge: DiagramEdge | None
+    starts: bool = False
+    """True for the entry that created the order in the initial state (``submit``)."""
 
     @property
     def summary(self) -> str:
@@ -103,9 +106,14 @@ class OrderPath:
         return frozenset(seen)
 
     @property
+    def start(self) -> tuple[int, ...]:
+        """The step numbers that created the order (drawn on the initial arrow)."""
+        return tuple(step.number for step in self.steps if step.starts)
+
+    @property
     def signals(self) -> tuple[PathStep, ...]:
-        """Steps that took no declared edge: shown beside the graph."""
-        return tuple(step for step in self.steps if step.edge is None)
+        """Steps that neither created the order nor took a declared edge: listed beside it."""
+        return tuple(step for step in self.steps if step.edge is None and not step.starts)
 
 
 def order_path(
@@ -118,11 +126,14 @@ def order_path(
     """The path of one order, from its history (oldest first) and its current state."""
     graph = graph_from_lifecycle() if graph is None else graph
     _known_state(graph, str(current))
+    initial = {s.name for s in graph.states if s.kind is StateKind.INITIAL}
     steps = []
     for number, entry in enumerate(history, start=1):
+        applied = entry.outcome == APPLIED
         edge = None
-        if entry.outcome == APPLIED and entry.from_state is not None:
+        if applied and entry.from_state is not None:
             edge = graph.find_edge(str(entry.from_state), str(entry.trigger), _str(entry.to_state))
+        starts = applied and entry.from_state is None and _str(entry.to_state) in initial
         steps.append(
             PathStep(
                 number=number,
@@ -133,6 +144,7 @@ def order_path(
                 reason=entry.reason,
                 event_type=entry.event_type,
                 edge=edge,
+                starts=starts,
             )
         )
     return OrderPath(graph, str(current), tuple(steps), title)
