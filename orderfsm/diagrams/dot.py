@@ -178,7 +178,7 @@ def _node_attrs(
             steps = taken.get(edge, ())
             text = f"↻ {edge.label}" + (f" (step {_numbers(steps)})" if steps else "")
             cells.append(_cell(text, cell_id=edge.key, taken=bool(steps)))
-        rows.append(f"<TR>{''.join(cells)}</TR>")
+        rows.append("<TR>\n" + "\n".join(cells) + "\n</TR>")
     attrs: dict[str, Any] = {
         "label": _table(rows),
         "id": f"state:{state.name}",
@@ -196,10 +196,11 @@ def _node_attrs(
 
 
 def _table(rows: list[str]) -> str:
+    # One row (and one cell) per line, so a change to the table is a small DOT diff.
     return (
-        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
-        + "".join(rows)
-        + "</TABLE>>"
+        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">\n'
+        + "\n".join(rows)
+        + "\n</TABLE>>"
     )
 
 
@@ -282,8 +283,8 @@ def _edge_label(edge: DiagramEdge, steps: tuple[int, ...]) -> str:
 def _padded(text: str) -> str:
     # A padded box keeps the edge itself (thick, when highlighted) off the text.
     return (
-        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3">'
-        f"<TR><TD>{text}</TD></TR></TABLE>>"
+        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3">\n'
+        f"<TR><TD>{text}</TD></TR>\n</TABLE>>"
     )
 
 

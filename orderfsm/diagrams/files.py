@@ -24,7 +24,7 @@ from orderfsm.diagrams.mermaid import mermaid_source
 from orderfsm.diagrams.path import OrderPath
 
 DIFF_LINES = 40
-DIFF_WIDTH = 160
+DIFF_WIDTH = 300
 
 
 class Format(StrEnum):
