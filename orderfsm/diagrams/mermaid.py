@@ -51,6 +51,9 @@ def mermaid_source(diagram: LifecycleGraph | OrderPath) -> str:
         lines.append(f"    classDef {_class(group)} {_GROUP_STYLES[group]}")
     if path is not None:
         lines += [f"    classDef {name} {style}" for name, style in _PATH_STYLES.items()]
+    # Mermaid titles a box with its first description, so each state's first
+    # description is its own name; this also declares the states in table order.
+    lines += [f'    state "{s.name}" as {s.name}' for s in graph.states]
     start = () if path is None else path.start
     for state in graph.states:
         if state.kind is StateKind.INITIAL:

@@ -17,6 +17,7 @@ from tests.unit.diagrams.support import table_edges
 
 ARROW = re.compile(r"^(?P<source>\S+) --> (?P<dest>\S+)(?: : (?P<label>.+))?$")
 DESCRIPTION = re.compile(r"^(?P<state>\w+) : (?P<text>.+)$")
+DECLARATION = re.compile(r'^state "(?P<title>[^"]+)" as (?P<state>\w+)$')
 
 
 @dataclass
@@ -25,11 +26,12 @@ class Mermaid:
     arrows: list[tuple[str, str, str]]
     descriptions: list[tuple[str, str]]
     classes: dict[str, list[str]]
+    declared: list[tuple[str, str]]
 
 
 def parse(text: str) -> Mermaid:
     lines = [line.strip() for line in text.splitlines()]
-    mermaid = Mermaid(lines[0], [], [], {})
+    mermaid = Mermaid(lines[0], [], [], {}, [])
     in_note = False
     for line in lines[1:]:
         if in_note:
@@ -38,6 +40,8 @@ def parse(text: str) -> Mermaid:
             continue
         elif line.startswith("note "):
             in_note = " : " not in line
+        elif match := DECLARATION.match(line):
+            mermaid.declared.append((match["title"], match["state"]))
         elif line.startswith("class "):
             _, names, css = line.split(" ")
             mermaid.classes[css] = names.split(",")
@@ -105,3 +109,8 @@ def test_entry_effects_are_state_descriptions() -> None:
 
     assert ("blocked", "entry / notify_order_blocked") in descriptions
     assert ("accepted", "entry / deliver_digital (digital items)") in descriptions
+
+
+def test_every_state_is_declared_once_titled_by_its_own_name_in_table_order() -> None:
+    # Mermaid titles a box with its first description: the name must come first.
+    assert lifecycle().declared == [(s.state.value, s.state.value) for s in LIFECYCLE.states]
