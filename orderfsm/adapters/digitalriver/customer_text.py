@@ -27,17 +27,17 @@ def safe_customer_text(message: str | None, *, codes: Iterable[str | None]) -> s
     """``message`` tidied for a customer, or ``None`` if it must not be shown.
 
     Refused: a missing, blank or over-long message, and one that contains any
-    of ``codes`` (compared case-insensitively), so a code can never slip out
+    of ``codes`` (ignoring case and runs of whitespace), so a code can never slip out
     inside the text meant to replace it.
     """
     if not message:
         return None
-    text = " ".join(message.split())
+    text = _tidy(message)
     if not text or len(text) > MAX_CUSTOMER_TEXT_LENGTH:
         return None
     folded = text.casefold()
     for code in codes:
-        if code and code.strip() and code.strip().casefold() in folded:
+        if code and (needle := _tidy(code).casefold()) and needle in folded:
             return None
     return text
 
@@ -66,3 +66,8 @@ def failed_charge_text(charges: Iterable[OrderCharge]) -> str:
         if text is not None:
             return text
     return DEFAULT_PAYMENT_FAILED_TEXT
+
+
+def _tidy(text: str) -> str:
+    """Collapse every run of whitespace (newlines, tabs) to one space."""
+    return " ".join(text.split())
