@@ -6,15 +6,17 @@ so this needs no ``dot`` and does not depend on the Graphviz version or fonts.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 
-from orderfsm.diagrams import graph_from_lifecycle, stale_diff
+from orderfsm.diagrams import graph_from_lifecycle, mermaid_source, stale_diff
 from orderfsm.fsm.lifecycle import LIFECYCLE
 
-DOCS = Path(__file__).parents[3] / "docs"
+ROOT = Path(__file__).parents[3]
+DOCS = ROOT / "docs"
 
 
 @pytest.mark.parametrize("name", ["lifecycle.svg", "lifecycle.mmd"])
@@ -29,3 +31,11 @@ def test_the_committed_svg_is_a_drawing_of_every_state() -> None:
     ids = {g.get("id") for g in root.iter("{http://www.w3.org/2000/svg}g")}
 
     assert {f"state:{spec.state.value}" for spec in LIFECYCLE.states} <= ids
+
+
+def test_every_mermaid_block_of_the_readme_is_the_lifecycle_now() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```mermaid\n(.*?)^```", readme, re.MULTILINE | re.DOTALL)
+
+    stale = [b for b in blocks if b != mermaid_source(graph_from_lifecycle())]
+    assert stale == [], "README's Mermaid block is stale: paste docs/lifecycle.mmd into it"
