@@ -115,6 +115,9 @@ def map_event(event: Event) -> Signal | NotRelevant:
             event, meaning.trigger, dr_order_id=carried.order_id, charge=_charge_fact(carried)
         )
     if isinstance(carried, Fulfillment):
+        # orderDetails is the order as it stood when the fulfillment was made; the
+        # order.* events speak for its state. No facts, so the stored order snapshot
+        # is never replaced by a fulfillment object; the ids still link the order.
         order = carried.order_details
         return _webhook_signal(
             event,
@@ -122,7 +125,6 @@ def map_event(event: Event) -> Signal | NotRelevant:
             dr_order_id=carried.order_id,
             checkout_id=order.checkout_id if order else None,
             upstream_id=order.upstream_id if order else None,
-            facts=facts_of(order) if order else Facts(),
         )
     charge: ChargeFact | None = None
     customer_message: str | None = None

@@ -139,6 +139,19 @@ def test_every_real_event_maps_to_its_intended_trigger_or_to_not_relevant(
         assert mapped.snapshot == raw["data"]["object"]
 
 
+@pytest.mark.parametrize("name", sorted(n for n, t in EVENTS.items() if t is not NOT_RELEVANT))
+def test_a_signal_claims_order_facts_only_when_its_snapshot_is_that_order(
+    dr_fixtures: Path, name: str
+) -> None:
+    signal = _event_signal(dr_fixtures, name)
+
+    if signal.facts.dr_state is not None:
+        assert signal.snapshot["id"] == signal.dr_order_id
+        assert signal.snapshot["state"] == signal.facts.dr_state
+    else:
+        assert signal.facts.charges == () and signal.facts.items == ()
+
+
 @pytest.mark.parametrize("name", sorted(EVENTS))
 def test_every_real_event_envelope_parses_with_its_id_type_and_utc_time(
     dr_fixtures: Path, name: str
@@ -303,16 +316,18 @@ def test_charge_events_name_their_order_and_charge(
     assert signal.facts.charges == ()  # one charge is not the order's list of charges
 
 
-def test_fulfillment_created_names_its_order_and_reads_the_order_details(
+def test_fulfillment_created_names_its_order_and_checkout_but_claims_no_order_state(
     dr_fixtures: Path,
 ) -> None:
     signal = _event_signal(dr_fixtures, "events/fulfillment.created__1.json")
 
     assert signal.dr_order_id == "259855820336"
     assert signal.checkout_id == "29a9cc77-7b63-43d7-9a49-8eb44d0cc6fc"
-    assert signal.facts.dr_state == "accepted"
-    assert [i.id for i in signal.facts.items] == ["189752780336", "189752790336"]
+    # Its snapshot is a fulfillment, not an order: no order facts may ride along.
+    assert signal.facts.dr_state is None
+    assert signal.facts.items == ()
     assert signal.snapshot["id"] == "ful_e3624f2e-1260-4cb1-bf5e-077e1e9c215e"
+    assert [i["itemId"] for i in signal.snapshot["items"]] == ["189752780336", "189752790336"]
 
 
 def test_an_accepted_201_is_timed_by_its_accepted_stamp_and_reads_the_sku_physical_flag(
