@@ -108,8 +108,11 @@ def _check(
         click.echo(f"{path} is up to date")
         return
     click.echo("\n".join(diff))
-    click.echo(f"{path} is out of date: regenerate it with orderfsm diagram -o {path}", err=True)
-    raise click.exceptions.Exit(1)
+    # A ClickException (exit 1), not click's Exit: the group runs commands with
+    # standalone_mode=False, where an Exit's code would be returned and lost.
+    raise click.ClickException(
+        f"{path} is out of date: regenerate it with orderfsm diagram -o {path}"
+    )
 
 
 def _load_order(db_url: str, ref: str) -> OrderPath:

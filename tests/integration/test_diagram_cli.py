@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click import ClickException
 from click.testing import CliRunner, Result
 
 from orderfsm.cli.diagram import diagram
@@ -163,3 +164,14 @@ def test_an_unknown_order_is_one_clear_line(sqlite_url: str) -> None:
     assert result.output.strip() == (
         "Error: no order with upstream id, DR order id or checkout id 'NOPE'"
     )
+
+
+def test_a_stale_check_exits_1_even_when_the_group_runs_it_non_standalone(tmp_path: Path) -> None:
+    path = tmp_path / "lifecycle.mmd"
+    path.write_text("stateDiagram-v2\n")
+
+    with pytest.raises(ClickException) as raised:
+        diagram.main(["--check", str(path)], standalone_mode=False)
+
+    assert raised.value.exit_code == 1
+    assert "is out of date" in raised.value.message
