@@ -23,11 +23,11 @@ if TYPE_CHECKING:
     from orderfsm.engine import ApplyResult, Engine, EngineConfig
 
 __all__ = [
-    "LIFECYCLE",
     "ApplyResult",
     "EffectName",
     "Engine",
     "EngineConfig",
+    "LIFECYCLE",
     "LifecycleMachine",
     "OrderFsmError",
     "OrderState",

@@ -11,12 +11,12 @@ from orderfsm.fsm.signals import Facts, NotRelevant, Signal
 from orderfsm.fsm.states import OrderState, Trigger
 
 __all__ = [
-    "LIFECYCLE",
     "Applied",
     "EffectIntent",
     "EffectName",
     "Facts",
     "InMemoryOrder",
+    "LIFECYCLE",
     "Lifecycle",
     "LifecycleMachine",
     "NotRelevant",
