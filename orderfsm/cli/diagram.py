@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +19,9 @@ from orderfsm.diagrams import (
     stale_diff,
 )
 from orderfsm.errors import OrderFsmError
+
+if TYPE_CHECKING:
+    from orderfsm.persistence import OrderView
 
 
 @click.command("diagram")
@@ -124,6 +128,11 @@ def _load_order(db_url: str, ref: str) -> OrderPath:
             view = engine.show(ref)
     except OrderFsmError as exc:  # OrderNotFound, SchemaOutOfDate, ...
         raise click.ClickException(str(exc)) from exc
+    return order_diagram(view)
+
+
+def order_diagram(view: OrderView) -> OrderPath:
+    """The path a stored order took, titled by its ids and state (``demo`` draws these too)."""
     dr = f" (DR order {view.order_id})" if view.order_id else ""
     title = f"order {view.upstream_id}{dr}: {view.state}"
     return order_path(view.history, view.state, title=title)
