@@ -9,7 +9,8 @@
     ├── OrderNotFound            no order matches the reference given
     ├── OrderConflict            an upstream id is already bound to another checkout
     ├── SchemaOutOfDate          the database is behind the package's migrations
-    └── EffectRegistrationError  a handler names an effect outside the vocabulary
+    ├── EffectRegistrationError  a handler names an effect outside the vocabulary
+    └── DiagramError             a diagram cannot be rendered (e.g. no `dot`); in orderfsm.diagrams
 
 A refused trigger is *not* an error: it is an outcome, recorded in history.
 """

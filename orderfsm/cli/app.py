@@ -9,6 +9,7 @@ import click
 from orderfsm.cli.apply import apply
 from orderfsm.cli.db import db
 from orderfsm.cli.demo import demo
+from orderfsm.cli.diagram import diagram
 from orderfsm.cli.show import show
 from orderfsm.errors import OrderFsmError
 
@@ -23,10 +24,11 @@ def cli() -> None:
       orderfsm demo
       orderfsm apply --db sqlite:///shop.db journal.jsonl
       orderfsm show SHOP-0001 --db sqlite:///shop.db
+      orderfsm diagram -o lifecycle.svg
     """
 
 
-for command in (apply, db, demo, show):
+for command in (apply, db, demo, diagram, show):
     cli.add_command(command)
 
 

@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from orderfsm.cli.apply import outcome_table
+from orderfsm.cli.diagram import order_diagram
+from orderfsm.diagrams import DiagramError, graph_from_lifecycle, write_diagram
 from orderfsm.engine import Engine
 from orderfsm.journal import apply_journal
 from orderfsm.samples.demo import demo_journal
@@ -70,6 +72,15 @@ def demo(out_dir: Path) -> None:
     for name, count in sorted(effect_counts.items()):
         effects.add_row(name, str(count))
     console.print(effects)
+    try:
+        write_diagram(graph_from_lifecycle(), out_dir / "lifecycle.svg")
+        pick = next((v for v in views if any(h.outcome != "applied" for h in v.history)), views[0])
+        write_diagram(order_diagram(pick), out_dir / f"{pick.upstream_id}.svg")
+        console.print(
+            f"diagrams: {out_dir / 'lifecycle.svg'}, {out_dir / (pick.upstream_id + '.svg')}"
+        )
+    except DiagramError as exc:
+        console.print(f"[yellow]diagrams skipped: {exc}[/yellow]")
     console.print(f"inspect one: orderfsm show SHOP-0001 --db {url}")
     if not report.ok:
         for problem in report.errors:
