@@ -10,6 +10,8 @@
     ├── OrderConflict            an upstream id is already bound to another checkout
     ├── SchemaOutOfDate          the database is behind the package's migrations
     ├── EffectRegistrationError  a handler names an effect outside the vocabulary
+    ├── PermanentEffectError     a handler says retrying cannot help: the effect goes dead
+    ├── EffectNotFound           no outbox row with this key (in the status asked for)
     └── DiagramError             a diagram cannot be rendered (e.g. no `dot`); in orderfsm.diagrams
 
 A refused trigger is *not* an error: it is an outcome, recorded in history.
@@ -77,3 +79,19 @@ class SchemaOutOfDate(OrderFsmError):
 
 class EffectRegistrationError(OrderFsmError):
     """A handler was registered for a name outside the effect vocabulary."""
+
+
+class PermanentEffectError(OrderFsmError):
+    """Raised by an effect handler when retrying cannot help (e.g. a 4xx answer).
+
+    The dispatcher marks the effect ``dead`` at once, with this message as its
+    last error; any other exception is retried with backoff.
+    """
+
+
+class EffectNotFound(OrderFsmError):
+    """No outbox row has this idempotency key, or not in the status required."""
+
+    def __init__(self, key: str, detail: str = "") -> None:
+        self.key = key
+        super().__init__(f"no effect with key {key!r}" + (f" {detail}" if detail else ""))

@@ -19,6 +19,12 @@ DEFAULT_PAYMENT_FAILED_TEXT = (
 )
 """Shown when DR gave no message a customer may read."""
 
+ORDER_BLOCKED_TEXT = (
+    "We could not complete your order and your payment method has not been charged. "
+    "Please contact us if you have any questions."
+)
+"""Shown when DR blocks an order (fraud or denied-party screening); DR gives no reason."""
+
 MAX_CUSTOMER_TEXT_LENGTH = 300
 """Longer messages are not DR's short sentences: the default is used instead."""
 

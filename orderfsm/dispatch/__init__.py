@@ -1,0 +1,53 @@
+"""Effects delivered: the host's handler registry and the outbox dispatcher.
+
+The engine stores effect intents in the outbox with the state change; the
+:class:`Dispatcher` hands each to the handler registered for its name in a
+:class:`HandlerRegistry`, with its typed payload and idempotency key, retries
+with backoff, and dead-letters what cannot succeed. Built-in handlers (JSON
+lines, SMTP, HTTP) are in :mod:`orderfsm.adapters.handlers`.
+"""
+
+from orderfsm.adapters.digitalriver.effect_models import (
+    PAYLOAD_TYPES,
+    Contact,
+    DigitalDelivery,
+    EffectItem,
+    EffectPayload,
+    FulfillmentCancellation,
+    OrderBlocked,
+    OrderCancelled,
+    OrderConfirmation,
+    PaymentFailed,
+    PaymentInstructions,
+    PaymentMethod,
+    PostalAddress,
+    ShipmentRequest,
+)
+from orderfsm.dispatch.dispatcher import DispatchConfig, Dispatcher, DispatchReport
+from orderfsm.dispatch.registry import Classifier, Effect, Handler, HandlerRegistry
+from orderfsm.errors import PermanentEffectError
+
+__all__ = [
+    "Classifier",
+    "Contact",
+    "DigitalDelivery",
+    "DispatchConfig",
+    "DispatchReport",
+    "Dispatcher",
+    "Effect",
+    "EffectItem",
+    "EffectPayload",
+    "FulfillmentCancellation",
+    "Handler",
+    "HandlerRegistry",
+    "OrderBlocked",
+    "OrderCancelled",
+    "OrderConfirmation",
+    "PAYLOAD_TYPES",
+    "PaymentFailed",
+    "PaymentInstructions",
+    "PaymentMethod",
+    "PermanentEffectError",
+    "PostalAddress",
+    "ShipmentRequest",
+]

@@ -1,0 +1,248 @@
+"""The dispatcher: hands each due outbox row to its handler, at least once, until done or dead.
+
+One pass (:meth:`Dispatcher.run_once`) repeats until nothing is due: claim a
+batch in a short transaction, then for each claimed row, outside any
+transaction, build the typed :class:`Effect`, call the handler, and record
+the result in another short transaction:
+
+* success: ``done``;
+* :class:`PermanentEffectError`, an unreadable payload, or items with no
+  physical flag and no classifier: ``dead`` at once, with the reason;
+* any other exception: ``failed`` with the error, retried after an
+  exponential backoff with jitter; ``dead`` after ``max_attempts``.
+
+A crash after the handler's success and before the ``done`` mark leaves the
+row claimed; once its lease expires another pass claims it again and the
+handler runs a second time with the same idempotency key. That is why
+handlers pass the key on: the receiver deduplicates, and the effect happens
+once as far as it can tell.
+
+Effects with no registered handler are never claimed: they stay ``pending``
+and every pass reports them (:attr:`DispatchReport.unhandled_keys`).
+"""
+
+from __future__ import annotations
+
+import random
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from orderfsm.adapters.digitalriver.effect_models import (
+    PAYLOAD_TYPES,
+    DigitalDelivery,
+    EffectPayload,
+    ShipmentRequest,
+)
+from orderfsm.dispatch.registry import Classifier, Effect, HandlerRegistry
+from orderfsm.errors import PermanentEffectError
+from orderfsm.fsm.effects import EffectName
+from orderfsm.persistence import outbox
+from orderfsm.persistence.database import to_db_time, utcnow
+
+MAX_ERROR_LENGTH = 2_000
+"""Longer error texts are cut (the column is for operators, not for logs)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchConfig:
+    """How the dispatcher retries and claims; small and frozen."""
+
+    max_attempts: int = 8
+    """Attempts before an effect goes ``dead`` (a crash mid-attempt counts)."""
+    base_delay: timedelta = timedelta(seconds=10)
+    """Delay after the first failure; doubled after each further one."""
+    max_delay: timedelta = timedelta(hours=1)
+    """The longest delay between two attempts."""
+    jitter: float = 0.2
+    """Up to this fraction of the delay is taken off at random, so retries spread out."""
+    lease: timedelta = timedelta(minutes=5)
+    """How long a claim holds a row; a crashed dispatcher's rows are free again after it."""
+    batch_size: int = 20
+    """Rows claimed per transaction."""
+    unhandled_keys_listed: int = 50
+    """How many keys of unhandled effects a report lists (all are counted)."""
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1 or self.batch_size < 1:
+            raise ValueError("max_attempts and batch_size must be at least 1")
+        if not 0 <= self.jitter <= 1:
+            raise ValueError("jitter is a fraction between 0 and 1")
+        if self.lease <= timedelta(0):
+            raise ValueError("lease must be positive")
+
+    def delay(self, attempt: int, draw: float) -> timedelta:
+        """The wait after failed attempt number ``attempt``; ``draw`` is uniform in [0, 1)."""
+        exponent = min(attempt - 1, 62)  # beyond this the cap applies anyway
+        capped = min(self.max_delay, self.base_delay * (1 << exponent))
+        return capped * (1 - self.jitter * draw)
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchReport:
+    """What one pass did."""
+
+    done: int = 0
+    retried: int = 0
+    """Attempts that failed and were scheduled again."""
+    dead: int = 0
+    lost: int = 0
+    """Claims another dispatcher took over after this one's lease ran out."""
+    unhandled: int = 0
+    """Effects waiting with no handler registered (left ``pending``)."""
+    unhandled_keys: tuple[str, ...] = ()
+    done_keys: tuple[str, ...] = field(default=(), repr=False)
+    dead_keys: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def handled(self) -> int:
+        """Rows this pass finished one way or another."""
+        return self.done + self.retried + self.dead
+
+    def __add__(self, other: DispatchReport) -> DispatchReport:
+        return DispatchReport(
+            done=self.done + other.done,
+            retried=self.retried + other.retried,
+            dead=self.dead + other.dead,
+            lost=self.lost + other.lost,
+            unhandled=other.unhandled,
+            unhandled_keys=other.unhandled_keys,
+            done_keys=self.done_keys + other.done_keys,
+            dead_keys=self.dead_keys + other.dead_keys,
+        )
+
+
+class _Dead(Exception):
+    """An effect that must not be retried (internal: the reason is the message)."""
+
+
+class Dispatcher:
+    """Delivers the outbox through a :class:`HandlerRegistry`; safe to run in many processes."""
+
+    def __init__(
+        self,
+        db_engine: Engine,
+        registry: HandlerRegistry,
+        config: DispatchConfig = DispatchConfig(),
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+        *,
+        classifier: Classifier | None = None,
+    ) -> None:
+        self.db = db_engine
+        self.registry = registry
+        self.config = config
+        self.classifier = classifier or registry.classifier
+        self._clock = clock
+        self._rng = rng or random.Random()
+
+    def now(self) -> datetime:
+        """The dispatcher's clock, as aware UTC."""
+        moment = to_db_time(self._clock())
+        assert moment is not None
+        return moment
+
+    def run_once(self) -> DispatchReport:
+        """Deliver everything due now; return what happened.
+
+        Each claimed row is attempted at most ``max_attempts`` times, so the
+        pass ends even when handlers keep failing with no backoff.
+        """
+        report = DispatchReport()
+        handled = [name.value for name in self.registry.names]
+        while True:
+            now = self.now()
+            with self.db.begin() as connection:
+                claims = outbox.claim_due(
+                    connection,
+                    effects=handled,
+                    now=now,
+                    lease_until=now + self.config.lease,
+                    limit=self.config.batch_size,
+                )
+            if not claims:
+                break
+            for claim in claims:
+                report += self._deliver(claim)
+        with self.db.begin() as connection:
+            count, keys = outbox.waiting_without_handler(
+                connection, handled, limit=self.config.unhandled_keys_listed
+            )
+        return report + DispatchReport(unhandled=count, unhandled_keys=tuple(keys))
+
+    # -- one claimed row ------------------------------------------------------
+
+    def _deliver(self, claim: outbox.Claim) -> DispatchReport:
+        if self.now() >= claim.lease_until:
+            # Too late to start: another dispatcher may hold it now.
+            with self.db.begin() as connection:
+                outbox.release(connection, claim, now=self.now())
+            return DispatchReport(lost=1)
+        name = EffectName(claim.effect)
+        handler = self.registry.get(name)
+        assert handler is not None, "only handled effects are claimed"
+        try:
+            payload = self._payload(name, claim)
+            if payload is None:
+                return self._finish_done(claim, note="nothing to deliver: no items of this kind")
+            handler(Effect(name, claim.key, payload, claim.upstream_id, claim.attempt))
+        except (PermanentEffectError, _Dead) as exc:
+            return self._finish_failed(claim, _describe(exc), dead=True)
+        except Exception as exc:
+            dead = claim.attempt >= self.config.max_attempts
+            return self._finish_failed(claim, _describe(exc), dead=dead)
+        return self._finish_done(claim)
+
+    def _payload(self, name: EffectName, claim: outbox.Claim) -> EffectPayload | None:
+        """The typed payload, unknown items classified; ``None`` if no item is left."""
+        try:
+            payload = PAYLOAD_TYPES[name].model_validate(claim.payload)
+        except ValidationError as exc:
+            raise _Dead(f"payload unreadable as {name.value}: {exc}") from exc
+        if not isinstance(payload, ShipmentRequest | DigitalDelivery):
+            return payload
+        wanted = isinstance(payload, ShipmentRequest)
+        kept = []
+        for item in payload.items:
+            physical = item.physical
+            if physical is None:
+                if self.classifier is None:
+                    raise _Dead(
+                        f"item {item.id} has no physical flag (non-expanded event) "
+                        "and no classifier is configured"
+                    )
+                physical = bool(self.classifier(item))
+                item = item.model_copy(update={"physical": physical})
+            if physical is wanted:
+                kept.append(item)
+        if not kept:
+            return None
+        return payload.model_copy(update={"items": tuple(kept)})
+
+    def _finish_done(self, claim: outbox.Claim, note: str | None = None) -> DispatchReport:
+        with self.db.begin() as connection:
+            if not outbox.mark_done(connection, claim, now=self.now(), note=note):
+                return DispatchReport(lost=1)
+        return DispatchReport(done=1, done_keys=(claim.key,))
+
+    def _finish_failed(self, claim: outbox.Claim, error: str, *, dead: bool) -> DispatchReport:
+        now = self.now()
+        retry_at = None if dead else now + self.config.delay(claim.attempt, self._rng.random())
+        with self.db.begin() as connection:
+            if not outbox.mark_failed(connection, claim, now=now, error=error, retry_at=retry_at):
+                return DispatchReport(lost=1)
+        if dead:
+            return DispatchReport(dead=1, dead_keys=(claim.key,))
+        return DispatchReport(retried=1)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, PermanentEffectError | _Dead):
+        text = str(exc)
+    else:
+        text = "".join(traceback.format_exception_only(exc)).strip()
+    return text[:MAX_ERROR_LENGTH]
