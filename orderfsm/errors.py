@@ -10,7 +10,8 @@
     ├── OrderConflict            an upstream id is already bound to another checkout
     ├── SchemaOutOfDate          the database is behind the package's migrations
     ├── EffectRegistrationError  a handler names an effect outside the vocabulary
-    ├── PermanentEffectError     a handler says retrying cannot help: the effect goes dead
+    ├── EffectDeliveryError      an effect handler's attempt failed; the dispatcher retries
+    │   └── PermanentEffectError a handler says retrying cannot help: the effect goes dead
     ├── EffectNotFound           no outbox row with this key (in the status asked for)
     └── DiagramError             a diagram cannot be rendered (e.g. no `dot`); in orderfsm.diagrams
 
@@ -81,7 +82,15 @@ class EffectRegistrationError(OrderFsmError):
     """A handler was registered for a name outside the effect vocabulary."""
 
 
-class PermanentEffectError(OrderFsmError):
+class EffectDeliveryError(OrderFsmError):
+    """An effect handler's attempt failed (server down, 5xx, timeout); it will be retried.
+
+    Handlers may raise any exception to ask for a retry; the built-in ones
+    translate their libraries' errors into this one.
+    """
+
+
+class PermanentEffectError(EffectDeliveryError):
     """Raised by an effect handler when retrying cannot help (e.g. a 4xx answer).
 
     The dispatcher marks the effect ``dead`` at once, with this message as its

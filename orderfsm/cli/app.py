@@ -10,7 +10,9 @@ from orderfsm.cli.apply import apply
 from orderfsm.cli.db import db
 from orderfsm.cli.demo import demo
 from orderfsm.cli.diagram import diagram
+from orderfsm.cli.effects import effects
 from orderfsm.cli.show import show
+from orderfsm.cli.worker import worker
 from orderfsm.errors import OrderFsmError
 
 
@@ -28,7 +30,7 @@ def cli() -> None:
     """
 
 
-for command in (apply, db, demo, diagram, show):
+for command in (apply, db, demo, diagram, effects, show, worker):
     cli.add_command(command)
 
 

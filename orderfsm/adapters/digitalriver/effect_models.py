@@ -43,7 +43,8 @@ class PostalAddress(PayloadModel):
 
     def lines(self) -> list[str]:
         """The address as printable lines (empty parts left out)."""
-        locality = " ".join(p for p in (self.postal_code, self.city, self.state) if p)
+        region = " ".join(p for p in (self.state, self.postal_code) if p)
+        locality = ", ".join(p for p in (self.city, region) if p)
         return [line for line in (self.line1, self.line2, locality, self.country) if line]
 
 

@@ -1,0 +1,118 @@
+"""``orderfsm effects``: list the outbox, and re-queue a dead effect."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from orderfsm.cli.options import db_option
+from orderfsm.persistence import EffectStatus, ensure_current, open_engine
+from orderfsm.persistence.database import utcnow
+from orderfsm.persistence.outbox import OutboxEntry, list_effects, requeue_dead
+
+STATUS_STYLE = {
+    EffectStatus.PENDING: "cyan",
+    EffectStatus.FAILED: "yellow",
+    EffectStatus.DONE: "green",
+    EffectStatus.DEAD: "bold red",
+}
+ERROR_WIDTH = 80
+
+
+@click.group("effects", invoke_without_command=True)
+@db_option
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in EffectStatus]),
+    help="Only effects in this status.",
+)
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many (oldest first).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_context
+def effects(
+    ctx: click.Context, db_url: str, status: str | None, limit: int | None, as_json: bool
+) -> None:
+    """List the effects in the outbox (default), or re-queue a dead one.
+
+    \b
+    Example:
+      orderfsm effects --db sqlite:///shop.db --status dead
+      orderfsm effects retry SHOP-0001:accepted:request_shipment --db sqlite:///shop.db
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    db = open_engine(db_url)
+    try:
+        ensure_current(db, url_for_message=db_url)
+        with db.connect() as connection:
+            entries = list_effects(
+                connection, status=EffectStatus(status) if status else None, limit=limit
+            )
+    finally:
+        db.dispose()
+    if as_json:
+        for entry in entries:
+            click.echo(json.dumps(_as_json(entry), default=str))
+        return
+    Console().print(effects_table(entries))
+
+
+@effects.command("retry")
+@click.argument("key")
+@db_option
+def retry(key: str, db_url: str) -> None:
+    """Put the dead effect KEY back in the queue, with a fresh attempt count.
+
+    \b
+    Example:
+      orderfsm effects retry SHOP-0001:accepted:request_shipment --db sqlite:///shop.db
+    """
+    db = open_engine(db_url)
+    try:
+        ensure_current(db, url_for_message=db_url)
+        with db.begin() as connection:
+            requeue_dead(connection, key, now=utcnow())
+    finally:
+        db.dispose()
+    click.echo(f"re-queued {key}")
+
+
+def effects_table(entries: list[OutboxEntry]) -> Table:
+    """Outbox rows as a table."""
+    table = Table(title=f"{len(entries)} effect(s)", title_justify="left")
+    table.add_column("key", overflow="fold")
+    table.add_column("effect", overflow="fold")
+    for column in ("status", "attempts", "next attempt", "last error / note"):
+        table.add_column(column)
+    for entry in entries:
+        style = STATUS_STYLE.get(EffectStatus(entry.status), "")
+        waiting = entry.status in (EffectStatus.PENDING, EffectStatus.FAILED)
+        error = entry.last_error or ""
+        if len(error) > ERROR_WIDTH:
+            error = error[: ERROR_WIDTH - 1] + "…"
+        table.add_row(
+            escape(entry.key),
+            entry.effect,
+            f"[{style}]{entry.status}[/{style}]",
+            str(entry.attempts),
+            entry.next_attempt_at.strftime("%Y-%m-%d %H:%M:%S") if waiting else "",
+            escape(error),
+        )
+    return table
+
+
+def _as_json(entry: OutboxEntry) -> dict[str, object]:
+    return {
+        "key": entry.key,
+        "effect": entry.effect,
+        "upstreamId": entry.upstream_id,
+        "status": entry.status,
+        "attempts": entry.attempts,
+        "nextAttemptAt": entry.next_attempt_at.isoformat(),
+        "lastError": entry.last_error,
+        "payload": entry.payload,
+    }

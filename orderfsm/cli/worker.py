@@ -1,0 +1,192 @@
+"""``orderfsm worker``: run the background steps (the outbox dispatcher) in a loop or once.
+
+The loop is :func:`run_steps` over a list of steps; each step does what is due
+and says how much it did. A new kind of background work is one more step in
+:func:`worker_steps`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+
+import click
+from rich.console import Console
+from sqlalchemy import Engine
+
+from orderfsm.adapters.handlers import JsonlSink
+from orderfsm.cli.options import db_option
+from orderfsm.dispatch import DispatchConfig, Dispatcher, DispatchReport, HandlerRegistry
+from orderfsm.fsm.effects import EffectName
+from orderfsm.persistence import ensure_current, open_engine
+
+Step = Callable[[], int]
+"""One kind of background work: does what is due, returns how many items it handled."""
+
+SINK_SCHEMES = ("jsonl",)
+
+
+def run_steps(steps: Sequence[Step], *, once: bool, interval: float, stop: threading.Event) -> None:
+    """Run every step in turn; repeat until ``stop`` is set (or once), resting when idle."""
+    while not stop.is_set():
+        busy = 0
+        for step in steps:
+            if stop.is_set():
+                return
+            busy += step()
+        if once:
+            return
+        if not busy:
+            stop.wait(interval)
+
+
+def dispatch_step(dispatcher: Dispatcher, console: Console, *, verbose: bool) -> Step:
+    """The step that delivers due effects and reports what it did."""
+    last_unhandled: list[tuple[str, ...]] = [()]
+
+    def step() -> int:
+        report = dispatcher.run_once()
+        if report.handled or report.lost or verbose:
+            console.print(describe(report))
+        if report.unhandled_keys != last_unhandled[0] and report.unhandled:
+            console.print(
+                f"[yellow]{report.unhandled} effect(s) wait with no handler:[/yellow] "
+                + ", ".join(report.unhandled_keys)
+            )
+        last_unhandled[0] = report.unhandled_keys
+        return report.handled
+
+    return step
+
+
+def describe(report: DispatchReport) -> str:
+    """One line for a dispatch pass."""
+    line = f"effects: {report.done} done, {report.retried} retried, {report.dead} dead"
+    if report.lost:
+        line += f", {report.lost} taken over by another worker"
+    return line
+
+
+def worker_steps(db: Engine, dispatcher: Dispatcher, console: Console, *, once: bool) -> list[Step]:
+    """The worker's steps, in the order each round runs them."""
+    return [dispatch_step(dispatcher, console, verbose=once)]
+
+
+@click.command("worker")
+@db_option
+@click.option("--once", is_flag=True, help="Do what is due now, then exit.")
+@click.option(
+    "--sink",
+    "sinks",
+    multiple=True,
+    metavar="jsonl:PATH",
+    help="Deliver every effect without another handler to this sink (JSON lines file).",
+)
+@click.option(
+    "--handlers",
+    "handler_refs",
+    multiple=True,
+    metavar="MODULE:NAME",
+    help="A HandlerRegistry, or a function taking one, to load handlers from.",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.01),
+    default=2.0,
+    show_default=True,
+    help="Seconds to rest when nothing was due.",
+)
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(min=1),
+    default=DispatchConfig().max_attempts,
+    show_default=True,
+    help="Attempts before an effect is dead.",
+)
+def worker(
+    db_url: str,
+    once: bool,
+    sinks: tuple[str, ...],
+    handler_refs: tuple[str, ...],
+    interval: float,
+    max_attempts: int,
+) -> None:
+    """Deliver the outbox's effects to handlers, with retries and dead-lettering.
+
+    Effects with no handler stay pending and are reported. Stop with Ctrl-C or
+    SIGTERM; the current step finishes first.
+
+    \b
+    Example:
+      orderfsm worker --db sqlite:///shop.db --once --sink jsonl:effects.jsonl
+      orderfsm worker --db postgresql://... --handlers myshop.effects:registry
+    """
+    registry = build_registry(handler_refs, sinks)
+    console = Console()
+    db = open_engine(db_url)
+    try:
+        ensure_current(db, url_for_message=db_url)
+        dispatcher = Dispatcher(db, registry, DispatchConfig(max_attempts=max_attempts))
+        stop = threading.Event()
+        if not once:
+            _stop_on_signals(stop)
+            console.print(
+                f"worker: {len(registry)} effect(s) handled; every {interval:g}s when idle"
+            )
+        run_steps(
+            worker_steps(db, dispatcher, console, once=once),
+            once=once,
+            interval=interval,
+            stop=stop,
+        )
+    finally:
+        db.dispose()
+
+
+def build_registry(handler_refs: Sequence[str], sinks: Sequence[str]) -> HandlerRegistry:
+    """A registry from ``--handlers`` references, then ``--sink`` for the remaining effects."""
+    registry = HandlerRegistry()
+    for ref in handler_refs:
+        _load_handlers(registry, ref)
+    for sink in sinks:
+        scheme, _, target = sink.partition(":")
+        if scheme not in SINK_SCHEMES or not target:
+            raise click.BadParameter(f"{sink!r}: expected jsonl:PATH", param_hint="'--sink'")
+        remaining = [name for name in EffectName if name not in registry]
+        JsonlSink(Path(target)).register(registry, remaining)
+    return registry
+
+
+def _load_handlers(registry: HandlerRegistry, ref: str) -> None:
+    module_name, _, attribute = ref.partition(":")
+    if not module_name or not attribute:
+        raise click.BadParameter(f"{ref!r}: expected MODULE:NAME", param_hint="'--handlers'")
+    try:
+        target = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise click.BadParameter(f"{ref!r}: {exc}", param_hint="'--handlers'") from exc
+    if isinstance(target, HandlerRegistry):
+        for name in target:
+            handler = target.get(name)
+            assert handler is not None
+            registry.register(name, handler)
+        registry.classifier = registry.classifier or target.classifier
+    elif callable(target):
+        target(registry)
+    else:
+        raise click.BadParameter(
+            f"{ref!r} is neither a HandlerRegistry nor a function taking one",
+            param_hint="'--handlers'",
+        )
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
