@@ -39,7 +39,7 @@ from orderfsm.adapters.digitalriver.effect_models import (
     ShipmentRequest,
 )
 from orderfsm.dispatch.registry import Classifier, Effect, HandlerRegistry
-from orderfsm.errors import PermanentEffectError
+from orderfsm.errors import OrderFsmError, PermanentEffectError
 from orderfsm.fsm.effects import EffectName
 from orderfsm.persistence import outbox
 from orderfsm.persistence.database import to_db_time, utcnow
@@ -241,8 +241,8 @@ class Dispatcher:
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, PermanentEffectError | _Dead):
-        text = str(exc)
+    if isinstance(exc, OrderFsmError | _Dead):
+        text = str(exc)  # our own errors' messages already say what failed
     else:
         text = "".join(traceback.format_exception_only(exc)).strip()
     return text[:MAX_ERROR_LENGTH]
