@@ -10,9 +10,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from orderfsm.adapters.handlers import JsonlSink
 from orderfsm.cli.apply import outcome_table
 from orderfsm.cli.diagram import order_diagram
 from orderfsm.diagrams import DiagramError, graph_from_lifecycle, write_diagram
+from orderfsm.dispatch import Dispatcher, HandlerRegistry
 from orderfsm.engine import Engine
 from orderfsm.journal import apply_journal
 from orderfsm.samples.demo import demo_journal
@@ -31,7 +33,8 @@ def demo(out_dir: Path) -> None:
     """Drive a realistic batch of orders through the lifecycle on SQLite.
 
     Accepted, in-review-then-blocked, pending-then-cancelled, 409, 404,
-    out-of-order and duplicate deliveries; prints states and effects.
+    out-of-order and duplicate deliveries; prints states and effects, and
+    delivers the effects to OUT/effects.jsonl as `orderfsm worker --sink` does.
 
     \b
     Example:
@@ -43,6 +46,8 @@ def demo(out_dir: Path) -> None:
     for stale in out_dir.glob("demo.db*"):
         stale.unlink()
     journal = out_dir / "journal.jsonl"
+    sink = out_dir / "effects.jsonl"
+    sink.unlink(missing_ok=True)
     lines = demo_journal()
     journal.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     url = f"sqlite:///{db_file}"
@@ -50,6 +55,9 @@ def demo(out_dir: Path) -> None:
         report = apply_journal(
             engine, ((str(journal), n, json.dumps(line)) for n, line in enumerate(lines, 1))
         )
+        registry = HandlerRegistry()
+        JsonlSink(sink).register(registry)
+        delivered = Dispatcher(engine.db, registry).run_once()
         views = list(engine.orders())
     console.print(f"journal: {journal} ({len(lines)} lines)  database: {url}")
     console.print(outcome_table(report))
@@ -72,6 +80,7 @@ def demo(out_dir: Path) -> None:
     for name, count in sorted(effect_counts.items()):
         effects.add_row(name, str(count))
     console.print(effects)
+    console.print(f"effects delivered: {delivered.done}, one JSON line each, to {sink}")
     try:
         write_diagram(graph_from_lifecycle(), out_dir / "lifecycle.svg")
         pick = next((v for v in views if any(h.outcome != "applied" for h in v.history)), views[0])
