@@ -1,0 +1,180 @@
+"""``orderfsm worker`` and ``orderfsm effects`` through the real console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from orderfsm.adapters.handlers import read_jsonl
+from orderfsm.cli import cli
+from orderfsm.engine import Engine
+from orderfsm.journal import apply_journal
+from orderfsm.samples.demo import demo_journal
+
+ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real console script, in its own process."""
+    return subprocess.run(
+        [ORDERFSM, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200"},
+        check=False,
+    )
+
+
+def invoke(*args: str) -> Result:
+    """The same command line, run in this process (faster; same click commands)."""
+    return CliRunner().invoke(cli, list(args), env={"COLUMNS": "200"}, catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's orders applied once (33 effects waiting); each test works on a copy."""
+    path = tmp_path_factory.mktemp("demo") / "template.db"
+    with Engine.open(f"sqlite:///{path}", create_if_empty=True) as engine:
+        lines = demo_journal()
+        report = apply_journal(engine, (("demo", n, json.dumps(x)) for n, x in enumerate(lines)))
+    assert report.ok
+    return path
+
+
+@pytest.fixture
+def shop(demo_database: Path, tmp_path: Path) -> str:
+    copy = tmp_path / "shop.db"
+    with sqlite3.connect(demo_database) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    return f"sqlite:///{copy}"
+
+
+def listed(url: str, *args: str) -> list[dict[str, object]]:
+    done = invoke("effects", "--db", url, "--json", *args)
+    assert done.exit_code == 0, done.output
+    return [json.loads(line) for line in done.output.splitlines()]
+
+
+def test_worker_once_delivers_every_effect_to_the_jsonl_sink(shop: str, tmp_path: Path) -> None:
+    sink = tmp_path / "effects.jsonl"
+    waiting = listed(shop, "--status", "pending")
+
+    done = run("worker", "--db", shop, "--once", "--sink", f"jsonl:{sink}")
+
+    assert done.returncode == 0, done.stderr
+    assert "effects: 33 done, 0 retried, 0 dead" in done.stdout
+    lines = read_jsonl(sink)
+    assert sorted(line["key"] for line in lines) == sorted(str(e["key"]) for e in waiting)
+    by_key = {line["key"]: line for line in lines}
+    shipment = by_key["SHOP-0001:accepted:request_shipment"]
+    assert shipment["name"] == "request_shipment"
+    assert shipment["payload"]["items"][0]["skuId"] == "widget"
+    assert listed(shop, "--status", "pending") == []
+    assert len(listed(shop, "--status", "done")) == 33
+    again = invoke("worker", "--db", shop, "--once", "--sink", f"jsonl:{sink}")
+    assert "effects: 0 done" in again.output
+    assert len(read_jsonl(sink)) == 33
+
+
+def test_worker_reports_effects_nobody_handles_and_leaves_them_pending(shop: str) -> None:
+    done = invoke("worker", "--db", shop, "--once")
+
+    assert done.exit_code == 0, done.output
+    assert "33 effect(s) wait with no handler" in done.output
+    assert len(listed(shop, "--status", "pending")) == 33
+
+
+def test_a_dead_effect_is_listed_requeued_and_then_delivered(
+    shop: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "strict_warehouse.py").write_text(
+        textwrap.dedent(
+            """
+            from orderfsm.dispatch import HandlerRegistry, PermanentEffectError
+
+            registry = HandlerRegistry()
+
+            @registry.handler("request_shipment")
+            def refuse(effect):
+                raise PermanentEffectError(f"warehouse refused {effect.key}")
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(tmp_path)
+    sink = tmp_path / "effects.jsonl"
+    failed = invoke(
+        "worker",
+        "--db",
+        shop,
+        "--once",
+        "--handlers",
+        "strict_warehouse:registry",
+        "--sink",
+        f"jsonl:{sink}",
+    )
+    assert "effects: 27 done, 0 retried, 6 dead" in failed.output
+    dead = listed(shop, "--status", "dead")
+    key = "SHOP-0001:accepted:request_shipment"
+    assert {str(e["key"]) for e in dead} >= {key}
+    assert [e["lastError"] for e in dead if e["key"] == key] == [f"warehouse refused {key}"]
+    table = invoke("effects", "--db", shop, "--status", "dead")
+    assert key in table.output and "6 effect(s)" in table.output
+
+    requeued = invoke("effects", "retry", key, "--db", shop)
+    delivered = invoke("worker", "--db", shop, "--once", "--sink", f"jsonl:{sink}")
+
+    assert requeued.exit_code == 0 and requeued.output.strip() == f"re-queued {key}"
+    assert "effects: 1 done" in delivered.output
+    assert [line["key"] for line in read_jsonl(sink)].count(key) == 1
+    assert len(listed(shop, "--status", "dead")) == 5
+
+
+def test_retrying_an_effect_that_is_not_dead_is_a_clear_error(shop: str) -> None:
+    done = run("effects", "retry", "SHOP-0001:accepted:request_shipment", "--db", shop)
+
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "error: no effect with key 'SHOP-0001:accepted:request_shipment' "
+        "in status dead (it is pending)"
+    )
+
+
+def test_a_sink_of_an_unknown_kind_is_refused(shop: str) -> None:
+    done = invoke("worker", "--db", shop, "--once", "--sink", "kafka:orders")
+
+    assert done.exit_code == 2
+    assert "'kafka:orders': expected jsonl:PATH" in done.output
+
+
+def test_the_worker_loop_stops_cleanly_on_sigterm(shop: str, tmp_path: Path) -> None:
+    sink = tmp_path / "effects.jsonl"
+    worker = subprocess.Popen(
+        [ORDERFSM, "worker", "--db", shop, "--sink", f"jsonl:{sink}", "--interval", "0.05"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert worker.stdout is not None
+        lines = [worker.stdout.readline(), worker.stdout.readline()]
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+    assert worker.returncode == 0, err
+    assert lines[0].startswith("worker: 8 effect(s) handled")
+    assert lines[1].strip() == "effects: 33 done, 0 retried, 0 dead"
+    assert len(read_jsonl(sink)) == 33
