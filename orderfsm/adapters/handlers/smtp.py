@@ -148,7 +148,10 @@ class SmtpNotifier:
                 raise PermanentEffectError(reason) from exc
             raise EffectDeliveryError(reason) from exc
         except smtplib.SMTPRecipientsRefused as exc:
-            raise PermanentEffectError(f"recipient refused: {exc.recipients}") from exc
+            reason = f"recipient refused: {exc.recipients}"
+            if all(code >= 500 for code, _ in exc.recipients.values()):
+                raise PermanentEffectError(reason) from exc
+            raise EffectDeliveryError(reason) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise EffectDeliveryError(f"SMTP {self.config.host}:{self.config.port}: {exc}") from exc
 

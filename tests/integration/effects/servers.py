@@ -29,15 +29,15 @@ def free_port() -> int:
 class Mailbox:
     """What the SMTP server accepted: envelope recipients and parsed messages."""
 
-    refuse: set[str] = field(default_factory=set)
-    """Recipients answered with 550."""
+    refuse: dict[str, str] = field(default_factory=dict)
+    """Recipients refused, with the answer (e.g. ``550 5.1.1 mailbox unavailable``)."""
     received: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
         if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
+            return self.refuse[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -169,9 +169,11 @@ def test_an_order_with_no_customer_email_is_dead_with_the_reason(
     assert row.last_error == "no customer email for order UP3 (notify_payment_failed)"
 
 
-def test_a_recipient_the_server_refuses_is_dead(engine: Engine, mail: tuple[int, Mailbox]) -> None:
+def test_a_recipient_the_server_refuses_for_good_is_dead(
+    engine: Engine, mail: tuple[int, Mailbox]
+) -> None:
     port, mailbox = mail
-    mailbox.refuse.add("shopper1@example.com")
+    mailbox.refuse["shopper1@example.com"] = "550 5.1.1 mailbox unavailable"
     cancel_card_order(engine)
 
     report = dispatch(engine, notifier(port))
@@ -179,6 +181,22 @@ def test_a_recipient_the_server_refuses_is_dead(engine: Engine, mail: tuple[int,
     row = effects(engine)["UP1:cancelled:notify_order_cancelled"]
     assert (report.dead, row.status) == (1, EffectStatus.DEAD)
     assert row.last_error is not None and "recipient refused" in row.last_error
+    assert mailbox.received == []
+
+
+def test_a_recipient_refused_for_now_is_retried(engine: Engine, mail: tuple[int, Mailbox]) -> None:
+    port, mailbox = mail
+    mailbox.refuse["shopper1@example.com"] = "450 4.2.1 mailbox busy, try later"
+    cancel_card_order(engine)
+    clock = clock_after_now()
+
+    first = dispatch(engine, notifier(port), clock)
+    del mailbox.refuse["shopper1@example.com"]
+    clock.advance(timedelta(hours=1))
+    second = dispatch(engine, notifier(port), clock)
+
+    assert (first.retried, second.done) == (1, 1)
+    assert [recipients for recipients, _ in mailbox.received] == [["shopper1@example.com"]]
 
 
 def test_an_unreachable_mail_server_is_retried_later(engine: Engine) -> None:
