@@ -20,13 +20,18 @@ from orderfsm.fsm import (
 )
 
 if TYPE_CHECKING:
+    from orderfsm.dispatch import DispatchConfig, Dispatcher, Effect, HandlerRegistry
     from orderfsm.engine import ApplyResult, Engine, EngineConfig
 
 __all__ = [
     "ApplyResult",
+    "DispatchConfig",
+    "Dispatcher",
+    "Effect",
     "EffectName",
     "Engine",
     "EngineConfig",
+    "HandlerRegistry",
     "LIFECYCLE",
     "LifecycleMachine",
     "OrderFsmError",
@@ -38,6 +43,10 @@ _LAZY = {
     "ApplyResult": "orderfsm.engine",
     "Engine": "orderfsm.engine",
     "EngineConfig": "orderfsm.engine",
+    "DispatchConfig": "orderfsm.dispatch",
+    "Dispatcher": "orderfsm.dispatch",
+    "Effect": "orderfsm.dispatch",
+    "HandlerRegistry": "orderfsm.dispatch",
 }
 
 
