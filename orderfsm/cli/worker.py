@@ -8,7 +8,9 @@ and says how much it did. A new kind of background work is one more step in
 from __future__ import annotations
 
 import importlib
+import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,14 +32,32 @@ Step = Callable[[], int]
 SINK_SCHEMES = ("jsonl",)
 
 
-def run_steps(steps: Sequence[Step], *, once: bool, interval: float, stop: threading.Event) -> None:
-    """Run every step in turn; repeat until ``stop`` is set (or once), resting when idle."""
+def run_steps(
+    steps: Sequence[Step],
+    *,
+    once: bool,
+    interval: float,
+    stop: threading.Event,
+    on_error: Callable[[Exception], None] | None = None,
+) -> None:
+    """Run every step in turn; repeat until ``stop`` is set (or once), resting when idle.
+
+    In a loop, a step that raises (the database restarting, say) is reported
+    through ``on_error`` and the loop rests before the next round, rather
+    than ending the worker; with ``once`` (or no ``on_error``) the error ends it.
+    """
     while not stop.is_set():
         busy = 0
-        for step in steps:
-            if stop.is_set():
-                return
-            busy += step()
+        try:
+            for step in steps:
+                if stop.is_set():
+                    return
+                busy += step()
+        except Exception as exc:
+            if once or on_error is None:
+                raise
+            on_error(exc)
+            busy = 0
         if once:
             return
         if not busy:
@@ -91,7 +111,8 @@ def worker_steps(db: Engine, dispatcher: Dispatcher, console: Console, *, once: 
     "handler_refs",
     multiple=True,
     metavar="MODULE:NAME",
-    help="A HandlerRegistry, or a function taking one, to load handlers from.",
+    help="A HandlerRegistry, or a function filling one, to take handlers from "
+    "(importable from the current folder).",
 )
 @click.option(
     "--interval",
@@ -142,6 +163,7 @@ def worker(
             once=once,
             interval=interval,
             stop=stop,
+            on_error=lambda exc: console.print(f"[red]worker step failed:[/red] {exc}"),
         )
     finally:
         db.dispose()
@@ -165,6 +187,9 @@ def _load_handlers(registry: HandlerRegistry, ref: str) -> None:
     module_name, _, attribute = ref.partition(":")
     if not module_name or not attribute:
         raise click.BadParameter(f"{ref!r}: expected MODULE:NAME", param_hint="'--handlers'")
+    if os.getcwd() not in sys.path:
+        # Like uvicorn and celery: the host's modules in the current folder are importable.
+        sys.path.insert(0, os.getcwd())
     try:
         target = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as exc:

@@ -23,13 +23,14 @@ from orderfsm.samples.demo import demo_journal
 ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """The real console script, in its own process."""
     return subprocess.run(
         [ORDERFSM, *args],
         capture_output=True,
         text=True,
         timeout=120,
+        cwd=cwd,
         env={**os.environ, "COLUMNS": "200"},
         check=False,
     )
@@ -94,9 +95,7 @@ def test_worker_reports_effects_nobody_handles_and_leaves_them_pending(shop: str
     assert len(listed(shop, "--status", "pending")) == 33
 
 
-def test_a_dead_effect_is_listed_requeued_and_then_delivered(
-    shop: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_dead_effect_is_listed_requeued_and_then_delivered(shop: str, tmp_path: Path) -> None:
     (tmp_path / "strict_warehouse.py").write_text(
         textwrap.dedent(
             """
@@ -110,9 +109,8 @@ def test_a_dead_effect_is_listed_requeued_and_then_delivered(
             """
         )
     )
-    monkeypatch.syspath_prepend(tmp_path)
     sink = tmp_path / "effects.jsonl"
-    failed = invoke(
+    failed = run(  # the host's module is found in the current folder
         "worker",
         "--db",
         shop,
@@ -121,8 +119,9 @@ def test_a_dead_effect_is_listed_requeued_and_then_delivered(
         "strict_warehouse:registry",
         "--sink",
         f"jsonl:{sink}",
+        cwd=tmp_path,
     )
-    assert "effects: 27 done, 0 retried, 6 dead" in failed.output
+    assert "effects: 27 done, 0 retried, 6 dead" in failed.stdout, failed.stderr
     dead = listed(shop, "--status", "dead")
     key = "SHOP-0001:accepted:request_shipment"
     assert {str(e["key"]) for e in dead} >= {key}
