@@ -28,6 +28,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
@@ -103,17 +104,14 @@ class DispatchReport:
         """Rows this pass finished one way or another."""
         return self.done + self.retried + self.dead
 
-    def __add__(self, other: DispatchReport) -> DispatchReport:
-        return DispatchReport(
-            done=self.done + other.done,
-            retried=self.retried + other.retried,
-            dead=self.dead + other.dead,
-            lost=self.lost + other.lost,
-            unhandled=other.unhandled,
-            unhandled_keys=other.unhandled_keys,
-            done_keys=self.done_keys + other.done_keys,
-            dead_keys=self.dead_keys + other.dead_keys,
-        )
+
+class _Result(Enum):
+    """What became of one claimed row."""
+
+    DONE = "done"
+    RETRIED = "retried"
+    DEAD = "dead"
+    LOST = "lost"
 
 
 class _Dead(Exception):
@@ -152,7 +150,7 @@ class Dispatcher:
         Each claimed row is attempted at most ``max_attempts`` times, so the
         pass ends even when handlers keep failing with no backoff.
         """
-        report = DispatchReport()
+        results: dict[_Result, list[str]] = {result: [] for result in _Result}
         handled = [name.value for name in self.registry.names]
         while True:
             now = self.now()
@@ -167,21 +165,30 @@ class Dispatcher:
             if not claims:
                 break
             for claim in claims:
-                report += self._deliver(claim)
+                results[self._deliver(claim)].append(claim.key)
         with self.db.begin() as connection:
             count, keys = outbox.waiting_without_handler(
                 connection, handled, limit=self.config.unhandled_keys_listed
             )
-        return report + DispatchReport(unhandled=count, unhandled_keys=tuple(keys))
+        return DispatchReport(
+            done=len(results[_Result.DONE]),
+            retried=len(results[_Result.RETRIED]),
+            dead=len(results[_Result.DEAD]),
+            lost=len(results[_Result.LOST]),
+            unhandled=count,
+            unhandled_keys=tuple(keys),
+            done_keys=tuple(results[_Result.DONE]),
+            dead_keys=tuple(results[_Result.DEAD]),
+        )
 
     # -- one claimed row ------------------------------------------------------
 
-    def _deliver(self, claim: outbox.Claim) -> DispatchReport:
+    def _deliver(self, claim: outbox.Claim) -> _Result:
         if self.now() >= claim.lease_until:
             # Too late to start: another dispatcher may hold it now.
             with self.db.begin() as connection:
                 outbox.release(connection, claim, now=self.now())
-            return DispatchReport(lost=1)
+            return _Result.LOST
         name = EffectName(claim.effect)
         handler = self.registry.get(name)
         assert handler is not None, "only handled effects are claimed"
@@ -223,21 +230,19 @@ class Dispatcher:
             return None
         return payload.model_copy(update={"items": tuple(kept)})
 
-    def _finish_done(self, claim: outbox.Claim, note: str | None = None) -> DispatchReport:
+    def _finish_done(self, claim: outbox.Claim, note: str | None = None) -> _Result:
         with self.db.begin() as connection:
             if not outbox.mark_done(connection, claim, now=self.now(), note=note):
-                return DispatchReport(lost=1)
-        return DispatchReport(done=1, done_keys=(claim.key,))
+                return _Result.LOST
+        return _Result.DONE
 
-    def _finish_failed(self, claim: outbox.Claim, error: str, *, dead: bool) -> DispatchReport:
+    def _finish_failed(self, claim: outbox.Claim, error: str, *, dead: bool) -> _Result:
         now = self.now()
         retry_at = None if dead else now + self.config.delay(claim.attempt, self._rng.random())
         with self.db.begin() as connection:
             if not outbox.mark_failed(connection, claim, now=now, error=error, retry_at=retry_at):
-                return DispatchReport(lost=1)
-        if dead:
-            return DispatchReport(dead=1, dead_keys=(claim.key,))
-        return DispatchReport(retried=1)
+                return _Result.LOST
+        return _Result.DEAD if dead else _Result.RETRIED
 
 
 def _describe(exc: BaseException) -> str:
