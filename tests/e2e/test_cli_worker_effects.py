@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,10 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def shop(demo_database: Path, tmp_path: Path) -> str:
     copy = tmp_path / "shop.db"
-    with sqlite3.connect(demo_database) as source, sqlite3.connect(copy) as target:
+    with (
+        closing(sqlite3.connect(demo_database)) as source,
+        closing(sqlite3.connect(copy)) as target,
+    ):
         source.backup(target)
     return f"sqlite:///{copy}"
 

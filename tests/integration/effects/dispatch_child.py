@@ -50,6 +50,7 @@ def main() -> None:
     parser.add_argument("--wait-for-go", action="store_true")
     args = parser.parse_args()
 
+    print(f"pid={os.getpid()}", flush=True)
     receiver = open_engine(args.receiver_url)
     RECEIVER.create_all(receiver)
     calls = 0

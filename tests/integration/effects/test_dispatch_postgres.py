@@ -51,6 +51,7 @@ def test_several_dispatcher_processes_handle_each_effect_once_and_leave_no_row_s
     try:
         for child in children:  # every process is up before any starts claiming
             assert child.stdout is not None
+            assert child.stdout.readline().startswith("pid=")
             assert child.stdout.readline().strip() == "ready"
         for child in children:
             assert child.stdin is not None

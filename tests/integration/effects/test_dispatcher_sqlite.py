@@ -23,6 +23,7 @@ from orderfsm.errors import EffectNotFound
 from orderfsm.fsm.effects import EffectName
 from orderfsm.persistence import EffectStatus
 from orderfsm.persistence.outbox import Claim, claim_due, mark_done, requeue_dead
+from orderfsm.persistence.repository import OUTBOX
 
 from .support import Clock, accept, accept_orders, clock_after_now, effects, sketch
 
@@ -354,8 +355,6 @@ def test_an_unreadable_payload_is_dead_with_a_reason_not_retried(
     engine: Engine, clock: Clock
 ) -> None:
     accept(engine, sketch(1, physical=(True,)))
-    from orderfsm.persistence.repository import OUTBOX
-
     with engine.db.begin() as connection:  # a row damaged by hand (the one hand-made state)
         connection.execute(
             OUTBOX.update()

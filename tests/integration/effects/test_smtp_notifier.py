@@ -12,6 +12,7 @@ from orderfsm.adapters.handlers import MerchantContact, SmtpConfig, SmtpNotifier
 from orderfsm.dispatch import Dispatcher, DispatchReport, HandlerRegistry
 from orderfsm.engine import Engine
 from orderfsm.persistence import EffectStatus
+from orderfsm.persistence.repository import OUTBOX
 from orderfsm.samples.builders import OrderSketch, conflict_body
 
 from .servers import Mailbox, free_port, smtp_server
@@ -139,8 +140,6 @@ def test_the_same_effect_sent_twice_carries_the_same_message_id(
     cancel_card_order(engine)
     key = "UP1:cancelled:notify_order_cancelled"
     first = dispatch(engine, notifier(port))
-    from orderfsm.persistence.repository import OUTBOX
-
     with engine.db.begin() as connection:  # as if the dispatcher died before marking it done
         connection.execute(
             OUTBOX.update().where(OUTBOX.c.idempotency_key == key).values(status="pending")
