@@ -9,8 +9,6 @@ got there first) are retried; the second attempt then sees a duplicate.
 from __future__ import annotations
 
 import json
-import random
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +17,6 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine as DbEngine
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from orderfsm.adapters.digitalriver import map_create_order_response, signal_from_body
 from orderfsm.adapters.digitalriver.effect_payloads import effect_payload
@@ -29,15 +26,17 @@ from orderfsm.fsm.machine import Applied, LifecycleMachine, Refusal, Refused
 from orderfsm.fsm.signals import ChargeFact, NotRelevant, Signal, SignalSource
 from orderfsm.fsm.states import OrderState, Trigger
 from orderfsm.persistence import (
+    Contention,
+    Identity,
     OrderRecord,
     OrderView,
     Outcome,
     Repository,
     SignalOrigin,
     UnitOfWork,
-    VersionConflict,
     ensure_current,
     open_engine,
+    transact,
     upgrade,
 )
 from orderfsm.persistence.database import to_db_time, utcnow
@@ -53,7 +52,7 @@ _OUTCOME_OF_REFUSAL = {
     Refusal.NO_PATH: Outcome.REFUSED,
 }
 _DISPUTE_TRIGGERS = frozenset({Trigger.OPEN_DISPUTE, Trigger.RESOLVE_DISPUTE})
-_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+_DR_ORDER_ID, _CHECKOUT_ID, _UPSTREAM_ID = "dr_order_id", "checkout_id", "upstream_id"
 
 
 @cache
@@ -111,9 +110,13 @@ class Engine:
         schema; a database that has tables but is behind is never touched.
         """
         db = open_engine(url)
-        if create_if_empty and is_empty(db):
-            upgrade(db)
-        ensure_current(db, url_for_message=url)
+        try:
+            if create_if_empty and is_empty(db):
+                upgrade(db)
+            ensure_current(db)
+        except BaseException:
+            db.dispose()
+            raise
         return cls(db, config=config)
 
     def close(self) -> None:
@@ -172,7 +175,7 @@ class Engine:
                     )
                 ]
             )
-            self._attach_parked(repo, order, now)
+            self._attach_parked(repo, order, now, frozenset())
             return ApplyResult(Outcome.APPLIED, upstream_id, order.state)
 
         return self._transact(work)
@@ -226,55 +229,43 @@ class Engine:
     # -- the unit of work -----------------------------------------------------
 
     def _transact(self, work: Callable[[Repository], T]) -> T:
-        for attempt in range(1, self.config.max_attempts + 1):
-            try:
-                with UnitOfWork(self.db) as uow:
-                    result = work(uow.repo)
-                    uow.commit()
-                    return result
-            except (VersionConflict, IntegrityError, DBAPIError) as exc:
-                if attempt == self.config.max_attempts or not _transient(exc):
-                    raise
-                time.sleep(random.uniform(0, 0.002 * 2**attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
+        return transact(self.db, work, max_attempts=self.config.max_attempts)
 
     def _apply(self, repo: Repository, signal: Signal, raw_body: str | None) -> ApplyResult:
         now = utcnow()
-        if signal.event_id is not None and repo.event_seen(signal.event_id):
-            known = repo.find_order(
-                dr_order_id=signal.dr_order_id,
-                checkout_id=signal.checkout_id,
-                upstream_id=signal.upstream_id,
-                lock=False,
-            )
-            if known is not None:
-                repo.add_history(
-                    [
-                        _signal_history(
-                            known, signal, Outcome.DUPLICATE, "event already processed", now=now
-                        )
-                    ]
-                )
-            return ApplyResult(
-                Outcome.DUPLICATE,
-                known.upstream_id if known else None,
-                known.state if known else None,
-                reason="event already processed",
-            )
+        # Lock the order before the duplicate check: a concurrent delivery of
+        # the same event then waits here and sees the first one's history.
         order = repo.find_order(
             dr_order_id=signal.dr_order_id,
             checkout_id=signal.checkout_id,
             upstream_id=signal.upstream_id,
         )
+        if signal.event_id is not None and repo.event_seen(signal.event_id):
+            if order is not None:
+                repo.add_history(
+                    [
+                        _signal_history(
+                            order, signal, Outcome.DUPLICATE, "event already processed", now=now
+                        )
+                    ]
+                )
+            return ApplyResult(
+                Outcome.DUPLICATE,
+                order.upstream_id if order else None,
+                order.state if order else None,
+                reason="event already processed",
+            )
+        findable: frozenset[Identity] = frozenset()
         if order is None:
             if signal.source is SignalSource.CREATE_ORDER_RESPONSE:
                 raise OrderNotFound(signal.upstream_id or "?")
-            if self.config.adopt_dr_orders and signal.trigger is Trigger.LINK_DR_ORDER:
-                order = self._adopt(repo, signal, now)
-            else:
+            if not (self.config.adopt_dr_orders and signal.trigger is Trigger.LINK_DR_ORDER):
                 return self._park(repo, signal, raw_body, now)
+            order = self._adopt(repo, signal, now)
+        else:
+            findable = _identities(order)
         result = self._apply_to(repo, order, signal, now)
-        self._attach_parked(repo, order, now)
+        self._attach_parked(repo, order, now, findable)
         return result
 
     def _apply_to(
@@ -363,6 +354,25 @@ class Engine:
     ) -> ApplyResult:
         if raw_body is None or signal.event_id is None:
             raise OrderNotFound(signal.dr_order_id or signal.checkout_id or "?")
+        # The order may have been committed since it was looked up, or be
+        # being committed right now (PostgreSQL, READ COMMITTED). Hold the
+        # locks every transaction that makes an order findable also holds,
+        # and look again: then either it sees this parked event, or this
+        # transaction sees the order. Never wait while holding them, so the
+        # two can never deadlock; back off and run the whole unit again.
+        identities = _signal_identities(signal)
+        if not repo.lock_identities(identities, wait=False):
+            raise Contention(f"event {signal.event_id}: its order is being linked")
+        if (
+            repo.find_order(
+                dr_order_id=signal.dr_order_id,
+                checkout_id=signal.checkout_id,
+                upstream_id=signal.upstream_id,
+                lock=False,
+            )
+            is not None
+        ):
+            raise Contention(f"event {signal.event_id}: its order appeared")
         repo.park(
             {
                 "event_id": signal.event_id,
@@ -402,15 +412,30 @@ class Engine:
         )
         return order
 
-    def _attach_parked(self, repo: Repository, order: OrderRecord, now: datetime) -> None:
+    def _attach_parked(
+        self,
+        repo: Repository,
+        order: OrderRecord,
+        now: datetime,
+        findable: frozenset[Identity],
+    ) -> None:
+        """Apply the events parked for ``order`` under the ids it gained in this transaction.
+
+        ``findable`` are the ids other transactions could already find the
+        order by; no event was parked under those (see :meth:`_park`).
+        """
         while True:
-            parked = repo.take_parked(
-                dr_order_id=order.dr_order_id,
-                checkout_id=order.checkout_id,
-                upstream_id=order.upstream_id,
-            )
-            if not parked:
+            fresh = _identities(order) - findable
+            if not fresh:
                 return
+            repo.lock_identities(fresh, wait=True)
+            findable |= fresh
+            ids = dict(fresh)
+            parked = repo.take_parked(
+                dr_order_id=ids.get(_DR_ORDER_ID),
+                checkout_id=ids.get(_CHECKOUT_ID),
+                upstream_id=ids.get(_UPSTREAM_ID),
+            )
             for row in parked:
                 signal = signal_from_body(row["body"])
                 if isinstance(signal, NotRelevant):  # pragma: no cover - never parked
@@ -427,6 +452,23 @@ class Engine:
                     ]
                 )
                 self._apply_to(repo, order, signal, now)
+
+
+def _identities(order: OrderRecord) -> frozenset[Identity]:
+    """Every way other transactions can find ``order``."""
+    return _id_set(order.dr_order_id, order.checkout_id, order.upstream_id)
+
+
+def _signal_identities(signal: Signal) -> frozenset[Identity]:
+    """Every way ``signal`` could find its order."""
+    return _id_set(signal.dr_order_id, signal.checkout_id, signal.upstream_id)
+
+
+def _id_set(
+    dr_order_id: str | None, checkout_id: str | None, upstream_id: str | None
+) -> frozenset[Identity]:
+    pairs = ((_DR_ORDER_ID, dr_order_id), (_CHECKOUT_ID, checkout_id), (_UPSTREAM_ID, upstream_id))
+    return frozenset((column, value) for column, value in pairs if value is not None)
 
 
 def _absorb_facts(order: OrderRecord, signal: Signal, dr_time: datetime | None) -> None:
@@ -512,12 +554,3 @@ def _redirect_url(snapshot: Mapping[str, Any]) -> str | None:
     data = (session.get("nextAction") or {}).get("data") or {}
     url = data.get("redirectUrl")
     return url if isinstance(url, str) else None
-
-
-def _transient(exc: Exception) -> bool:
-    if isinstance(exc, VersionConflict | IntegrityError):
-        return True
-    if isinstance(exc, DBAPIError):
-        code = getattr(exc.orig, "sqlstate", None)
-        return code in _TRANSIENT_SQLSTATES or "database is locked" in str(exc.orig)
-    return False

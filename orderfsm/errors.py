@@ -9,6 +9,8 @@
     ├── OrderNotFound            no order matches the reference given
     ├── OrderConflict            an upstream id is already bound to another checkout
     ├── SchemaOutOfDate          the database is behind the package's migrations
+    ├── DatabaseUnavailable      the database URL could not be opened or reached
+    ├── ContentionExhausted      a unit of work kept colliding with other workers
     ├── EffectRegistrationError  a handler names an effect outside the vocabulary
     ├── EffectDeliveryError      an effect handler's attempt failed; the dispatcher retries
     │   └── PermanentEffectError a handler says retrying cannot help: the effect goes dead
@@ -104,3 +106,17 @@ class EffectNotFound(OrderFsmError):
     def __init__(self, key: str, detail: str = "") -> None:
         self.key = key
         super().__init__(f"no effect with key {key!r}" + (f" {detail}" if detail else ""))
+
+
+class DatabaseUnavailable(OrderFsmError):
+    """The database could not be opened: unsupported URL, server down, file not creatable."""
+
+
+class ContentionExhausted(OrderFsmError):
+    """A unit of work collided with other workers on every attempt; nothing was committed."""
+
+    def __init__(self, attempts: int, last_error: str) -> None:
+        self.attempts = attempts
+        super().__init__(
+            f"gave up after {attempts} attempts colliding with other workers: {last_error}"
+        )

@@ -86,6 +86,16 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'orderfsm.db'}"
 
 
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def db_url(request: pytest.FixtureRequest) -> str:
+    """An empty database of each kind in turn: a SQLite file, then a PostgreSQL schema."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "pg_schema_url"
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
 @pytest.fixture(scope="session")
 def dr_fixtures() -> Path:
     """The folder of real Digital River payloads (``api/``, ``events/``, README.md)."""

@@ -14,17 +14,27 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
+from orderfsm.errors import DatabaseUnavailable
+
+_EXPECTED = "use sqlite:///FILE or postgresql://USER@HOST:PORT/DATABASE"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another writer before giving up."""
 
 
 def normalize_url(url: str | URL) -> URL:
-    """Accept ``postgresql://`` and ``postgres://`` as psycopg 3 URLs."""
-    parsed = make_url(url) if isinstance(url, str) else url
+    """Accept ``postgresql://`` and ``postgres://`` as psycopg 3 URLs; refuse other databases."""
+    try:
+        parsed = make_url(url) if isinstance(url, str) else url
+    except ArgumentError as exc:
+        raise DatabaseUnavailable(f"not a database URL: {url!r} ({_EXPECTED})") from exc
     if parsed.drivername in {"postgresql", "postgres"}:
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        shown = parsed.render_as_string(hide_password=True)
+        raise DatabaseUnavailable(f"unsupported database {shown!r}: {_EXPECTED}")
     return parsed
 
 

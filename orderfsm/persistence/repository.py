@@ -6,11 +6,23 @@ statements per event, and an identity map would only cost time there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, exists, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from orderfsm.fsm.states import OrderState
@@ -31,7 +43,15 @@ PARKED: Table = ParkedSignalRow.__table__  # type: ignore[attr-defined]
 _COUNTED = (Outcome.DUPLICATE.value, Outcome.PARKED.value)
 
 
-class VersionConflict(Exception):
+Identity = tuple[str, str]
+"""One way to find an order: ``(column, value)``, e.g. ``("checkout_id", "CO1")``."""
+
+
+class Contention(Exception):
+    """Another transaction got in the way; the unit of work is run again from the start."""
+
+
+class VersionConflict(Contention):
     """Another transaction changed the order first; the unit of work is retried."""
 
 
@@ -67,6 +87,25 @@ class Repository:
             if row is not None:
                 return _record(row)
         return None
+
+    def lock_identities(self, identities: Collection[Identity], *, wait: bool) -> bool:
+        """Hold, until this transaction ends, a lock on each way of finding an order.
+
+        PostgreSQL: transaction-level advisory locks, one per identity, taken
+        in a fixed order; with ``wait=False`` none is waited for, and False
+        means another transaction holds one. SQLite needs none: ``BEGIN
+        IMMEDIATE`` already lets one writer in at a time. Parking an event and
+        attaching parked events to an order that just became findable both
+        hold these locks, so neither can miss the other (docs/architecture.md).
+        """
+        if self._dialect != "postgresql":
+            return True
+        for key in sorted(_lock_key(identity) for identity in identities):
+            if wait:
+                self.connection.execute(select(func.pg_advisory_xact_lock(key)))
+            elif not self.connection.execute(select(func.pg_try_advisory_xact_lock(key))).scalar():
+                return False
+        return True
 
     def find_by_ref(self, ref: str) -> OrderRecord | None:
         """An order by upstream id, DR order id or checkout id (no lock)."""
@@ -251,6 +290,12 @@ class Repository:
         """Every order, oldest first (reports and the demo)."""
         for row in self.connection.execute(select(ORDERS).order_by(ORDERS.c.id)).mappings():
             yield _record(row)
+
+
+def _lock_key(identity: Identity) -> int:
+    """A stable signed 64-bit advisory lock key for ``identity``."""
+    digest = hashlib.blake2b("\x1f".join(identity).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _record(row: Any) -> OrderRecord:

@@ -6,15 +6,17 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy.exc import OperationalError
 
-from orderfsm.errors import SchemaOutOfDate
+from orderfsm.errors import DatabaseUnavailable, SchemaOutOfDate
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -33,10 +35,32 @@ def head_revision() -> str:
     return head
 
 
+def shown_url(engine: Engine) -> str:
+    """The engine's URL as it may be shown to people: password hidden."""
+    return engine.url.render_as_string(hide_password=True)
+
+
 def current_revision(engine: Engine) -> str | None:
-    """The migration the database is at (``None``: never migrated)."""
-    with engine.connect() as connection:
+    """The migration the database is at (``None``: never migrated).
+
+    This is the first thing every entry point asks the database, so a
+    database that cannot be reached is reported here as
+    :class:`~orderfsm.errors.DatabaseUnavailable`.
+    """
+    with _connect(engine) as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def _connect(engine: Engine) -> Connection:
+    try:
+        return engine.connect()
+    except OperationalError as exc:
+        raise DatabaseUnavailable(f"cannot open {shown_url(engine)}: {exc.orig}") from exc
+
+
+def known_revisions() -> set[str]:
+    """Every migration this package ships."""
+    return {script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -46,16 +70,27 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def is_empty(engine: Engine) -> bool:
     """True when the database has none of orderfsm's tables yet."""
-    names = set(inspect(engine).get_table_names())
+    with _connect(engine) as connection:
+        names = set(inspect(connection).get_table_names())
     return not names & {"orders", "alembic_version"}
 
 
-def ensure_current(engine: Engine, *, url_for_message: str) -> None:
-    """Raise :class:`SchemaOutOfDate` unless the database is at the package's head."""
+def ensure_current(engine: Engine) -> None:
+    """Raise :class:`SchemaOutOfDate` unless the database is at the package's head.
+
+    The message says which command fixes it: ``orderfsm db upgrade`` for a
+    database that is behind, a newer orderfsm for one migrated by a newer one.
+    """
     current = current_revision(engine)
     head = head_revision()
-    if current != head:
+    if current == head:
+        return
+    if current is not None and current not in known_revisions():
         raise SchemaOutOfDate(
-            f"database schema is at {current or 'no revision'}, this orderfsm needs {head}; "
-            f"run: orderfsm db upgrade --db {url_for_message}"
+            f"database schema is at {current}, which this orderfsm does not know "
+            f"(it needs {head}); a newer orderfsm migrated it: upgrade orderfsm"
         )
+    raise SchemaOutOfDate(
+        f"database schema is at {current or 'no revision'}, this orderfsm needs {head}; "
+        f"run: orderfsm db upgrade --db {shlex.quote(shown_url(engine))}"
+    )

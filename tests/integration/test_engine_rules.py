@@ -1,4 +1,4 @@
-"""The engine against a real SQLite file: every convergence rule, through public APIs."""
+"""The engine on a real SQLite file and a real PostgreSQL schema: every convergence rule."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def engine(sqlite_url: str) -> Iterator[Engine]:
-    with Engine.open(sqlite_url, create_if_empty=True) as engine:
+def engine(db_url: str) -> Iterator[Engine]:
+    with Engine.open(db_url, create_if_empty=True) as engine:
         yield engine
 
 
