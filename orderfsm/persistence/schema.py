@@ -21,7 +21,8 @@ from orderfsm.errors import DatabaseUnavailable, SchemaOutOfDate
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def _config(engine: Engine) -> Config:
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic config running orderfsm's migrations on ``engine`` (for any Alembic command)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -65,7 +66,7 @@ def known_revisions() -> set[str]:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` (default: the newest)."""
-    command.upgrade(_config(engine), revision)
+    command.upgrade(alembic_config(engine), revision)
 
 
 def is_empty(engine: Engine) -> bool:
