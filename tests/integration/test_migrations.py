@@ -143,3 +143,21 @@ def test_a_database_that_cannot_be_opened_is_one_clear_error(url: str, says: str
     assert upgraded.returncode == 1
     assert upgraded.stderr.startswith(f"error: {says}")
     assert "Traceback" not in upgraded.stderr and "secret" not in upgraded.stderr
+
+
+def test_four_processes_upgrading_one_empty_database_at_once_all_succeed(db_url: str) -> None:
+    upgrades = [
+        subprocess.Popen(
+            [ORDERFSM, "db", "upgrade", "--db", db_url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    results = [(p.wait(timeout=120), *p.communicate(timeout=120)) for p in upgrades]
+    assert [code for code, _, _ in results] == [0, 0, 0, 0], [err for _, _, err in results]
+    head = head_revision()
+    assert sum(f"schema: empty -> {head}" in out for _, out, _ in results) >= 1
+    with Engine.open(db_url) as engine:
+        assert list(engine.orders()) == []
