@@ -242,3 +242,22 @@ def test_upgrade_brings_an_empty_database_to_head(tmp_path: Any) -> None:
     db.dispose()
     with Engine.open(url) as engine:
         assert list(engine.orders()) == []
+
+
+def test_a_charge_event_parked_by_its_dr_order_id_applies_once_an_event_links_that_id(
+    engine: Engine,
+) -> None:
+    o = sketch()
+    engine.submit(o.upstream_id, o.checkout_id)
+    captured = o.event(
+        "order.charge.capture.complete", o.charge("ch-1", "complete", at(200)), at(200)
+    )
+    assert engine.apply_event(captured).outcome is Outcome.PARKED  # carries only the DR order id
+    assert apply(engine, o, "order.accepted", "accepted", 1) is Outcome.APPLIED
+    view = engine.show("DR1")
+    assert [(h.event_id, h.outcome) for h in view.history if h.event_id == captured["id"]] == [
+        (captured["id"], "parked"),
+        (captured["id"], "applied"),
+    ]
+    assert view.charges == [{"id": "ch-1", "state": "complete"}]
+    assert engine.apply_event(captured).outcome is Outcome.DUPLICATE
