@@ -141,8 +141,18 @@ class Engine:
 
         def work(repo: Repository) -> ApplyResult:
             now = utcnow()
-            existing = repo.find_order(upstream_id=upstream_id)
+            # Two lookups, two statements: on PostgreSQL (READ COMMITTED) a
+            # concurrent submit of this very order may commit between them,
+            # so the checkout's order is judged by its upstream id too.
+            existing = repo.find_order(upstream_id=upstream_id) or repo.find_order(
+                checkout_id=checkout_id
+            )
             if existing is not None:
+                if existing.upstream_id != upstream_id:
+                    raise OrderConflict(
+                        f"checkout {checkout_id!r} already belongs to upstream id "
+                        f"{existing.upstream_id!r}"
+                    )
                 if existing.checkout_id != checkout_id:
                     raise OrderConflict(
                         f"upstream id {upstream_id!r} is bound to checkout "
@@ -150,11 +160,6 @@ class Engine:
                     )
                 return ApplyResult(
                     Outcome.DUPLICATE, upstream_id, existing.state, reason="already submitted"
-                )
-            other = repo.find_order(checkout_id=checkout_id)
-            if other is not None:
-                raise OrderConflict(
-                    f"checkout {checkout_id!r} already belongs to upstream id {other.upstream_id!r}"
                 )
             order = repo.insert_order(
                 upstream_id=upstream_id,

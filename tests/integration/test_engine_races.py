@@ -220,3 +220,22 @@ def test_two_concurrent_submits_of_one_order_end_as_applied_and_duplicate(
     assert first.result(WAIT_S).outcome is Outcome.APPLIED
     assert second.result(WAIT_S).outcome is Outcome.DUPLICATE
     assert [h.outcome for h in engine.show("UP1").history] == ["applied"]
+
+
+def test_a_submit_that_sees_its_own_order_committed_between_two_lookups_is_a_duplicate(
+    engine: Engine, pool: ThreadPoolExecutor
+) -> None:
+    # READ COMMITTED: the lookup by upstream id found nothing, the same
+    # order's other submit commits, the lookup by checkout id then finds it.
+    first_held = Hold(
+        engine.db, "first", lambda s: runs(s, "FROM orders", "upstream_id =", "FOR UPDATE")
+    )
+    first = in_worker(pool, "first", lambda: engine.submit("UP1", "CO1"))
+    assert first_held.reached.wait(WAIT_S)
+    assert in_worker(pool, "second", lambda: engine.submit("UP1", "CO1")).result(
+        WAIT_S
+    ).outcome is (Outcome.APPLIED)
+    first_held.release.set()
+
+    assert first.result(WAIT_S).outcome is Outcome.DUPLICATE
+    assert [h.outcome for h in engine.show("UP1").history] == ["applied"]
