@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy import Connection, Engine, inspect, make_url
 from sqlalchemy.exc import OperationalError
 
 from orderfsm.errors import DatabaseUnavailable, SchemaOutOfDate
@@ -39,6 +39,12 @@ def head_revision() -> str:
 def shown_url(engine: Engine) -> str:
     """The engine's URL as it may be shown to people: password hidden."""
     return engine.url.render_as_string(hide_password=True)
+
+
+def _shown(url: str | None, engine: Engine) -> str:
+    if url is None:
+        return shown_url(engine)
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -76,11 +82,13 @@ def is_empty(engine: Engine) -> bool:
     return not names & {"orders", "alembic_version"}
 
 
-def ensure_current(engine: Engine) -> None:
+def ensure_current(engine: Engine, *, url_for_message: str | None = None) -> None:
     """Raise :class:`SchemaOutOfDate` unless the database is at the package's head.
 
     The message says which command fixes it: ``orderfsm db upgrade`` for a
     database that is behind, a newer orderfsm for one migrated by a newer one.
+    ``url_for_message`` is the URL as the user gave it (default: the
+    engine's); its password is never shown.
     """
     current = current_revision(engine)
     head = head_revision()
@@ -93,5 +101,5 @@ def ensure_current(engine: Engine) -> None:
         )
     raise SchemaOutOfDate(
         f"database schema is at {current or 'no revision'}, this orderfsm needs {head}; "
-        f"run: orderfsm db upgrade --db {shlex.quote(shown_url(engine))}"
+        f"run: orderfsm db upgrade --db {shlex.quote(_shown(url_for_message, engine))}"
     )

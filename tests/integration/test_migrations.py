@@ -12,11 +12,11 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from orderfsm.engine import Engine
 from orderfsm.errors import DatabaseUnavailable, SchemaOutOfDate
-from orderfsm.persistence import open_engine, upgrade
+from orderfsm.persistence import ensure_current, open_engine, upgrade
 from orderfsm.persistence.schema import alembic_config, head_revision
 from orderfsm.persistence.tables import METADATA
 
@@ -161,3 +161,17 @@ def test_four_processes_upgrading_one_empty_database_at_once_all_succeed(db_url:
     assert sum(f"schema: empty -> {head}" in out for _, out, _ in results) >= 1
     with Engine.open(db_url) as engine:
         assert list(engine.orders()) == []
+
+
+def test_the_fix_command_never_shows_the_database_password(pg_schema_url: str) -> None:
+    with_secret = make_url(pg_schema_url).set(password="secret")
+    url = with_secret.render_as_string(hide_password=False)
+    with pytest.raises(SchemaOutOfDate, match=re.escape(":***@")) as from_engine:
+        Engine.open(url)
+    db = open_engine(url)
+    try:
+        with pytest.raises(SchemaOutOfDate, match=re.escape(":***@")) as from_caller:
+            ensure_current(db, url_for_message=url)
+    finally:
+        db.dispose()
+    assert "secret" not in str(from_engine.value) + str(from_caller.value)
