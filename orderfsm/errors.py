@@ -15,7 +15,8 @@
     ├── EffectDeliveryError      an effect handler's attempt failed; the dispatcher retries
     │   └── PermanentEffectError a handler says retrying cannot help: the effect goes dead
     ├── EffectNotFound           no outbox row with this key (in the status asked for)
-    └── DiagramError             a diagram cannot be rendered (e.g. no `dot`); in orderfsm.diagrams
+    ├── DiagramError             a diagram cannot be rendered (e.g. no `dot`); in orderfsm.diagrams
+    └── ConfigurationError       a configuration object was given values it cannot work with
 
 A refused trigger is *not* an error: it is an outcome, recorded in history.
 """
@@ -120,3 +121,7 @@ class ContentionExhausted(OrderFsmError):
         super().__init__(
             f"gave up after {attempts} attempts colliding with other workers: {last_error}"
         )
+
+
+class ConfigurationError(OrderFsmError):
+    """A configuration (e.g. the webhook receiver's) was given values it cannot work with."""

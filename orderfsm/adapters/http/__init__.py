@@ -1,0 +1,48 @@
+"""The webhook receiver: an ASGI app (Starlette) that stores DR's events and answers 202.
+
+Serve it alone (``orderfsm serve``) or mount it in the host's own ASGI app::
+
+    from orderfsm.adapters.http import ReceiverConfig, create_app
+
+    receiver = create_app(ReceiverConfig("postgresql://...", secrets=("whsec...",)))
+
+:func:`app_from_env` is the factory uvicorn calls in each worker process when
+``orderfsm serve --workers N`` (N > 1) runs: it reads the environment variables
+the command itself wrote (see :mod:`orderfsm.adapters.http.config`).
+"""
+
+from __future__ import annotations
+
+import os
+
+from starlette.applications import Starlette
+
+from orderfsm.adapters.http.app import Receipt, Refusal, create_app
+from orderfsm.adapters.http.config import (
+    DEFAULT_MAX_BODY_BYTES,
+    HEALTH_PATH,
+    WEBHOOK_PATH,
+    BasicAuth,
+    ReceiverConfig,
+)
+
+__all__ = [
+    "APP_FACTORY",
+    "DEFAULT_MAX_BODY_BYTES",
+    "HEALTH_PATH",
+    "WEBHOOK_PATH",
+    "BasicAuth",
+    "Receipt",
+    "ReceiverConfig",
+    "Refusal",
+    "app_from_env",
+    "create_app",
+]
+
+APP_FACTORY = f"{__name__}:app_from_env"
+"""The import string uvicorn is given for several worker processes."""
+
+
+def app_from_env() -> Starlette:
+    """The receiver configured from the variables ``orderfsm serve`` set for its workers."""
+    return create_app(ReceiverConfig.from_env(os.environ))

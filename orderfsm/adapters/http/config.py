@@ -1,0 +1,126 @@
+"""The receiver's configuration: one small frozen object, and its environment form.
+
+:class:`ReceiverConfig` is what :func:`~orderfsm.adapters.http.create_app`
+takes. The environment form exists for one reason: uvicorn starts several
+worker processes from an import string, so ``orderfsm serve --workers N``
+writes the configuration into its own environment (:meth:`ReceiverConfig.to_env`)
+and each worker's :func:`~orderfsm.adapters.http.app_from_env` reads it back
+(:meth:`ReceiverConfig.from_env`). Hosts embedding the app build the config
+in code and never touch the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import Engine as DbEngine
+
+from orderfsm.adapters.digitalriver.signature import DEFAULT_TOLERANCE, SignatureConfig
+from orderfsm.errors import ConfigurationError
+
+WEBHOOK_PATH = "/webhooks/digitalriver"
+"""Where DR posts its events, unless configured otherwise."""
+
+HEALTH_PATH = "/healthz"
+"""Where load balancers and operators ask whether the receiver can store events."""
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+"""Bodies larger than this are refused with 413 (DR's events are a few KiB)."""
+
+ENV_DB = "ORDERFSM_DB"
+ENV_SECRETS = "ORDERFSM_WEBHOOK_SECRETS"
+ENV_TOLERANCE = "ORDERFSM_WEBHOOK_TOLERANCE"
+ENV_MAX_BODY_BYTES = "ORDERFSM_WEBHOOK_MAX_BODY_BYTES"
+ENV_BASIC_AUTH_USER = "ORDERFSM_WEBHOOK_BASIC_AUTH_USER"
+ENV_BASIC_AUTH_PASSWORD = "ORDERFSM_WEBHOOK_BASIC_AUTH_PASSWORD"
+ENV_PATH = "ORDERFSM_WEBHOOK_PATH"
+
+SECRETS_SEPARATOR = ","
+"""``ORDERFSM_WEBHOOK_SECRETS`` holds one or more secrets separated by commas."""
+
+
+@dataclass(frozen=True, slots=True)
+class BasicAuth:
+    """HTTP basic credentials DR sends when the webhook is configured with them."""
+
+    user: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverConfig:
+    """Everything the webhook receiver needs; secrets never appear in its ``repr``."""
+
+    database: str | DbEngine
+    """A database URL (the app opens and closes its engine) or the host's own engine."""
+    secrets: tuple[str, ...] = field(repr=False)
+    """The endpoint's signing secrets (old and new during a rotation)."""
+    tolerance: timedelta = DEFAULT_TOLERANCE
+    """How far a signature's timestamp may be from now."""
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    basic_auth: BasicAuth | None = None
+    """When set, deliveries must also carry these HTTP basic credentials."""
+    path: str = WEBHOOK_PATH
+
+    def __post_init__(self) -> None:
+        if not self.secrets or not all(self.secrets):
+            raise ConfigurationError("the receiver needs at least one non-empty signing secret")
+        if self.max_body_bytes < 1:
+            raise ConfigurationError("max_body_bytes must be at least 1")
+        if self.tolerance < timedelta(0):
+            raise ConfigurationError("tolerance must not be negative")
+        if not self.path.startswith("/") or self.path == HEALTH_PATH:
+            raise ConfigurationError(f"path must start with '/' and differ from {HEALTH_PATH}")
+
+    @property
+    def signature(self) -> SignatureConfig:
+        """The signature check this configuration asks for."""
+        return SignatureConfig(self.secrets, self.tolerance)
+
+    def to_env(self) -> dict[str, str]:
+        """The environment variables :meth:`from_env` reads back (database given as a URL)."""
+        if not isinstance(self.database, str):
+            raise ConfigurationError("only a configuration with a database URL has an env form")
+        env = {
+            ENV_DB: self.database,
+            ENV_SECRETS: SECRETS_SEPARATOR.join(self.secrets),
+            ENV_TOLERANCE: str(self.tolerance.total_seconds()),
+            ENV_MAX_BODY_BYTES: str(self.max_body_bytes),
+            ENV_PATH: self.path,
+        }
+        if self.basic_auth is not None:
+            env[ENV_BASIC_AUTH_USER] = self.basic_auth.user
+            env[ENV_BASIC_AUTH_PASSWORD] = self.basic_auth.password
+        return env
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> ReceiverConfig:
+        """The configuration :meth:`to_env` wrote (``ORDERFSM_DB`` and the secrets required)."""
+        database = environ.get(ENV_DB, "").strip()
+        if not database:
+            raise ConfigurationError(f"{ENV_DB} is not set")
+        user = environ.get(ENV_BASIC_AUTH_USER)
+        tolerance = environ.get(ENV_TOLERANCE)
+        max_body = environ.get(ENV_MAX_BODY_BYTES)
+        try:
+            seconds = float(tolerance) if tolerance else DEFAULT_TOLERANCE.total_seconds()
+            max_body_bytes = int(max_body) if max_body else DEFAULT_MAX_BODY_BYTES
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"{ENV_TOLERANCE} and {ENV_MAX_BODY_BYTES} must be numbers"
+            ) from exc
+        return cls(
+            database=database,
+            secrets=split_secrets(environ.get(ENV_SECRETS, "")),
+            tolerance=timedelta(seconds=seconds),
+            max_body_bytes=max_body_bytes,
+            basic_auth=BasicAuth(user, environ.get(ENV_BASIC_AUTH_PASSWORD, "")) if user else None,
+            path=environ.get(ENV_PATH) or WEBHOOK_PATH,
+        )
+
+
+def split_secrets(text: str) -> tuple[str, ...]:
+    """Secrets from their comma-separated form; blanks around and between are dropped."""
+    return tuple(part.strip() for part in text.split(SECRETS_SEPARATOR) if part.strip())

@@ -1,0 +1,190 @@
+"""Applying the inbox: stored webhook bodies go through the engine, one by one.
+
+The receiver only stores what DR posts; this module does the lifecycle work
+later, in a worker. One pass (:func:`apply_inbox`) claims a batch (a lease,
+see :mod:`orderfsm.persistence.inbox`), applies each body with
+:meth:`Engine.apply_event <orderfsm.engine.Engine.apply_event>` in its own
+unit of work, and marks it applied or records its error.
+
+A failing entry never blocks the rest of the batch. What happens to it:
+
+* :class:`~orderfsm.errors.PayloadError`: the stored bytes cannot be read, and
+  the same bytes will not read better next time, so the entry is dead at
+  once, with the JSON paths that failed as its error;
+* any other exception: retried with exponential backoff, and dead once it
+  has failed ``max_attempts`` times;
+* a lost database connection is not the entry's fault: it propagates (the
+  worker loop waits and tries again) and only the lease's attempt is spent.
+
+An operator lists dead entries with ``orderfsm inbox --status dead`` and puts
+one back in line with ``orderfsm inbox retry ID`` after a fix.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import DBAPIError
+
+from orderfsm.engine import Engine
+from orderfsm.errors import PayloadError
+from orderfsm.persistence import inbox as store
+from orderfsm.persistence.database import utcnow
+from orderfsm.persistence.inbox import InboxEntry
+
+log = logging.getLogger(__name__)
+
+NOT_RELEVANT = "not_relevant"
+"""The outcome tally key for events the lifecycle does not act on."""
+
+
+@dataclass(frozen=True, slots=True)
+class InboxPolicy:
+    """How a worker takes and retries inbox entries."""
+
+    batch_size: int = 100
+    """Entries claimed per pass."""
+    max_attempts: int = 5
+    """An entry that failed this many times is dead."""
+    lease: timedelta = timedelta(minutes=5)
+    """How long a claim holds an entry; after that another worker may take it."""
+    retry_delay: timedelta = timedelta(seconds=10)
+    """Wait before the second attempt; doubled for each further one."""
+    max_retry_delay: timedelta = timedelta(minutes=30)
+    """The longest wait between two attempts."""
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.max_attempts < 1:
+            raise ValueError("InboxPolicy needs batch_size >= 1 and max_attempts >= 1")
+
+    def next_attempt(self, attempts: int, now: datetime) -> datetime:
+        """When an entry that failed its ``attempts``-th time is due again."""
+        delay = self.retry_delay * (1 << min(max(attempts - 1, 0), 20))
+        return now + min(delay, self.max_retry_delay)
+
+
+@dataclass(slots=True)
+class InboxReport:
+    """What one or more passes did."""
+
+    claimed: int = 0
+    applied: int = 0
+    retried: int = 0
+    dead: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    """Lifecycle outcomes of the applied entries (``applied``, ``stale``, ..., ``not_relevant``)."""
+
+    def add(self, other: InboxReport) -> None:
+        """Fold another report into this one."""
+        self.claimed += other.claimed
+        self.applied += other.applied
+        self.retried += other.retried
+        self.dead += other.dead
+        self.outcomes.update(other.outcomes)
+
+
+def apply_inbox(
+    engine: Engine,
+    policy: InboxPolicy = InboxPolicy(),
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> InboxReport:
+    """One pass: claim a batch of due entries and apply each through the engine."""
+    report = InboxReport()
+    batch = store.claim(engine.db, limit=policy.batch_size, lease=policy.lease, now=clock())
+    report.claimed = len(batch)
+    for entry in batch:
+        _apply_one(engine, entry, policy, report, clock)
+    return report
+
+
+def drain_inbox(
+    engine: Engine,
+    policy: InboxPolicy = InboxPolicy(),
+    *,
+    max_passes: int = 100,
+    clock: Callable[[], datetime] = utcnow,
+) -> InboxReport:
+    """Passes until no entry is due (at most ``max_passes``, so effects get their turn)."""
+    total = InboxReport()
+    for _ in range(max_passes):
+        report = apply_inbox(engine, policy, clock=clock)
+        total.add(report)
+        if report.claimed < policy.batch_size:
+            break
+    return total
+
+
+def _apply_one(
+    engine: Engine,
+    entry: InboxEntry,
+    policy: InboxPolicy,
+    report: InboxReport,
+    clock: Callable[[], datetime],
+) -> None:
+    try:
+        result = engine.apply_event(entry.body)
+    except PayloadError as exc:
+        _fail(engine, entry, str(exc), dead=True, policy=policy, report=report, now=clock())
+        return
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise
+        _unexpected(engine, entry, exc, policy, report, clock())
+        return
+    except Exception as exc:
+        _unexpected(engine, entry, exc, policy, report, clock())
+        return
+    store.mark_applied(engine.db, entry.id, now=clock())
+    report.applied += 1
+    report.outcomes[result.outcome.value if result.outcome else NOT_RELEVANT] += 1
+
+
+def _unexpected(
+    engine: Engine,
+    entry: InboxEntry,
+    exc: Exception,
+    policy: InboxPolicy,
+    report: InboxReport,
+    now: datetime,
+) -> None:
+    log.warning(
+        "inbox entry %s (event %s) failed, attempt %s of %s",
+        entry.id,
+        entry.event_id,
+        entry.attempts,
+        policy.max_attempts,
+        exc_info=exc,
+    )
+    dead = entry.attempts >= policy.max_attempts
+    error = f"{type(exc).__name__}: {exc}"
+    _fail(engine, entry, error, dead=dead, policy=policy, report=report, now=now)
+
+
+def _fail(
+    engine: Engine,
+    entry: InboxEntry,
+    error: str,
+    *,
+    dead: bool,
+    policy: InboxPolicy,
+    report: InboxReport,
+    now: datetime,
+) -> None:
+    store.record_failure(
+        engine.db,
+        entry.id,
+        error,
+        dead=dead,
+        retry_at=policy.next_attempt(entry.attempts, now),
+        now=now,
+    )
+    if dead:
+        report.dead += 1
+        log.warning("inbox entry %s (event %s) is dead: %s", entry.id, entry.event_id, error)
+    else:
+        report.retried += 1
