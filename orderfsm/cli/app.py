@@ -5,12 +5,16 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from orderfsm.cli.apply import apply
 from orderfsm.cli.db import db
 from orderfsm.cli.demo import demo
 from orderfsm.cli.diagram import diagram
 from orderfsm.cli.effects import effects
+from orderfsm.cli.errors import database_error_line
+from orderfsm.cli.inbox import inbox
+from orderfsm.cli.serve import serve
 from orderfsm.cli.show import show
 from orderfsm.cli.worker import worker
 from orderfsm.errors import OrderFsmError
@@ -30,7 +34,7 @@ def cli() -> None:
     """
 
 
-for command in (apply, db, demo, diagram, effects, show, worker):
+for command in (apply, db, demo, diagram, effects, inbox, serve, show, worker):
     cli.add_command(command)
 
 
@@ -46,6 +50,9 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except OrderFsmError as exc:
         click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except SQLAlchemyError as exc:
+        click.echo(f"error: {database_error_line(exc)}", err=True)
         sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

@@ -159,6 +159,13 @@ def entries(
         return [_entry(row) for row in connection.execute(query).mappings()]
 
 
+def get_entry(engine: Engine, entry_id: int) -> InboxEntry | None:
+    """The inbox entry with this id, if any."""
+    with engine.connect() as connection:
+        row = connection.execute(select(INBOX).where(INBOX.c.id == entry_id)).mappings().first()
+    return _entry(row) if row is not None else None
+
+
 def find_entry(engine: Engine, event_id: str) -> InboxEntry | None:
     """The stored delivery of a DR event id, if any."""
     with engine.connect() as connection:
