@@ -75,9 +75,11 @@ def store_event(
             received_at=now,
         )
         .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(INBOX.c.id)
     )
+    # RETURNING, not rowcount: drivers disagree on the rowcount of a skipped insert.
     with engine.begin() as connection:
-        return connection.execute(statement).rowcount == 1
+        return connection.execute(statement).first() is not None
 
 
 def claim(engine: Engine, *, limit: int, lease: timedelta, now: datetime) -> list[InboxEntry]:
