@@ -55,7 +55,10 @@ def inbox(ctx: click.Context, db_url: str, status: str | None, limit: int) -> No
             counts = store.backlog(connection).inbox
     console = Console()
     console.print("inbox: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
-    console.print(entry_table(shown))
+    if shown:
+        console.print(entry_table(shown))
+    else:
+        console.print(f"no {status + ' ' if status else ''}entries")
 
 
 def entry_table(shown: list[InboxEntry]) -> Table:
