@@ -35,7 +35,7 @@ def apply(db_url: str, files: tuple[Path, ...]) -> None:
       orderfsm apply --db sqlite:///shop.db day1.jsonl day2.jsonl
     """
     err = Console(stderr=True)
-    total = sum(1 for path in files for line in path.open(encoding="utf-8") if line.strip())
+    total = sum(1 for _ in numbered_lines(files))
     with Engine.open(db_url, create_if_empty=True) as engine:
         if total >= PROGRESS_FROM_LINES and err.is_terminal:
             with Progress(
