@@ -31,6 +31,8 @@ def cli() -> None:
       orderfsm apply --db sqlite:///shop.db journal.jsonl
       orderfsm show SHOP-0001 --db sqlite:///shop.db
       orderfsm diagram -o lifecycle.svg
+      orderfsm serve --db sqlite:///shop.db --secret whsec_... --port 8080
+      orderfsm inbox --db sqlite:///shop.db --status dead
     """
 
 

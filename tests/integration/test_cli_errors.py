@@ -1,0 +1,143 @@
+"""User mistakes end as one clear line and a non-zero exit, never a traceback.
+
+Each command that opens a database is given a URL that is not one, a
+PostgreSQL server nobody listens on, and a database whose schema is behind.
+The console entry point (``orderfsm.cli.main``) runs in-process, so the many
+cases stay quick.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from orderfsm import Engine
+from orderfsm.cli import main
+
+UNREACHABLE = "postgresql+psycopg://shop:s3cret-pw@127.0.0.1:9/shop"
+
+# Every command that reads --db, with the other arguments it needs.
+DB_COMMANDS = {
+    "apply": ["apply", "{journal}"],
+    "show": ["show", "SHOP-1"],
+    "db current": ["db", "current"],
+    "inbox": ["inbox"],
+    "inbox retry": ["inbox", "retry", "7"],
+    "serve": ["serve", "--secret", "whsec_x", "--port", "0"],
+    "diagram --order": ["diagram", "--order", "SHOP-1", "--format", "mermaid"],
+}
+
+
+def run_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> tuple[int, str]:
+    monkeypatch.setattr(sys, "argv", ["orderfsm", *args])
+    monkeypatch.delenv("ORDERFSM_DB", raising=False)
+    with pytest.raises(SystemExit) as exited:
+        main()
+    code = exited.value.code
+    return (code if isinstance(code, int) else 1), capsys.readouterr().err
+
+
+def with_db(name: str, url: str, tmp_path: Path) -> list[str]:
+    journal = tmp_path / "journal.jsonl"
+    journal.write_text('{"kind": "submit", "upstreamId": "SHOP-1", "checkoutId": "co-1"}\n')
+    return [part.format(journal=journal) for part in DB_COMMANDS[name]] + ["--db", url]
+
+
+def assert_one_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert "Traceback" not in err
+    return lines[-1]
+
+
+@pytest.mark.parametrize("name", DB_COMMANDS)
+def test_a_url_that_is_not_a_database_url_is_a_usage_error(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run_cli(monkeypatch, capsys, with_db(name, "shop.db", tmp_path))
+
+    assert code == 2
+    assert "'shop.db' is not a database URL (expected sqlite:///FILE or postgresql://...)" in (
+        assert_one_line(err)
+    )
+
+
+@pytest.mark.parametrize("name", DB_COMMANDS)
+def test_an_unsupported_database_is_a_usage_error(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run_cli(monkeypatch, capsys, with_db(name, "mysql://shop@db/shop", tmp_path))
+
+    assert code == 2
+    assert "unsupported database 'mysql'" in assert_one_line(err)
+
+
+@pytest.mark.parametrize("name", DB_COMMANDS)
+def test_an_unreachable_postgresql_is_one_line_without_the_password(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run_cli(monkeypatch, capsys, with_db(name, UNREACHABLE, tmp_path))
+
+    assert code == 1
+    line = assert_one_line(err)
+    assert line.startswith("error: database unavailable: connection failed")
+    assert "s3cret-pw" not in err
+
+
+@pytest.fixture
+def behind_db(tmp_path: Path) -> str:
+    """A database that has orderfsm's tables but no record of its schema revision."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    Engine.open(url, create_if_empty=True).close()
+    with sqlite3.connect(tmp_path / "old.db") as connection:
+        connection.execute("DELETE FROM alembic_version")
+    return url
+
+
+@pytest.mark.parametrize("name", [n for n in DB_COMMANDS if n != "db current"])
+def test_a_database_that_is_behind_says_how_to_upgrade_it(
+    name: str,
+    behind_db: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, err = run_cli(monkeypatch, capsys, with_db(name, behind_db, tmp_path))
+
+    assert code == 1
+    # click's own errors say "Error:", orderfsm's "error:"; both are one line.
+    assert assert_one_line(err).lower() == (
+        "error: database schema is at no revision, this orderfsm needs "
+        f"{head_revision()}; run: orderfsm db upgrade --db {behind_db}"
+    )
+
+
+def test_a_missing_journal_file_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nope.jsonl"
+    code, err = run_cli(monkeypatch, capsys, ["apply", str(missing), "--db", "sqlite://"])
+
+    assert code == 2
+    assert f"'{missing}' does not exist" in assert_one_line(err)
+
+
+def test_serve_without_a_secret_says_where_to_give_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ORDERFSM_WEBHOOK_SECRETS", raising=False)
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    code, err = run_cli(monkeypatch, capsys, ["serve", "--db", url])
+
+    assert code == 2
+    assert "--secret or ORDERFSM_WEBHOOK_SECRETS" in assert_one_line(err)
+
+
+def head_revision() -> str:
+    from orderfsm.persistence.schema import head_revision as head
+
+    return head()
