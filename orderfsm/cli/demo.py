@@ -1,23 +1,26 @@
-"""``orderfsm demo``: the main job on embedded SQLite, end to end."""
+"""``orderfsm demo``: the main job end to end, on SQLite, with a real receiver on localhost."""
 
 from __future__ import annotations
 
 import json
+import secrets
 from collections import Counter
 from pathlib import Path
 
 import click
+import httpx
 from rich.console import Console
 from rich.table import Table
 
-from orderfsm.adapters.handlers import JsonlSink
-from orderfsm.cli.apply import outcome_table
+from orderfsm.adapters.http import ReceiverConfig, create_app
+from orderfsm.adapters.http.server import serving
+from orderfsm.cli.demo_delivery import Traffic, deliver_journal, deliver_troublemakers
 from orderfsm.cli.diagram import order_diagram
 from orderfsm.diagrams import DiagramError, graph_from_lifecycle, write_diagram
-from orderfsm.dispatch import Dispatcher, HandlerRegistry
 from orderfsm.engine import Engine
-from orderfsm.journal import apply_journal
-from orderfsm.samples.demo import demo_journal
+from orderfsm.inbox import drain_inbox
+from orderfsm.persistence import OrderView
+from orderfsm.samples.demo import SCENARIOS, demo_journal
 
 
 @click.command("demo")
@@ -27,46 +30,83 @@ from orderfsm.samples.demo import demo_journal
     default="demo-output",
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the demo's database and journal (recreated).",
+    help="Folder for the demo's database, journal, effects and diagrams (recreated).",
 )
 def demo(out_dir: Path) -> None:
-    """Drive a realistic batch of orders through the lifecycle on SQLite.
+    """Run the whole flow on this machine: receiver, signed webhooks, worker, effects.
 
-    Accepted, in-review-then-blocked, pending-then-cancelled, 409, 404,
-    out-of-order and duplicate deliveries; prints states and effects, and
-    delivers the effects to OUT/effects.jsonl as `orderfsm worker --sink` does.
+    Starts the webhook receiver on a free 127.0.0.1 port, plays a realistic
+    batch (accepted, reviewed then blocked, unpaid and cancelled, 409, 404,
+    out-of-order, duplicate and early deliveries, plus a forged and a
+    truncated one) over real HTTP, runs the worker with a JSON-lines effect
+    sink, then prints the orders and effects and draws the diagrams.
 
     \b
     Example:
       orderfsm demo --out /tmp/orderfsm-demo
     """
     console = Console()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    db_file = out_dir / "demo.db"
-    for stale in out_dir.glob("demo.db*"):
-        stale.unlink()
-    journal = out_dir / "journal.jsonl"
-    sink = out_dir / "effects.jsonl"
-    sink.unlink(missing_ok=True)
+    paths = _fresh_output(out_dir)
     lines = demo_journal()
-    journal.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
-    url = f"sqlite:///{db_file}"
+    paths["journal"].write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    url = f"sqlite:///{paths['db']}"
+    secret = "whsec_" + secrets.token_urlsafe(24)
     with Engine.open(url, create_if_empty=True) as engine:
-        report = apply_journal(
-            engine, ((str(journal), n, json.dumps(line)) for n, line in enumerate(lines, 1))
-        )
-        registry = HandlerRegistry()
-        JsonlSink(sink).register(registry)
-        delivered = Dispatcher(engine.db, registry).run_once()
+        receiver = create_app(ReceiverConfig(url, secrets=(secret,)))
+        with serving(receiver) as base_url, httpx.Client(timeout=30) as client:
+            webhook = f"{base_url}/webhooks/digitalriver"
+            console.print(f"receiver: {webhook} (uvicorn, in this process)")
+            traffic = deliver_journal(engine, client, webhook, secret, lines)
+            deliver_troublemakers(client, webhook, secret, lines, traffic)
+        console.print("receiver: stopped")
+        traffic.inbox.add(drain_inbox(engine))
         views = list(engine.orders())
-    console.print(f"journal: {journal} ({len(lines)} lines)  database: {url}")
-    console.print(outcome_table(report))
+    _print_traffic(console, traffic)
+    _print_orders(console, views)
+    _draw(console, out_dir, views)
+    console.print(f"inspect one: orderfsm show SHOP-0001 --db {url}")
+
+
+def _fresh_output(out_dir: Path) -> dict[str, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "db": out_dir / "demo.db",
+        "journal": out_dir / "journal.jsonl",
+        "effects": out_dir / "effects.jsonl",
+        "orders": out_dir / "orders",
+    }
+    for stale in [*out_dir.glob("demo.db*"), paths["effects"], *paths["orders"].glob("*.svg")]:
+        stale.unlink(missing_ok=True)
+    paths["orders"].mkdir(exist_ok=True)
+    return paths
+
+
+def _print_traffic(console: Console, traffic: Traffic) -> None:
+    answers = Table(title="deliveries to the receiver", title_justify="left")
+    answers.add_column("answer")
+    answers.add_column("count", justify="right")
+    for summary, count in sorted(Counter(a.summary for a in traffic.answers).items()):
+        answers.add_row(summary, str(count))
+    console.print(answers)
+    for answer in traffic.answers:
+        if answer.status != 202:
+            console.print(f"  {answer.what}: {answer.status} {json.dumps(answer.body)}")
+    outcomes = Table(title="lifecycle outcomes", title_justify="left")
+    outcomes.add_column("outcome")
+    outcomes.add_column("platform steps", justify="right")
+    outcomes.add_column("webhook events", justify="right")
+    for name in sorted(set(traffic.platform) | set(traffic.inbox.outcomes)):
+        outcomes.add_row(name, str(traffic.platform[name]), str(traffic.inbox.outcomes[name]))
+    console.print(outcomes)
+
+
+def _print_orders(console: Console, views: list[OrderView]) -> None:
     orders = Table(title="orders", title_justify="left")
     for column in ("upstream id", "DR order", "state", "effects"):
         orders.add_column(column)
-    effect_counts: Counter[str] = Counter()
+    effect_counts: Counter[tuple[str, str]] = Counter()
     for view in views:
-        effect_counts.update(e.type for e in view.effects)
+        effect_counts.update((e.type, e.status) for e in view.effects)
         orders.add_row(
             view.upstream_id,
             view.order_id or "-",
@@ -74,24 +114,25 @@ def demo(out_dir: Path) -> None:
             ", ".join(e.type for e in view.effects) or "-",
         )
     console.print(orders)
-    effects = Table(title="effects enqueued", title_justify="left")
-    effects.add_column("effect")
-    effects.add_column("count", justify="right")
-    for name, count in sorted(effect_counts.items()):
-        effects.add_row(name, str(count))
+    effects = Table(title="effects", title_justify="left")
+    for column in ("effect", "status", "count"):
+        effects.add_column(column, justify="right" if column == "count" else "left")
+    for (name, status), count in sorted(effect_counts.items()):
+        effects.add_row(name, status, str(count))
     console.print(effects)
-    console.print(f"effects delivered: {delivered.done}, one JSON line each, to {sink}")
+
+
+def _draw(console: Console, out_dir: Path, views: list[OrderView]) -> None:
+    # The first round has one order per scenario: enough to see every path.
+    first_round = {f"SHOP-{n:04d}" for n in range(1, len(SCENARIOS) + 1)}
+    drawn = [view for view in views if view.upstream_id in first_round]
     try:
         write_diagram(graph_from_lifecycle(), out_dir / "lifecycle.svg")
-        pick = next((v for v in views if any(h.outcome != "applied" for h in v.history)), views[0])
-        write_diagram(order_diagram(pick), out_dir / f"{pick.upstream_id}.svg")
-        console.print(
-            f"diagrams: {out_dir / 'lifecycle.svg'}, {out_dir / (pick.upstream_id + '.svg')}"
-        )
+        for view in drawn:
+            write_diagram(order_diagram(view), out_dir / "orders" / f"{view.upstream_id}.svg")
     except DiagramError as exc:
         console.print(f"[yellow]diagrams skipped: {exc}[/yellow]")
-    console.print(f"inspect one: orderfsm show SHOP-0001 --db {url}")
-    if not report.ok:
-        for problem in report.errors:
-            console.print(f"[red]{problem}[/red]")
-        raise SystemExit(1)
+        return
+    console.print(
+        f"diagrams: {out_dir / 'lifecycle.svg'}, {len(drawn)} orders in {out_dir / 'orders'}/"
+    )
