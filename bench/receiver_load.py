@@ -1,0 +1,207 @@
+"""Latency to 202 of the webhook receiver under concurrent senders (reported, not asserted).
+
+Starts ``orderfsm serve`` in a subprocess on a free 127.0.0.1 port, then, for
+each concurrency level, sends a bounded number of distinct, correctly signed
+DR events from that many concurrent senders (asyncio, one keep-alive
+connection each, requests written by hand so the client stays light) and
+records the time from sending each request to receiving its 202. Prints
+p50/p99/max per level and the throughput.
+
+    python -m bench.receiver_load                      # SQLite in a temp folder
+    python -m bench.receiver_load --db postgresql+psycopg://postgres@127.0.0.1:5432/bench
+    python -m bench.receiver_load --levels 10,50,200 --requests 600 --workers 2
+
+The load generator shares the machine with the server, so on a small machine
+the figures include the generator's own queueing: read them as an upper bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from orderfsm.adapters.digitalriver import SIGNATURE_HEADER, sign
+from orderfsm.samples.builders import Item, OrderSketch
+
+SECRET = "whsec_bench_receiver_load"
+ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
+
+
+@dataclass(frozen=True)
+class Level:
+    """What one concurrency level measured."""
+
+    senders: int
+    requests: int
+    seconds: float
+    latencies_ms: list[float]
+    statuses: Counter[int]
+
+    def row(self) -> dict[str, object]:
+        """The figures reported for this level."""
+        ordered = sorted(self.latencies_ms)
+        return {
+            "senders": self.senders,
+            "requests": self.requests,
+            "p50_ms": round(statistics.median(ordered), 2),
+            "p99_ms": round(ordered[max(0, int(len(ordered) * 0.99) - 1)], 2),
+            "max_ms": round(ordered[-1], 2),
+            "per_second": round(self.requests / self.seconds, 1),
+            "statuses": dict(self.statuses),
+        }
+
+
+def event_bodies(count: int) -> list[bytes]:
+    """Distinct, realistic ``order.accepted`` events (each a new event id)."""
+    sketch = OrderSketch("240099999999", "co-bench", "SHOP-BENCH", [Item("it-1", "sku", 2, 20.0)])
+    moment = datetime.now(UTC)
+    order = sketch.order("accepted", moment, fraud_state="passed")
+    bodies = []
+    for _ in range(count):
+        event = sketch.event("order.accepted", order, moment)
+        event["id"] = str(uuid.uuid4())
+        bodies.append(json.dumps(event).encode())
+    return bodies
+
+
+async def run_level(url: str, senders: int, bodies: list[bytes]) -> Level:
+    """Send every body once, from ``senders`` concurrent keep-alive connections."""
+    target = httpx.URL(url)
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+
+    async def sender() -> None:
+        reader, writer = await asyncio.open_connection(target.host, target.port)
+        try:
+            while not queue.empty():
+                body = queue.get_nowait()
+                started = time.perf_counter()
+                writer.write(_request(target, body))
+                statuses[await _read_status(reader)] += 1
+                latencies.append((time.perf_counter() - started) * 1000)
+        finally:
+            writer.close()
+            await writer.wait_closed()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(sender() for _ in range(senders)))
+    return Level(senders, len(bodies), time.perf_counter() - began, latencies, statuses)
+
+
+def _request(target: httpx.URL, body: bytes) -> bytes:
+    # A hand-written HTTP/1.1 request: a full client's own overhead would
+    # dominate the figures on a small machine (the server is what is measured).
+    signature = sign(body, SECRET, int(time.time()))
+    head = (
+        f"POST {target.raw_path.decode()} HTTP/1.1\r\n"
+        f"Host: {target.host}:{target.port}\r\n"
+        f"{SIGNATURE_HEADER}: {signature}\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+async def _read_status(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    length = next(
+        (int(v) for k, _, v in (x.partition(":") for x in lines) if k.lower() == "content-length"),
+        0,
+    )
+    await reader.readexactly(length)
+    return int(lines[0].split()[1])
+
+
+def start_server(db_url: str, workers: int, port: int) -> tuple[subprocess.Popen[str], str]:
+    """``orderfsm serve`` on ``port``, once it answers its health check."""
+    process = subprocess.Popen(
+        [
+            *(ORDERFSM, "serve", "--db", db_url, "--port", str(port)),
+            *("--workers", str(workers), "--log-level", "warning"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "ORDERFSM_WEBHOOK_SECRETS": SECRET},
+    )
+    assert process.stderr is not None
+    deadline = time.monotonic() + 60
+    base = f"http://127.0.0.1:{port}"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"orderfsm serve exited: {process.stderr.read()}")
+        try:
+            httpx.get(f"{base}/healthz", timeout=5)
+            return process, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("orderfsm serve did not start within 60 s")
+
+
+def free_port() -> int:
+    """A port nothing listens on (several uvicorn workers cannot report an OS-chosen one)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the levels; print a table and one JSON line per level."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", help="database URL (default: SQLite in a temp folder)")
+    parser.add_argument("--levels", default="10,50,200", help="concurrent senders, comma separated")
+    parser.add_argument("--requests", type=int, default=600, help="requests per level")
+    parser.add_argument("--workers", type=int, default=1, help="orderfsm serve --workers")
+    args = parser.parse_args(argv)
+    levels = [int(x) for x in args.levels.split(",")]
+    with tempfile.TemporaryDirectory() as scratch:
+        db_url = args.db or f"sqlite:///{Path(scratch) / 'bench.db'}"
+        process, base = start_server(db_url, args.workers, free_port())
+        try:
+            url = f"{base}/webhooks/digitalriver"
+            asyncio.run(run_level(url, 5, event_bodies(50)))  # warm up: connections, pool
+            results = [asyncio.run(run_level(url, n, event_bodies(args.requests))) for n in levels]
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+    backend = db_url.split(":", 1)[0]
+    print(
+        f"receiver latency to 202 ({backend}, {args.workers} server process(es), "
+        f"{os.cpu_count()} CPUs)"
+    )
+    print(f"{'senders':>8} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>8}")
+    for level in results:
+        row = level.row()
+        print(
+            f"{row['senders']:>8} {row['requests']:>9} {row['p50_ms']:>8} {row['p99_ms']:>8} "
+            f"{row['max_ms']:>8} {row['per_second']:>8}  {row['statuses']}"
+        )
+    for level in results:
+        print(json.dumps({"bench": "receiver_load", "backend": backend, **level.row()}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
