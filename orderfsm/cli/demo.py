@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -16,9 +17,10 @@ from orderfsm.adapters.http import ReceiverConfig, create_app
 from orderfsm.adapters.http.server import serving
 from orderfsm.cli.demo_delivery import Traffic, deliver_journal, deliver_troublemakers
 from orderfsm.cli.diagram import order_diagram
+from orderfsm.cli.worker import build_registry, run_steps, worker_steps
 from orderfsm.diagrams import DiagramError, graph_from_lifecycle, write_diagram
+from orderfsm.dispatch import Dispatcher
 from orderfsm.engine import Engine
-from orderfsm.inbox import drain_inbox
 from orderfsm.persistence import OrderView
 from orderfsm.samples.demo import SCENARIOS, demo_journal
 
@@ -59,12 +61,23 @@ def demo(out_dir: Path) -> None:
             traffic = deliver_journal(engine, client, webhook, secret, lines)
             deliver_troublemakers(client, webhook, secret, lines, traffic)
         console.print("receiver: stopped")
-        traffic.inbox.add(drain_inbox(engine))
+        _print_traffic(console, traffic)
+        console.print(f"worker: inbox, then effects to {paths['effects']} (JSON-lines sink)")
+        _run_worker_once(engine, paths["effects"], console)
         views = list(engine.orders())
-    _print_traffic(console, traffic)
     _print_orders(console, views)
     _draw(console, out_dir, views)
+    lines_written = len(paths["effects"].read_text(encoding="utf-8").splitlines())
+    console.print(f"effects delivered: {lines_written} JSON lines in {paths['effects']}")
     console.print(f"inspect one: orderfsm show SHOP-0001 --db {url}")
+
+
+def _run_worker_once(engine: Engine, sink: Path, console: Console) -> None:
+    """What `orderfsm worker --once --sink jsonl:SINK` does, in this process."""
+    registry = build_registry([], [f"jsonl:{sink}"])
+    dispatcher = Dispatcher(engine.db, registry)
+    steps = worker_steps(engine.db, dispatcher, console, once=True)
+    run_steps(steps, once=True, interval=0, stop=threading.Event())
 
 
 def _fresh_output(out_dir: Path) -> dict[str, Path]:

@@ -1,4 +1,4 @@
-"""``orderfsm worker``: run the background steps (the outbox dispatcher) in a loop or once.
+"""``orderfsm worker``: run the background steps (inbox, then outbox) in a loop or once.
 
 The loop is :func:`run_steps` over a list of steps; each step does what is due
 and says how much it did. A new kind of background work is one more step in
@@ -21,6 +21,7 @@ from rich.console import Console
 from sqlalchemy import Engine
 
 from orderfsm.adapters.handlers import JsonlSink
+from orderfsm.cli.inbox import inbox_step
 from orderfsm.cli.options import db_option
 from orderfsm.dispatch import DispatchConfig, Dispatcher, DispatchReport, HandlerRegistry
 from orderfsm.fsm.effects import EffectName
@@ -93,7 +94,10 @@ def describe(report: DispatchReport) -> str:
 
 def worker_steps(db: Engine, dispatcher: Dispatcher, console: Console, *, once: bool) -> list[Step]:
     """The worker's steps, in the order each round runs them."""
-    return [dispatch_step(dispatcher, console, verbose=once)]
+    return [
+        inbox_step(db, console, verbose=once),
+        dispatch_step(dispatcher, console, verbose=once),
+    ]
 
 
 @click.command("worker")
@@ -136,8 +140,10 @@ def worker(
     interval: float,
     max_attempts: int,
 ) -> None:
-    """Deliver the outbox's effects to handlers, with retries and dead-lettering.
+    """Apply stored webhooks, then deliver the outbox's effects to handlers.
 
+    Each round applies the inbox (what `orderfsm serve` stored) through the
+    lifecycle, then delivers due effects, with retries and dead-lettering.
     Effects with no handler stay pending and are reported. Stop with Ctrl-C or
     SIGTERM; the current step finishes first.
 

@@ -54,6 +54,8 @@ def test_the_demo_runs_the_whole_flow_and_leaves_its_results_in_the_output_folde
     for state in ("complete", "blocked", "cancelled", "rejected", "accepted", "pending_payment"):
         assert f" {state} " in printed
     assert (out / "demo.db").exists() and (out / "journal.jsonl").exists()
+    delivered = (out / "effects.jsonl").read_text().splitlines()
+    assert delivered and f"effects: {len(delivered)} done, 0 retried, 0 dead" in printed
     assert (out / "lifecycle.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
     assert sorted(p.name for p in (out / "orders").glob("*.svg")) == [
         f"SHOP-{n:04d}.svg" for n in range(1, 8)

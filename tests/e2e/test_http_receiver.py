@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,12 +23,11 @@ from sqlalchemy import select
 from orderfsm import Engine
 from orderfsm.adapters.digitalriver import SIGNATURE_HEADER, sign, signal_from_body
 from orderfsm.fsm.signals import Signal
-from orderfsm.inbox import drain_inbox
 from orderfsm.persistence import InboxStatus
 from orderfsm.persistence import inbox as store
 from orderfsm.persistence.tables import ParkedSignalRow
 from orderfsm.samples.builders import Item, OrderSketch
-from tests.e2e.http_receiver import Receiver, running_receiver, signed_headers
+from tests.e2e.http_receiver import ORDERFSM, Receiver, running_receiver, signed_headers
 
 SECRET = "whsec_e2e_receiver"
 EVENTS = Path(__file__).parents[1] / "fixtures" / "dr" / "events"
@@ -86,9 +88,19 @@ def post(receiver: Receiver, body: bytes, headers: dict[str, str] | None = None)
     return httpx.post(receiver.webhook_url, content=body, headers=headers or {}, timeout=30)
 
 
-def run_worker(db_url: str) -> None:
-    with Engine.open(db_url) as engine:
-        drain_inbox(engine)
+def run_worker(db_url: str) -> list[dict[str, Any]]:
+    """``orderfsm worker --once``: apply the inbox, then deliver effects; the effects delivered."""
+    with tempfile.TemporaryDirectory() as scratch:
+        sink = Path(scratch) / "effects.jsonl"
+        done = subprocess.run(
+            [ORDERFSM, "worker", "--once", "--db", db_url, "--sink", f"jsonl:{sink}"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        text = sink.read_text() if sink.exists() else ""
+    return [json.loads(line) for line in text.splitlines()]
 
 
 def stored(db_url: str, event_id: str) -> store.InboxEntry | None:
@@ -293,10 +305,11 @@ def _twenty_deliveries_become_one_application(receiver: Receiver, db_url: str, n
     assert sorted(a.json()["status"] for a in answers) == ["duplicate"] * 19 + ["stored"]
     with Engine.open(db_url) as engine:
         assert len(store.entries(engine.db)) == 1
-    run_worker(db_url)
-    run_worker(db_url)
+    first, second = run_worker(db_url), run_worker(db_url)
     with Engine.open(db_url) as engine:
         view = engine.show(f"E2E-{n}")
+    assert sorted(e["name"] for e in first) == ["request_shipment", "send_order_confirmation"]
+    assert second == []
     applied = [h for h in view.history if h.event_id == event["id"] and h.outcome == "applied"]
     assert (view.state, len(applied)) == ("accepted", 1)
     assert sorted(e.type for e in view.effects) == ["request_shipment", "send_order_confirmation"]
