@@ -32,6 +32,7 @@ def cli() -> None:
       orderfsm show SHOP-0001 --db sqlite:///shop.db
       orderfsm diagram -o lifecycle.svg
       orderfsm serve --db sqlite:///shop.db --secret whsec_... --port 8080
+      orderfsm worker --db sqlite:///shop.db --sink jsonl:effects.jsonl
       orderfsm inbox --db sqlite:///shop.db --status dead
     """
 

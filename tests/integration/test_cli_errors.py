@@ -28,6 +28,8 @@ DB_COMMANDS = {
     "inbox retry": ["inbox", "retry", "7"],
     "serve": ["serve", "--secret", "whsec_x", "--port", "0"],
     "diagram --order": ["diagram", "--order", "SHOP-1", "--format", "mermaid"],
+    "worker": ["worker", "--once"],
+    "effects": ["effects"],
 }
 
 
