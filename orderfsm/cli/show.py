@@ -54,7 +54,8 @@ def render_order(view: OrderView, console: Console) -> None:
         + (", ".join(f"{c.get('id')}={c.get('state')}" for c in view.charges) or "-")
     )
     timeline = Table(title="timeline", title_justify="left")
-    for column in ("#", "recorded", "signal", "trigger", "move", "outcome", "reason"):
+    # DR's own time beside ours shows out-of-order deliveries at a glance.
+    for column in ("#", "recorded", "DR time", "signal", "trigger", "move", "outcome", "reason"):
         timeline.add_column(column)
     for number, entry in enumerate(view.history, start=1):
         style = OUTCOME_STYLE.get(entry.outcome, "")
@@ -62,6 +63,7 @@ def render_order(view: OrderView, console: Console) -> None:
         timeline.add_row(
             str(number),
             entry.recorded_at.strftime("%H:%M:%S"),
+            entry.dr_time.strftime("%m-%d %H:%M:%S") if entry.dr_time else "-",
             entry.event_type or entry.origin,
             entry.trigger,
             move,
