@@ -62,7 +62,9 @@ def _connect(engine: Engine) -> Connection:
     try:
         return engine.connect()
     except OperationalError as exc:
-        raise DatabaseUnavailable(f"cannot open {shown_url(engine)}: {exc.orig}") from exc
+        # The driver's message can run to several lines (libpq adds a hint): keep the first.
+        reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        raise DatabaseUnavailable(f"cannot open {shown_url(engine)}: {reason}") from exc
 
 
 def known_revisions() -> set[str]:
