@@ -16,8 +16,6 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
-SUPPORTED_BACKENDS = ("sqlite", "postgresql")
-
 
 def safe_url(url: str) -> str:
     """``url`` with its password hidden (``***``), or as given when it does not parse."""
@@ -25,18 +23,6 @@ def safe_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return url
-
-
-def url_problem(url: str) -> str | None:
-    """What is wrong with a database URL before anything connects, or ``None``."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return f"{url!r} is not a database URL (expected sqlite:///FILE or postgresql://...)"
-    backend = parsed.get_backend_name()
-    if backend not in SUPPORTED_BACKENDS:
-        return f"unsupported database {backend!r}: use sqlite:///FILE or postgresql://..."
-    return None
 
 
 def database_error_line(exc: SQLAlchemyError) -> str:

@@ -9,23 +9,15 @@ import click
 from click.decorators import FC
 
 from orderfsm.adapters.http.config import ENV_DB, ENV_SECRETS
-from orderfsm.cli.errors import url_problem
 
 DEFAULT_DB = "sqlite:///orderfsm.db"
-
-
-def _checked_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    problem = url_problem(value) if value is not None else None
-    if problem is not None:
-        raise click.BadParameter(problem)
-    return value
 
 
 def database_option(
     default: str | None = DEFAULT_DB,
     help: str = "Database URL (sqlite:///FILE or postgresql://...).",
 ) -> Callable[[FC], FC]:
-    """``--db URL`` (or ``ORDERFSM_DB``), checked before anything connects."""
+    """``--db URL`` (or ``ORDERFSM_DB``); opening it reports a bad URL in one line."""
     return click.option(
         "--db",
         "db_url",
@@ -34,7 +26,6 @@ def database_option(
         show_default=default is not None,
         show_envvar=True,
         metavar="URL",
-        callback=_checked_url,
         help=help,
     )
 
