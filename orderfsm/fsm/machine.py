@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -231,7 +232,9 @@ class LifecycleMachine:
             return Refused(trigger, state, Refusal.TERMINAL, f"{state} is terminal")
         dest = self._dest.get(trigger)
         if dest is None:
-            ahead = _as_state(facts.dr_state)
+            # DR's "dispute" is not a lifecycle state: where DR's order stands
+            # is then the latest lifecycle state its stateTransitions record.
+            ahead = _as_state(facts.dr_state) or _latest_state(facts.state_times)
             lead: tuple[Trigger, ...] = ()
             if (
                 ahead is not None
@@ -298,3 +301,8 @@ _STATE_VALUES = {s.value: s for s in OrderState}
 
 def _as_state(dr_state: str | None) -> OrderState | None:
     return None if dr_state is None else _STATE_VALUES.get(dr_state)
+
+
+def _latest_state(state_times: Mapping[str, datetime]) -> OrderState | None:
+    stamped = [(at, _STATE_VALUES[n]) for n, at in state_times.items() if n in _STATE_VALUES]
+    return max(stamped)[1] if stamped else None
