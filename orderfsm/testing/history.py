@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -58,6 +58,9 @@ class Delivery:
     def __repr__(self) -> str:
         return self.label
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.label)
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class DrHistory:
@@ -73,13 +76,11 @@ class DrHistory:
     """``POST /orders`` answers, in the order the platform got them."""
     events: tuple[JournalLine, ...]
     """DR's webhook events, in DR's order (``createdTime`` increasing)."""
+    timeline: tuple[Delivery, ...] = field(init=False, repr=False)
+    """Every delivery once, as DR produced them: submit, answers, then events."""
 
-    def __repr__(self) -> str:
-        return f"DrHistory({self.upstream_id}: {self.plan!r})"
-
-    def in_dr_order(self) -> tuple[Delivery, ...]:
-        """Every delivery once, as DR produced them: submit, answers, then events."""
-        return (
+    def __post_init__(self) -> None:
+        timeline = (
             Delivery(DeliveryKind.SUBMIT, self.submit, f"{self.upstream_id}: submit"),
             *(
                 Delivery(DeliveryKind.ANSWER, a, f"{self.upstream_id}: {a['status']} answer")
@@ -90,6 +91,17 @@ class DrHistory:
                 for n, e in enumerate(self.events, start=1)
             ),
         )
+        object.__setattr__(self, "timeline", timeline)
+
+    def __repr__(self) -> str:
+        return f"DrHistory({self.upstream_id}: {self.plan!r})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def in_dr_order(self) -> tuple[Delivery, ...]:
+        """Every delivery once, as DR produced them (the same objects on every call)."""
+        return self.timeline
 
 
 def build_history(plan: HistoryPlan, number: int = 1, prefix: str = "") -> DrHistory:

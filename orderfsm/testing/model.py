@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from orderfsm.errors import OrderFsmError
 from orderfsm.fsm.states import OrderState
@@ -132,16 +133,10 @@ class OrderShape:
     """DR's order carries ``upstreamId`` (set on the checkout)."""
 
     def __repr__(self) -> str:
-        parts = [
-            "+".join(k.value for k in self.items),
-            f"{self.charges} charge(s)",
-            self.flow.value,
-        ]
-        if self.expanded:
-            parts.append("expanded")
-        if not self.upstream_id_at_dr:
-            parts.append("no upstreamId")
-        return f"OrderShape({', '.join(parts)})"
+        return _call(self, OrderShape())
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))  # hypothesis prints counterexamples with this
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,10 +166,26 @@ class HistoryPlan:
             raise InconsistentPlan("a 400 after a 400 is the same abandoned checkout")
 
     def __repr__(self) -> str:
-        opening = self.answer.value
-        if self.created_in is not None:
-            opening += f" ({self.created_in})"
-        if self.after_incomplete:
-            opening = f"400 then {opening}"
-        steps = ", ".join(s.value for s in self.steps)
-        return f"HistoryPlan({opening}; [{steps}]; {self.shape!r})"
+        return _call(self, HistoryPlan())
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))  # hypothesis prints counterexamples with this
+
+
+def _show(value: object) -> str:
+    if isinstance(value, StrEnum):
+        return f"{type(value).__name__}.{value.name}"
+    if isinstance(value, tuple):
+        inner = ", ".join(_show(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    return repr(value)
+
+
+def _call(value: OrderShape | HistoryPlan, default: OrderShape | HistoryPlan) -> str:
+    """``value`` as the shortest constructor call that rebuilds it (non-default fields only)."""
+    args = [
+        f"{name}={_show(getattr(value, name))}"
+        for name in value.__dataclass_fields__
+        if getattr(value, name) != getattr(default, name)
+    ]
+    return f"{type(value).__name__}({', '.join(args)})"

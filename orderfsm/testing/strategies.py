@@ -71,10 +71,18 @@ STATE_EVENTS = {
 """The event whose order object shows each DR state (what :func:`dr_orders` draws from)."""
 
 _ANSWERS = (
-    (Answer.CREATED,) * 3
-    + (Answer.LOST, Answer.CONSUMED)
+    (Answer.CREATED,) * 6
+    + (Answer.LOST, Answer.CONSUMED) * 2
     + tuple(a for a in Answer if not a.creates_order)
 )
+"""Weighted toward answers that make a DR order: their histories have more to them."""
+
+_CREATION_ORDER = ("accepted", "in_review", "pending_payment")
+
+
+def _step_counts(most: int) -> st.SearchStrategy[int]:
+    """How many steps to try: any, but half the time at least half of ``most``."""
+    return st.integers(0, most) | st.integers(most // 2, most)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,19 +113,23 @@ def history_plans(
 
     Only steps in ``steps`` are drawn (leave one out to study the others).
     """
-    shape = draw(order_shapes())
     answer = draw(st.sampled_from(_ANSWERS))
     after_incomplete = answer is not Answer.INCOMPLETE and draw(st.integers(0, 4)) == 4
     if not answer.creates_order:
-        return HistoryPlan(shape, answer, None, (), after_incomplete)
-    created_in = draw(st.sampled_from(CREATION_STATES[shape.flow]))
+        return HistoryPlan(draw(order_shapes()), answer, None, (), after_incomplete)
+    # The creation state before the flow, so each shrinks on its own.
+    created_in = draw(st.sampled_from(_CREATION_ORDER))
+    shape = draw(order_shapes([f for f in SourceFlow if created_in in CREATION_STATES[f]]))
     order = start(HistoryPlan(shape, answer, created_in))
     taken: list[DrStep] = []
-    for choice in draw(st.lists(st.integers(0, 5), max_size=max_steps)):
+    for _ in range(draw(_step_counts(max_steps))):
+        # Half the time DR takes the most natural step (the first option), so
+        # long histories (complete, disputed, refunded) are drawn often.
+        choice = draw(st.integers(0, 9))
         options = [step for step in allowed_steps(order) if step in steps]
         if not options:
             break
-        step = options[choice % len(options)]
+        step = options[0 if choice < 5 else (choice - 5) % len(options)]
         advance(order, step)
         taken.append(step)
     return HistoryPlan(shape, answer, created_in, tuple(taken), after_incomplete)

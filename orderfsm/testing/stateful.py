@@ -1,0 +1,362 @@
+"""A stateful test base that attacks an engine and its effect handlers with DR's deliveries.
+
+Subclass :class:`OrderLifecycleMachine`, point it at your handlers (and, if
+you need, your engine configuration), and hand its ``TestCase`` to pytest::
+
+    class ShippingMachine(OrderLifecycleMachine):
+        def handlers(self):
+            self.warehouse = FakeWarehouse()
+            return {EffectName.REQUEST_SHIPMENT: ship_request_handler(self.warehouse)}
+
+        def classifier(self):
+            return lambda item: item.sku_id.startswith("hw-")
+
+    TestShipping = ShippingMachine.TestCase
+
+Each run starts orders with DR-consistent histories (drawn from the model),
+delivers their submits, ``POST /orders`` answers and webhooks in any order
+with duplicates, interleaves orders, runs the dispatcher, and delivers
+handled effects again (as a dispatcher does after a crash between a handler's
+success and its ``done`` mark). After every step it checks the promises in
+:mod:`orderfsm.testing.invariants`; at teardown it delivers the rest,
+dispatches until nothing is due, and checks every order converged to DR's
+final state with each effect delivered.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import shutil
+import sys
+import tempfile
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any, ClassVar
+
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from orderfsm.dispatch import Classifier, DispatchConfig, Dispatcher, Handler, HandlerRegistry
+from orderfsm.engine import Engine, EngineConfig
+from orderfsm.fsm.effects import EffectName
+from orderfsm.fsm.states import OrderState
+from orderfsm.persistence.database import utcnow
+from orderfsm.persistence.records import OrderView
+from orderfsm.testing.feed import deliver
+from orderfsm.testing.history import Delivery, DeliveryKind, DrHistory, build_history
+from orderfsm.testing.invariants import (
+    EffectLike,
+    OrderSnapshot,
+    assert_converged,
+    assert_each_effect_once,
+    assert_fulfilment_after_acceptance,
+    assert_moves_forward,
+    assert_nothing_after_terminal,
+    assert_terminal_absorbs,
+    snapshot,
+)
+from orderfsm.testing.model import DrStep, HistoryPlan
+from orderfsm.testing.recorder import EffectRecorder
+from orderfsm.testing.strategies import history_plans
+
+_RUNS = itertools.count(1)
+
+
+def harness_settings(**overrides: Any) -> settings:
+    """The settings every subclass's ``TestCase`` starts from.
+
+    No deadline (a run touches a database), no "too slow" health check, and no
+    ``explain`` phase, whose tracing makes shrinking a stateful run minutes
+    slower. Anything in ``overrides`` wins; unset values come from the loaded
+    hypothesis profile.
+    """
+    base: dict[str, Any] = {
+        "deadline": None,
+        "suppress_health_check": [HealthCheck.too_slow],
+        "phases": [phase for phase in Phase if phase is not Phase.explain],
+    }
+    return settings(**(base | overrides))
+
+
+_PICK = st.integers(0, 15)
+_PLAN = st.runner().flatmap(lambda machine: machine.plans())
+
+
+@dataclass(frozen=True, slots=True)
+class Enqueued:
+    """One outbox row of one order, as the invariants see it."""
+
+    name: str
+    key: str
+    upstream_id: str
+
+
+@dataclass(slots=True)
+class OrderRun:
+    """One order of a run: its DR history and where its delivery stands."""
+
+    history: DrHistory
+    pending: list[Delivery]
+    """Not delivered yet, in DR's order."""
+    delivered: list[Delivery] = field(default_factory=list)
+    last: OrderSnapshot | None = None
+    """The stored order when last checked (``None`` before its submit)."""
+    enqueued: list[Enqueued] = field(default_factory=list)
+    """Its outbox rows when last checked."""
+    dirty: bool = False
+    """Something was delivered to it since it was last checked."""
+
+    @property
+    def submitted(self) -> bool:
+        """The platform's order exists (its submit was delivered)."""
+        return any(d.kind is DeliveryKind.SUBMIT for d in self.delivered)
+
+    def deliverable(self) -> list[Delivery]:
+        """What may arrive next: any webhook, but the submit and answers only in turn."""
+        first_own = next((d for d in self.pending if d.kind is not DeliveryKind.EVENT), None)
+        return [d for d in self.pending if d.kind is DeliveryKind.EVENT or d is first_own]
+
+
+class OrderLifecycleMachine(RuleBasedStateMachine):
+    """Delivers DR-consistent histories to an engine and its handlers; checks every promise.
+
+    Override :meth:`handlers` (your handlers by effect name; the others only
+    record), :meth:`classifier` (for items DR did not say are physical), and
+    :meth:`sent` (what your fakes of the outside world received, when they
+    keep their own log). :meth:`make_engine` / :meth:`close_engine` choose the
+    database (default: a fresh SQLite file per run).
+    """
+
+    engine_config: ClassVar[EngineConfig] = EngineConfig()
+    """Given to the engine :meth:`make_engine` opens."""
+    dispatch_config: ClassVar[DispatchConfig] = DispatchConfig(max_attempts=4)
+    """Given to the dispatcher; each dispatch step moves its clock past ``max_delay``."""
+    max_orders: ClassVar[int] = 3
+    """Orders one run interleaves."""
+    history_steps: ClassVar[Collection[DrStep]] = tuple(DrStep)
+    """The DR steps histories may take (leave one out to study the others)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Each subclass's TestCase gets the harness's defaults; @settings on the
+        # subclass (applied after this runs) still overrides them.
+        cls.TestCase.settings = harness_settings()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.run = next(_RUNS)
+        self.recorder = EffectRecorder()
+        """Every effect a handler accepted (see :meth:`sent`)."""
+        self.orders: list[OrderRun] = []
+        self._tmp: Path | None = None
+        self._late = timedelta(0)
+        self.engine = self.make_engine()
+        self.registry = HandlerRegistry(classifier=self.classifier())
+        for name, handler in self.recorder.around(self.handlers()).items():
+            self.registry.register(name, handler)
+        self.dispatcher = Dispatcher(
+            self.engine.db, self.registry, self.dispatch_config, clock=self._now
+        )
+
+    # -- what a backend overrides --------------------------------------------
+
+    def handlers(self) -> Mapping[EffectName, Handler]:
+        """The backend's handlers under test, by effect name (default: none)."""
+        return {}
+
+    def classifier(self) -> Classifier | None:
+        """Says whether an item DR left unflagged ships; ``None``: such effects go dead."""
+        return None
+
+    def sent(self) -> Sequence[EffectLike]:
+        """What the outside world received, in the effect vocabulary.
+
+        The default is what a receiver deduplicating by key saw of the effects
+        your handlers accepted. Override it when your fakes log what they were
+        asked to do, so the checks see repeats your handlers let through.
+        """
+        return self.recorder.sent
+
+    def plans(self) -> st.SearchStrategy[HistoryPlan]:
+        """Where each order's DR history comes from."""
+        return history_plans(steps=self.history_steps)
+
+    def make_engine(self) -> Engine:
+        """The engine to attack; by default on a fresh SQLite file, removed at teardown."""
+        self._tmp = Path(tempfile.mkdtemp(prefix="orderfsm-"))
+        database = self._tmp / "orders.db"
+        shutil.copyfile(_migrated_sqlite(), database)
+        return Engine.open(f"sqlite:///{database}", config=self.engine_config)
+
+    def close_engine(self, engine: Engine) -> None:
+        """Release what :meth:`make_engine` made."""
+        engine.close()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    # -- rules -----------------------------------------------------------------
+
+    @initialize(plan=_PLAN)
+    def first_order(self, plan: HistoryPlan) -> None:
+        """Every run has at least one order."""
+        self.start_order(plan)
+
+    @precondition(lambda self: len(self.orders) < self.max_orders)
+    @rule(plan=_PLAN)
+    def start_order(self, plan: HistoryPlan) -> None:
+        """A shopper checks out: a new order with its own DR history."""
+        history = build_history(plan, len(self.orders) + 1, prefix=f"r{self.run}-")
+        self.orders.append(OrderRun(history, list(history.in_dr_order())))
+
+    @precondition(lambda self: any(o.pending for o in self.orders))
+    @rule(order=_PICK)
+    def deliver_next(self, order: int) -> None:
+        """The next delivery of one order, in DR's order."""
+        run = self._waiting(order)
+        self._deliver(run, run.pending[0])
+
+    @precondition(lambda self: any(o.pending for o in self.orders))
+    @rule(order=_PICK, which=_PICK)
+    def deliver_out_of_order(self, order: int, which: int) -> None:
+        """Any webhook of one order ahead of its turn (submit and answers stay in turn)."""
+        run = self._waiting(order)
+        options = run.deliverable()
+        self._deliver(run, options[which % len(options)])
+
+    @precondition(lambda self: any(_events(o.delivered) for o in self.orders))
+    @rule(order=_PICK, which=_PICK)
+    def deliver_again(self, order: int, which: int) -> None:
+        """DR retries a webhook already delivered."""
+        runs = [o for o in self.orders if _events(o.delivered)]
+        run = runs[order % len(runs)]
+        events = _events(run.delivered)
+        self._deliver(run, events[which % len(events)])
+
+    @precondition(lambda self: any(o.delivered for o in self.orders))
+    @rule()
+    def dispatch(self) -> None:
+        """The dispatcher runs a pass (retries of earlier failures are due by now)."""
+        self._late += self.dispatch_config.max_delay
+        self.dispatcher.run_once()
+
+    @precondition(lambda self: bool(self.recorder.calls))
+    @rule(which=_PICK)
+    def hand_over_again(self, which: int) -> None:
+        """A handled effect is handed over again, as after a crash before its ``done`` mark."""
+        effect = self.recorder.calls[which % len(self.recorder.calls)]
+        handler = self.registry.get(EffectName(effect.name))
+        assert handler is not None
+        try:
+            handler(replace(effect, attempt=effect.attempt + 1))
+        except Exception as exc:
+            raise AssertionError(
+                f"the {effect.name} handler failed when handed {effect.key} again, as the "
+                f"dispatcher does after a crash between its success and the done mark: {exc!r}"
+            ) from exc
+
+    # -- checks ----------------------------------------------------------------
+
+    @invariant()
+    def lifecycle_promises_hold(self) -> None:
+        """Every order moves forward on DR's path; terminal states absorb; effects once."""
+        for run in self.orders:
+            if not (run.dirty and run.submitted):
+                continue
+            view = self.engine.show(run.history.upstream_id)
+            now = snapshot(view)
+            before = run.last.state if run.last else OrderState.SUBMITTED
+            assert_moves_forward(run.history.plan, before, now.state)
+            if run.last is not None:
+                assert_terminal_absorbs(run.last, now)
+            run.last, run.dirty = now, False
+            run.enqueued = [Enqueued(e.type, e.key, view.upstream_id) for e in view.effects]
+        enqueued = [e for run in self.orders for e in run.enqueued]
+        accepted = {r.history.upstream_id for r in self.orders if r.last and r.last.accepted}
+        assert_each_effect_once(enqueued)
+        assert_fulfilment_after_acceptance(enqueued, accepted)
+        assert_nothing_after_terminal(enqueued)
+        # A database shared between runs may hand this run's handlers effects of
+        # orders from earlier runs: only this run's orders are judged.
+        ours = {run.history.upstream_id for run in self.orders}
+        sent = [effect for effect in self.sent() if effect.upstream_id in ours]
+        assert_fulfilment_after_acceptance(sent, accepted)
+        assert_each_effect_once(sent)
+
+    def teardown(self) -> None:
+        """Deliver the rest, dispatch until quiet, check convergence; then release the engine."""
+        try:
+            if sys.exc_info()[0] is None:  # a failing step is reported as it is
+                self.converge()
+        finally:
+            self.close_engine(self.engine)
+
+    def converge(self) -> None:
+        """Deliver every pending delivery in DR's order, dispatch until quiet, check the end."""
+        for run in self.orders:
+            while run.pending:
+                self._deliver(run, run.pending[0])
+                self.lifecycle_promises_hold()
+        for _ in range(self.dispatch_config.max_attempts + 1):
+            self.dispatch()
+            self.lifecycle_promises_hold()
+        for run, view in self._views():
+            assert_converged(run.history.plan, snapshot(view), (e.type for e in view.effects))
+            if run.history.dr_order_id != view.order_id:
+                raise AssertionError(
+                    f"order {view.upstream_id} is linked to DR order {view.order_id!r}, "
+                    f"not {run.history.dr_order_id!r} ({run.history.plan!r})"
+                )
+            undelivered = [
+                f"{e.type} ({e.key}): {e.status}{f', {e.last_error}' if e.last_error else ''}"
+                for e in view.effects
+                if e.status != "done"
+            ]
+            if undelivered:
+                raise AssertionError(
+                    f"order {view.upstream_id} has effects not delivered: {undelivered}"
+                )
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return utcnow() + self._late
+
+    def _waiting(self, pick: int) -> OrderRun:
+        runs = [o for o in self.orders if o.pending]
+        return runs[pick % len(runs)]
+
+    def _deliver(self, run: OrderRun, delivery: Delivery) -> None:
+        deliver(self.engine, delivery.line)
+        if delivery in run.pending:
+            run.pending.remove(delivery)
+        run.delivered.append(delivery)
+        run.dirty = True
+
+    def _views(self) -> list[tuple[OrderRun, OrderView]]:
+        return [
+            (run, self.engine.show(run.history.upstream_id)) for run in self.orders if run.submitted
+        ]
+
+
+@cache
+def _migrated_sqlite() -> Path:
+    """An empty SQLite database at the current schema, made once per process and copied per run."""
+    folder = Path(tempfile.mkdtemp(prefix="orderfsm-template-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    Engine.open(f"sqlite:///{folder / 'template.db'}", create_if_empty=True).close()
+    return folder / "template.db"
+
+
+def _events(deliveries: Sequence[Delivery]) -> list[Delivery]:
+    return [d for d in deliveries if d.kind is DeliveryKind.EVENT]
