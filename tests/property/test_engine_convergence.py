@@ -1,0 +1,79 @@
+"""The engine converges on every DR-consistent history, on SQLite and on PostgreSQL.
+
+Dogfooding ``orderfsm.testing``: the stateful base draws histories of several
+interleaved orders from the model of DR's lifecycle, delivers submits,
+``POST /orders`` answers and webhooks in any order with duplicates, and runs
+the dispatcher. After every step: the stored order is on DR's path and never
+goes back, every lifecycle effect is enqueued at most once, nothing fulfils
+before acceptance, terminal states absorb. Once everything is delivered: the
+state (and dispute flag) is DR's, the effects are those the history calls for,
+and each was delivered.
+
+Example counts come from the ``orderfsm-convergence`` hypothesis profiles:
+the default keeps this file well under a minute; ``CI=true`` selects the
+``-ci`` profile, which runs more.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from orderfsm.dispatch import Classifier, EffectItem
+from orderfsm.engine import Engine
+from orderfsm.testing.model import DrStep
+from orderfsm.testing.stateful import OrderLifecycleMachine, harness_settings
+
+settings.register_profile(
+    "orderfsm-convergence", harness_settings(max_examples=80, stateful_step_count=30)
+)
+settings.register_profile(
+    "orderfsm-convergence-ci", harness_settings(max_examples=200, stateful_step_count=40)
+)
+PROFILE = settings.get_profile(
+    "orderfsm-convergence-ci"
+    if os.environ.get("CI", "").strip().lower() == "true"
+    else "orderfsm-convergence"
+)
+
+
+def ships_unless_digital(item: EffectItem) -> bool:
+    """Items DR left unflagged: the model's SKUs say what they are."""
+    return "digital" not in (item.sku_id or "")
+
+
+class EngineConverges(OrderLifecycleMachine):
+    """The engine with recording handlers only: what is checked is the engine itself."""
+
+    # Partial cancellation is left out: test_engine_regressions pins the known
+    # gap (walking through accepted re-checks its guard on a later snapshot).
+    history_steps = tuple(step for step in DrStep if step is not DrStep.CANCEL_ONE_CHARGE)
+
+    def classifier(self) -> Classifier:
+        return ships_unless_digital
+
+
+@pytest.fixture
+def shared_postgres_engine(pg_schema_url: str) -> Iterator[Engine]:
+    """One engine on a fresh schema for every run of the test (ids never collide)."""
+    with Engine.open(pg_schema_url, create_if_empty=True) as engine:
+        yield engine
+
+
+def test_the_engine_converges_on_sqlite() -> None:
+    run_state_machine_as_test(EngineConverges, settings=PROFILE)
+
+
+def test_the_engine_converges_on_postgresql(shared_postgres_engine: Engine) -> None:
+    class OnPostgres(EngineConverges):
+        def make_engine(self) -> Engine:
+            return Engine(shared_postgres_engine.db, config=self.engine_config)
+
+        def close_engine(self, engine: Engine) -> None:
+            pass  # the fixture disposes the shared engine
+
+    run_state_machine_as_test(OnPostgres, settings=PROFILE)

@@ -1,0 +1,208 @@
+"""The strategies draw only what DR could send, and shrink to small, readable examples.
+
+A drawn history is checked twice: against DR's own rules (payload shapes,
+clocks, charges, fraud state), and against the lifecycle table: fed in DR's
+order to the pure lifecycle machine through the adapter, every signal applies,
+is stale, or lands on a terminal state, and the order ends where the model
+says.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, find, given, settings
+from hypothesis import strategies as st
+
+from orderfsm.adapters.digitalriver import map_create_order_response, signal_from_body
+from orderfsm.fsm import InMemoryOrder, LifecycleMachine, Refusal, Refused
+from orderfsm.fsm.signals import AUTHORIZED_CHARGE_STATES, ENDED_CHARGE_STATES, NotRelevant
+from orderfsm.testing.expectations import expected_final_state, upstream_path
+from orderfsm.testing.history import DeliveryKind, DrHistory, build_history
+from orderfsm.testing.model import (
+    Answer,
+    DrStep,
+    HistoryPlan,
+    InconsistentPlan,
+    OrderShape,
+)
+from orderfsm.testing.strategies import (
+    EVENT_TYPES,
+    STATE_EVENTS,
+    create_order_responses,
+    deliveries,
+    dr_events,
+    dr_histories,
+    dr_orders,
+    history_plans,
+)
+
+MACHINE = LifecycleMachine()
+DRAWS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SHRINK = settings(database=None, derandomize=True)
+DR_STATES = {"pending_payment", "in_review", "accepted", "blocked", "cancelled"} | {
+    "fulfilled",
+    "complete",
+    "returned",
+    "dispute",
+}
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _order_of(event: dict[str, Any]) -> dict[str, Any] | None:
+    obj = event["data"]["object"]
+    if event["type"] == "fulfillment.created":
+        return obj["orderDetails"]  # type: ignore[no-any-return]
+    return obj if "items" in obj else None
+
+
+def check_order_follows_drs_rules(order: dict[str, Any], at: datetime | None) -> None:
+    state = order["state"]
+    assert state in DR_STATES
+    charges = [c["state"] for c in order["payment"].get("charges", [])]
+    if state == "accepted":
+        assert all(c in AUTHORIZED_CHARGE_STATES | ENDED_CHARGE_STATES for c in charges)
+        assert order.get("fraudState") in (None, "passed")
+    if state == "cancelled":
+        assert all(c in ENDED_CHARGE_STATES for c in charges), "cancelled only once all are"
+    if state == "blocked":
+        assert order["fraudState"] == "blocked"
+    if state == "complete":
+        assert "fraudState" not in order
+    stamps = {k: _time(v) for k, v in order["stateTransitions"].items()}
+    assert state in stamps or state == "accepted"  # a resolved dispute still says accepted
+    if at is not None:
+        assert all(stamp <= at for stamp in stamps.values()), "no state stamped after the event"
+    if order["payment"].get("session"):
+        assert state in ("pending_payment", "cancelled")
+
+
+@DRAWS
+@given(dr_histories())
+def test_every_drawn_history_follows_drs_own_rules(history: DrHistory) -> None:
+    times = [_time(e["createdTime"]) for e in history.events]
+    assert times == sorted(times) and len(set(times)) == len(times), "createdTime increases"
+    assert len({e["id"] for e in history.events}) == len(history.events), "event ids are unique"
+    if not history.plan.answer.creates_order:
+        assert history.events == () and history.dr_order_id is None
+    for event, at in zip(history.events, times, strict=True):
+        mapped = signal_from_body(event)  # every payload parses
+        if isinstance(mapped, NotRelevant):
+            assert event["type"] == "order.invoice.created"
+            continue
+        assert mapped.dr_order_id == history.dr_order_id
+        assert mapped.checkout_id in (None, history.checkout_id)
+        order = _order_of(event)
+        if order is not None:
+            assert order["checkoutId"] == history.checkout_id
+            check_order_follows_drs_rules(order, at)
+    for answer in history.answers:
+        signal = map_create_order_response(
+            answer["status"], answer["body"], upstream_id=history.upstream_id, checkout_id=None
+        )
+        if answer["status"] == 201:
+            assert signal.dr_order_id == history.dr_order_id
+            check_order_follows_drs_rules(answer["body"], None)
+
+
+@DRAWS
+@given(dr_histories())
+def test_every_drawn_history_walks_the_lifecycle_table_to_the_models_final_state(
+    history: DrHistory,
+) -> None:
+    order = InMemoryOrder()
+    path = upstream_path(history.plan)
+    for delivery in history.in_dr_order()[1:]:
+        line = delivery.line
+        if delivery.kind is DeliveryKind.ANSWER:
+            signal = map_create_order_response(
+                line["status"], line["body"], upstream_id=history.upstream_id, checkout_id=None
+            )
+        else:
+            mapped = signal_from_body(line)
+            if isinstance(mapped, NotRelevant):
+                continue
+            signal = mapped
+        outcome = MACHINE.advance(order, signal.trigger, signal.facts)
+        if isinstance(outcome, Refused):
+            assert outcome.refusal in (Refusal.STALE, Refusal.TERMINAL) or (
+                MACHINE.destination(signal.trigger) is None
+            ), f"{delivery!r} refused: {outcome.reason}"
+        assert order.state in path
+    assert order.state == expected_final_state(history.plan)
+
+
+@DRAWS
+@given(st.data())
+def test_deliveries_hold_every_line_submit_first_answers_in_turn(data: st.DataObject) -> None:
+    history = data.draw(dr_histories())
+    drawn = data.draw(deliveries(history))
+    ordered = history.in_dr_order()
+    assert {id(d) for d in drawn} == {id(d) for d in ordered}, "each line at least once"
+    repeated = [d for d in drawn if drawn.count(d) > 1]
+    assert all(d.kind is DeliveryKind.EVENT for d in repeated), "only DR retries webhooks"
+    own = [d for d in drawn if d.kind is not DeliveryKind.EVENT]
+    assert own == [d for d in ordered if d.kind is not DeliveryKind.EVENT]
+
+
+@DRAWS
+@given(st.sampled_from(EVENT_TYPES).flatmap(lambda t: st.tuples(st.just(t), dr_events(t))))
+def test_events_of_every_lifecycle_type_parse(drawn: tuple[str, dict[str, Any]]) -> None:
+    event_type, event = drawn
+    assert event["type"] == event_type
+    signal_from_body(event)
+
+
+@DRAWS
+@given(st.sampled_from(sorted(STATE_EVENTS)).flatmap(lambda s: st.tuples(st.just(s), dr_orders(s))))
+def test_orders_come_in_the_state_asked_for(drawn: tuple[str, dict[str, Any]]) -> None:
+    state, order = drawn
+    assert order["state"] == state
+    check_order_follows_drs_rules(order, None)
+
+
+@DRAWS
+@given(create_order_responses())
+def test_create_order_responses_are_all_readable(answer: Any) -> None:
+    signal = map_create_order_response(
+        answer.status, answer.body, upstream_id="UP", checkout_id=None
+    )
+    assert (signal.dr_order_id is not None) == (answer.status == 201)
+
+
+def test_a_history_shrinks_to_a_short_readable_plan() -> None:
+    minimal = find(history_plans(), lambda plan: DrStep.REFUND in plan.steps, settings=SHRINK)
+
+    # The shortest is HistoryPlan(steps=(DrStep.FULFIL, DrStep.REFUND)); the
+    # shrinker may stop one step short of it, never further.
+    assert minimal.steps[-1] is DrStep.REFUND and len(minimal.steps) <= 3
+    assert minimal.shape == OrderShape() and minimal.answer is Answer.CREATED
+    assert len(repr(minimal)) < 100 and eval(repr(minimal)) == minimal
+
+
+def test_deliveries_shrink_toward_drs_own_order() -> None:
+    history = build_history(HistoryPlan(steps=(DrStep.FULFIL, DrStep.COMPLETE)))
+
+    minimal = find(
+        deliveries(history), lambda drawn: drawn[0].kind is DeliveryKind.EVENT, settings=SHRINK
+    )
+
+    assert [d.label for d in minimal] == [
+        "UP-1: order.accepted #1",
+        "UP-1: submit",
+        "UP-1: 201 answer",
+        "UP-1: order.fulfilled #2",
+        "UP-1: order.complete #3",
+    ]
+
+
+def test_an_inconsistent_plan_is_refused_with_the_step_and_state() -> None:
+    with pytest.raises(InconsistentPlan, match="DR does not complete an order in accepted"):
+        build_history(HistoryPlan(steps=(DrStep.COMPLETE,)))
+    with pytest.raises(InconsistentPlan, match="creates no DR order"):
+        HistoryPlan(answer=Answer.PAYMENT_REFUSED, steps=(DrStep.ACCEPT,))
