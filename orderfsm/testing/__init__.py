@@ -27,6 +27,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from orderfsm.testing.defaults import harness_settings
     from orderfsm.testing.expectations import (
         EffectExpectation,
         expected_disputed,
@@ -66,6 +67,7 @@ __all__ = [
     "expected_effects",
     "expected_final_state",
     "feed",
+    "harness_settings",
 ]
 
 _LAZY = {
@@ -87,6 +89,7 @@ _LAZY = {
     "expected_effects": "expectations",
     "expected_final_state": "expectations",
     "feed": "feed",
+    "harness_settings": "defaults",
 }
 
 

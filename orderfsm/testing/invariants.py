@@ -104,12 +104,16 @@ class OrderSnapshot:
 
 def snapshot(view: OrderView) -> OrderSnapshot:
     """A snapshot of an order read with ``Engine.show``."""
+    from orderfsm.persistence import Outcome  # the engine is loaded when views exist
+
     return OrderSnapshot(
         view.upstream_id,
         OrderState(view.state),
         view.disputed,
         frozenset(e.key for e in view.effects),
-        any(h.outcome == "applied" and h.to_state == OrderState.ACCEPTED for h in view.history),
+        any(
+            h.outcome == Outcome.APPLIED and h.to_state == OrderState.ACCEPTED for h in view.history
+        ),
     )
 
 

@@ -25,7 +25,6 @@ final state with each effect delivered.
 
 from __future__ import annotations
 
-import atexit
 import itertools
 import shutil
 import sys
@@ -33,11 +32,9 @@ import tempfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -51,8 +48,10 @@ from orderfsm.dispatch import Classifier, DispatchConfig, Dispatcher, Handler, H
 from orderfsm.engine import Engine, EngineConfig
 from orderfsm.fsm.effects import EffectName
 from orderfsm.fsm.states import OrderState
+from orderfsm.persistence import EffectStatus
 from orderfsm.persistence.database import utcnow
 from orderfsm.persistence.records import OrderView
+from orderfsm.testing.defaults import KNOWN_ENGINE_GAPS, harness_settings, migrated_sqlite
 from orderfsm.testing.feed import deliver
 from orderfsm.testing.history import Delivery, DeliveryKind, DrHistory, build_history
 from orderfsm.testing.invariants import (
@@ -71,23 +70,6 @@ from orderfsm.testing.recorder import EffectRecorder
 from orderfsm.testing.strategies import history_plans
 
 _RUNS = itertools.count(1)
-
-
-def harness_settings(**overrides: Any) -> settings:
-    """The settings every subclass's ``TestCase`` starts from.
-
-    No deadline (a run touches a database), no "too slow" health check, and no
-    ``explain`` phase, whose tracing makes shrinking a stateful run minutes
-    slower. Anything in ``overrides`` wins; unset values come from the loaded
-    hypothesis profile.
-    """
-    base: dict[str, Any] = {
-        "deadline": None,
-        "suppress_health_check": [HealthCheck.too_slow],
-        "phases": [phase for phase in Phase if phase is not Phase.explain],
-    }
-    return settings(**(base | overrides))
-
 
 _PICK = st.integers(0, 15)
 _PLAN = st.runner().flatmap(lambda machine: machine.plans())
@@ -144,13 +126,15 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
     """Given to the dispatcher; each dispatch step moves its clock past ``max_delay``."""
     max_orders: ClassVar[int] = 3
     """Orders one run interleaves."""
-    history_steps: ClassVar[Collection[DrStep]] = tuple(DrStep)
-    """The DR steps histories may take (leave one out to study the others)."""
+    history_steps: ClassVar[Collection[DrStep]] = tuple(
+        step for step in DrStep if step not in KNOWN_ENGINE_GAPS
+    )
+    """The DR steps histories may take (by default, all the engine handles)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # Each subclass's TestCase gets the harness's defaults; @settings on the
-        # subclass (applied after this runs) still overrides them.
+        # Each subclass's TestCase gets the harness's defaults. A decorator on
+        # the subclass replaces them: use @harness_settings(...) to keep them.
         cls.TestCase.settings = harness_settings()
 
     def __init__(self) -> None:
@@ -196,7 +180,7 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         """The engine to attack; by default on a fresh SQLite file, removed at teardown."""
         self._tmp = Path(tempfile.mkdtemp(prefix="orderfsm-"))
         database = self._tmp / "orders.db"
-        shutil.copyfile(_migrated_sqlite(), database)
+        shutil.copyfile(migrated_sqlite(), database)
         return Engine.open(f"sqlite:///{database}", config=self.engine_config)
 
     def close_engine(self, engine: Engine) -> None:
@@ -320,7 +304,7 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
             undelivered = [
                 f"{e.type} ({e.key}): {e.status}{f', {e.last_error}' if e.last_error else ''}"
                 for e in view.effects
-                if e.status != "done"
+                if e.status != EffectStatus.DONE
             ]
             if undelivered:
                 raise AssertionError(
@@ -347,15 +331,6 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         return [
             (run, self.engine.show(run.history.upstream_id)) for run in self.orders if run.submitted
         ]
-
-
-@cache
-def _migrated_sqlite() -> Path:
-    """An empty SQLite database at the current schema, made once per process and copied per run."""
-    folder = Path(tempfile.mkdtemp(prefix="orderfsm-template-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    Engine.open(f"sqlite:///{folder / 'template.db'}", create_if_empty=True).close()
-    return folder / "template.db"
 
 
 def _events(deliveries: Sequence[Delivery]) -> list[Delivery]:

@@ -206,3 +206,13 @@ def test_an_inconsistent_plan_is_refused_with_the_step_and_state() -> None:
         build_history(HistoryPlan(steps=(DrStep.COMPLETE,)))
     with pytest.raises(InconsistentPlan, match="creates no DR order"):
         HistoryPlan(answer=Answer.PAYMENT_REFUSED, steps=(DrStep.ACCEPT,))
+
+
+def test_orderfsm_testing_names_are_sorted_importable_and_documented() -> None:
+    import inspect
+
+    import orderfsm.testing as testing
+
+    assert list(testing.__all__) == sorted(testing.__all__)
+    undocumented = [n for n in testing.__all__ if not inspect.getdoc(getattr(testing, n))]
+    assert undocumented == []
