@@ -79,18 +79,27 @@ NO_FACTS = Facts()
 
 
 class _Firing:
-    """The argument transitions hands our guard wrappers for one firing."""
+    """The argument transitions hands our guard wrappers for one firing.
 
-    __slots__ = ("edge", "facts", "failed")
+    ``vouched``: DR's own ``stateTransitions`` record that the order entered
+    this edge's destination, so DR already decided what the guards check (a
+    step walked through on the way to a later state, judged on a later
+    snapshot, must not be refused for what happened after it).
+    """
 
-    def __init__(self, facts: Facts) -> None:
+    __slots__ = ("edge", "facts", "failed", "vouched")
+
+    def __init__(self, facts: Facts, vouched: bool = False) -> None:
         self.facts = facts
+        self.vouched = vouched
         self.failed: tuple[Guard, Verdict] | None = None
         self.edge: Edge | None = None
 
 
 def _condition(guard: Guard) -> Any:
     def passes(firing: _Firing) -> bool:
+        if firing.vouched:
+            return True
         verdict = guard.check(firing.facts)
         if not verdict.passed:
             firing.failed = (guard, verdict)
@@ -168,7 +177,14 @@ class LifecycleMachine:
         """Where ``trigger`` leads (``None``: it never changes the state)."""
         return self._dest.get(trigger)
 
-    def fire(self, order: OrderLike, trigger: Trigger, facts: Facts = NO_FACTS) -> Outcome:
+    def fire(
+        self,
+        order: OrderLike,
+        trigger: Trigger,
+        facts: Facts = NO_FACTS,
+        *,
+        vouched: bool = False,
+    ) -> Outcome:
         """Fire one trigger along a declared edge; a refusal leaves ``order`` untouched."""
         source = order.state
         edges = self._edges.get((source, trigger))
@@ -178,7 +194,7 @@ class LifecycleMachine:
             return Refused(
                 trigger, source, Refusal.NO_SUCH_EDGE, f"no {trigger} edge from {source}"
             )
-        firing = _Firing(facts)
+        firing = _Firing(facts, vouched)
         if not self._events[trigger].trigger(order, firing):
             guard, verdict = firing.failed or (None, Verdict(False, "no edge's guards passed"))
             named = f"{guard.name}: {verdict.reason}" if guard else verdict.reason
@@ -207,8 +223,11 @@ class LifecycleMachine:
 
         A signal that jumps ahead (``fulfil`` while ``in_review``) fires every
         declared edge in between, so the skipped states' effects still fire; a
-        signal DR's order is already past is ``stale``. If any step is refused,
-        the order is restored and the refusal returned: nothing half-applied.
+        signal DR's order is already past is ``stale``. A step walked through
+        whose destination DR's ``stateTransitions`` record is vouched for by DR
+        (its guards are not re-judged on the later snapshot). If any step is
+        refused, the order is restored and the refusal returned: nothing
+        half-applied.
         """
         source = order.state
         plan = self.plan(source, trigger, facts)
@@ -216,8 +235,11 @@ class LifecycleMachine:
             return plan
         disputed = order.disputed
         applied: list[Applied] = []
-        for step in plan:
-            outcome = self.fire(order, step, facts)
+        last = len(plan) - 1
+        for index, step in enumerate(plan):
+            dest = self._dest.get(step)
+            vouched = index < last and dest is not None and dest.value in facts.state_times
+            outcome = self.fire(order, step, facts, vouched=vouched)
             if isinstance(outcome, Refused):
                 order.state, order.disputed = source, disputed
                 return Refused(trigger, source, outcome.refusal, outcome.reason)

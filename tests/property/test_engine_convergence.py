@@ -48,8 +48,7 @@ def ships_unless_digital(item: EffectItem) -> bool:
 class EngineConverges(OrderLifecycleMachine):
     """The engine with recording handlers only: what is checked is the engine itself.
 
-    Histories leave out ``KNOWN_ENGINE_GAPS`` (the base's default), which
-    test_engine_regressions pins as a strict xfail.
+    Histories take every DR step (``KNOWN_ENGINE_GAPS`` is empty).
     """
 
     def classifier(self) -> Classifier:

@@ -47,12 +47,6 @@ def test_a_dispute_delivered_before_acceptance_still_sets_the_flag(engine: Engin
     assert (state, disputed) == ("complete", True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: walking ahead through accepted re-checks 'all charges authorized' on a "
-    "later snapshot, where a charge DR cancelled after acceptance (partial cancellation) fails it; "
-    "once fixed, drop CANCEL_ONE_CHARGE from orderfsm.testing.defaults.KNOWN_ENGINE_GAPS",
-)
 def test_fulfilled_after_a_partial_cancellation_delivered_first_converges(engine: Engine) -> None:
     # DR: 201 accepted (two charges), order.accepted, ch-2 cancelled, order.fulfilled.
     plan = HistoryPlan(OrderShape(charges=2), steps=(D.CANCEL_ONE_CHARGE, D.FULFIL))
