@@ -16,6 +16,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from orderfsm.samples.builders import conflict_body, not_found_body
+from orderfsm.testing.derived_events import DERIVATIONS, derive
 from orderfsm.testing.history import Delivery, DeliveryKind, DrHistory, build_history
 from orderfsm.testing.model import (
     CREATION_STATES,
@@ -56,6 +57,10 @@ ROUTES: dict[str, tuple[Route, ...]] = {
 
 EVENT_TYPES = tuple(ROUTES)
 """Every event type :func:`dr_events` draws."""
+
+DR_EVENT_TYPES = EVENT_TYPES + tuple(DERIVATIONS)
+"""Every event type :func:`any_dr_events` draws: the lifecycle's and those DR sends beside it
+(low-code checkouts, failed or pending captures, refunds, returns, credit memos, subscriptions)."""
 
 STATE_EVENTS = {
     "pending_payment": "order.pending_payment",
@@ -186,6 +191,31 @@ def dr_events(draw: st.DrawFn, type: str | None = None) -> dict[str, Any]:
     history = build_history(HistoryPlan(shape, Answer.CREATED, created_in, steps))
     matching = [e for e in history.events if e["type"] == event_type]
     return draw(st.sampled_from(matching))
+
+
+def any_dr_events(types: Collection[str] = DR_EVENT_TYPES) -> st.SearchStrategy[dict[str, Any]]:
+    """Webhook events of any of ``types`` (default: every type in :data:`DR_EVENT_TYPES`).
+
+    Unlike :func:`dr_events`, whether orderfsm acts on a type plays no part:
+    use it to check that what your backend ignores is ignored. Types no DR
+    history sends are derived from one that does (see
+    :mod:`orderfsm.testing.derived_events`), so their ids and times agree with
+    the order's. Shrinks toward the first of ``types``.
+    """
+    chosen = list(dict.fromkeys(types))
+    unknown = [t for t in chosen if t not in ROUTES and t not in DERIVATIONS]
+    if not chosen or unknown:
+        raise ValueError(
+            f"cannot draw DR events of {unknown or chosen!r}; expected some of {DR_EVENT_TYPES}"
+        )
+    return st.sampled_from(chosen).flatmap(_events_of)
+
+
+def _events_of(event_type: str) -> st.SearchStrategy[dict[str, Any]]:
+    if event_type in ROUTES:
+        return dr_events(event_type)
+    bases = DERIVATIONS[event_type].bases
+    return st.sampled_from(bases).flatmap(dr_events).map(lambda base: derive(event_type, base))
 
 
 def dr_orders(state: str | None = None) -> st.SearchStrategy[dict[str, Any]]:

@@ -9,16 +9,25 @@ says.
 
 from __future__ import annotations
 
+import json
+from collections import defaultdict
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
-from orderfsm.adapters.digitalriver import map_create_order_response, signal_from_body
+from orderfsm.adapters.digitalriver import (
+    map_create_order_response,
+    parse_event,
+    parse_order,
+    signal_from_body,
+)
 from orderfsm.fsm import InMemoryOrder, LifecycleMachine, Refusal, Refused
 from orderfsm.fsm.signals import AUTHORIZED_CHARGE_STATES, ENDED_CHARGE_STATES, NotRelevant
+from orderfsm.testing.derived_events import DERIVATIONS, derive
 from orderfsm.testing.expectations import expected_final_state, upstream_path
 from orderfsm.testing.history import DeliveryKind, DrHistory, build_history
 from orderfsm.testing.model import (
@@ -29,8 +38,10 @@ from orderfsm.testing.model import (
     OrderShape,
 )
 from orderfsm.testing.strategies import (
+    DR_EVENT_TYPES,
     EVENT_TYPES,
     STATE_EVENTS,
+    any_dr_events,
     create_order_responses,
     deliveries,
     dr_events,
@@ -156,6 +167,92 @@ def test_events_of_every_lifecycle_type_parse(drawn: tuple[str, dict[str, Any]])
     event_type, event = drawn
     assert event["type"] == event_type
     signal_from_body(event)
+
+
+@DRAWS
+@given(st.sampled_from(DR_EVENT_TYPES).flatmap(lambda t: st.tuples(st.just(t), any_dr_events([t]))))
+def test_events_of_every_documented_type_come_as_asked_and_read_without_error(
+    drawn: tuple[str, dict[str, Any]],
+) -> None:
+    event_type, event = drawn
+    assert event["type"] == event_type
+    assert parse_event(json.dumps(event)).type == event_type
+    signal_from_body(event)  # acted on or not relevant: never a PayloadError
+
+
+CARRY_AN_ORDER = [
+    "checkout_session.order.created",
+    "order.charge.reauth.failed",
+    "order.charge.refund.failed",
+]
+FEW = settings(max_examples=20, deadline=None)
+
+
+@pytest.mark.parametrize("event_type", sorted(set(DERIVATIONS) - set(CARRY_AN_ORDER)))
+def test_a_derived_event_uses_only_the_fields_drs_documented_example_uses(
+    dr_fixtures: Path, event_type: str
+) -> None:
+    documented: dict[str, set[str]] = defaultdict(set)
+    for path in (dr_fixtures / "events").glob(f"{event_type}__*.json"):
+        example = json.loads(path.read_text())
+        documented["data"] |= set(example["data"])
+        documented["object"] |= set(example["data"]["object"])
+    assert documented, f"no documented example of {event_type} to compare with"
+
+    @FEW
+    @given(any_dr_events([event_type]))
+    def check(event: dict[str, Any]) -> None:
+        assert set(event["data"]) <= documented["data"]
+        assert set(event["data"]["object"]) <= documented["object"]
+
+    check()
+
+
+@pytest.mark.parametrize("event_type", CARRY_AN_ORDER)
+def test_a_derived_event_that_carries_an_order_carries_one_that_follows_drs_rules(
+    event_type: str,
+) -> None:
+    @FEW
+    @given(any_dr_events([event_type]))
+    def check(event: dict[str, Any]) -> None:
+        check_order_follows_drs_rules(event["data"]["object"], _time(event["createdTime"]))
+
+    check()
+
+
+@DRAWS
+@given(any_dr_events(["checkout_session.order.created"]))
+def test_a_low_code_checkout_order_names_its_session_and_states_physical_on_its_skus(
+    event: dict[str, Any],
+) -> None:
+    order = event["data"]["object"]
+    assert order["checkoutSessionId"] == f"cs-{order['id']}"
+    assert all("sku" in item and "productDetails" not in item for item in order["items"])
+    assert order["state"] in ("accepted", "in_review", "pending_payment")
+    check_order_follows_drs_rules(order, _time(event["createdTime"]))
+    assert parse_order(order).checkout_id is not None
+
+
+def test_a_derived_event_gets_its_own_id_and_leaves_its_base_as_it_was() -> None:
+    history = build_history(HistoryPlan(steps=(DrStep.FULFIL, DrStep.REFUND)))
+    base = next(e for e in history.events if e["type"] == "order.refunded")
+    before = json.dumps(base)
+
+    refund = derive("refund.pending", base)
+
+    assert json.dumps(base) == before
+    assert refund["id"] != base["id"] and refund == derive("refund.pending", base)
+    assert (refund["type"], refund["createdTime"]) == ("refund.pending", base["createdTime"])
+    assert refund["data"]["object"]["orderId"] == history.dr_order_id
+    with pytest.raises(ValueError, match="derived from"):
+        derive("refund.pending", history.events[0])
+
+
+def test_events_of_an_unknown_type_are_refused_when_the_strategy_is_made() -> None:
+    with pytest.raises(ValueError, match=r"order\.teleported"):
+        any_dr_events(["order.teleported"])
+    with pytest.raises(ValueError, match="cannot draw"):
+        any_dr_events([])
 
 
 @DRAWS
