@@ -20,6 +20,8 @@ from sqlalchemy.pool import NullPool
 from orderfsm.errors import DatabaseUnavailable
 
 _EXPECTED = "use sqlite:///FILE or postgresql://USER@HOST:PORT/DATABASE"
+SUPPORTED_DRIVERS = {"sqlite": {"pysqlite"}, "postgresql": {"psycopg"}}
+"""The drivers orderfsm installs and is tested with, per database."""
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another writer before giving up."""
 
@@ -30,11 +32,24 @@ def normalize_url(url: str | URL) -> URL:
         parsed = make_url(url) if isinstance(url, str) else url
     except ArgumentError as exc:
         raise DatabaseUnavailable(f"not a database URL: {url!r} ({_EXPECTED})") from exc
+    except ValueError:  # a port that is not a number, an unclosed [IPv6 host
+        raise DatabaseUnavailable(
+            "malformed database URL: its host or port cannot be read (the port is a number, "
+            f"an IPv6 host is written [ADDRESS]); {_EXPECTED}"
+        ) from None
     if parsed.drivername in {"postgresql", "postgres"}:
         parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_DRIVERS:
         shown = parsed.render_as_string(hide_password=True)
         raise DatabaseUnavailable(f"unsupported database {shown!r}: {_EXPECTED}")
+    driver = parsed.get_driver_name()
+    if driver not in SUPPORTED_DRIVERS[backend]:
+        usable = " or ".join(
+            [f"{backend}://"]
+            + [f"{backend}+{name}://" for name in sorted(SUPPORTED_DRIVERS[backend])]
+        )
+        raise DatabaseUnavailable(f"unsupported driver {driver}: use {usable}")
     return parsed
 
 

@@ -76,6 +76,53 @@ def test_an_unsupported_database_is_one_clear_line(
     assert "unsupported database" in assert_one_line(err)
 
 
+MALFORMED_URLS = {
+    "a port that is not a number": "postgresql+psycopg://shop:s3cret-pw@127.0.0.1:notaport/shop",
+    "an unclosed IPv6 host": "postgresql+psycopg://shop:s3cret-pw@[::1/shop",
+}
+
+
+@pytest.mark.parametrize("name", [*DB_COMMANDS, "db upgrade"])
+@pytest.mark.parametrize("case", MALFORMED_URLS)
+def test_a_url_whose_host_or_port_cannot_be_read_is_one_clear_line(
+    name: str,
+    case: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ["db", "upgrade", "--db", MALFORMED_URLS[case]]
+    if name != "db upgrade":
+        args = with_db(name, MALFORMED_URLS[case], tmp_path)
+    code, err = run_cli(monkeypatch, capsys, args)
+
+    assert code == 1
+    line = assert_one_line(err)
+    assert "malformed database URL: its host or port cannot be read" in line
+    assert "s3cret-pw" not in err
+
+
+@pytest.mark.parametrize("name", [*DB_COMMANDS, "db upgrade"])
+@pytest.mark.parametrize("driver", ["psycopg2", "asyncpg"])
+def test_a_postgresql_driver_orderfsm_does_not_use_is_one_clear_line(
+    name: str,
+    driver: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = f"postgresql+{driver}://shop@127.0.0.1:9/shop"
+    args = ["db", "upgrade", "--db", url]
+    if name != "db upgrade":
+        args = with_db(name, url, tmp_path)
+    code, err = run_cli(monkeypatch, capsys, args)
+
+    assert code == 1
+    assert assert_one_line(err).endswith(
+        f"rror: unsupported driver {driver}: use postgresql:// or postgresql+psycopg://"
+    )
+
+
 @pytest.mark.parametrize("name", DB_COMMANDS)
 def test_an_unreachable_postgresql_is_one_line_without_the_password(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
