@@ -63,6 +63,11 @@ class JournalLineError(OrderFsmError):
 def read_entry(text: str) -> Entry:
     """Read one journal line; raise :class:`JournalLineError` naming what is wrong."""
     try:
+        text.encode("utf-8")  # bytes that were not UTF-8 were kept as lone surrogates
+    except UnicodeEncodeError as exc:
+        byte = ord(text[exc.start]) - 0xDC00
+        raise JournalLineError(f"not UTF-8: byte 0x{byte:02x} at column {exc.start + 1}") from None
+    try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise JournalLineError(f"not JSON: {exc.msg} at column {exc.colno}") from exc
@@ -124,7 +129,7 @@ class JournalReport:
 def numbered_lines(paths: Iterable[Path]) -> Iterator[tuple[str, int, str]]:
     """``(file, line number, text)`` for every non-blank line of every file."""
     for path in paths:
-        with path.open(encoding="utf-8") as handle:
+        with path.open(encoding="utf-8", errors="surrogateescape") as handle:
             for number, text in enumerate(handle, start=1):
                 if text.strip():
                     yield str(path), number, text

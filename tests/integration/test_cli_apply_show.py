@@ -96,6 +96,25 @@ def test_unreadable_lines_are_reported_with_file_and_line_and_the_rest_applies(
     assert json.loads(run("show", "UP9", "--db", db, "--json").stdout)["state"] == "accepted"
 
 
+def test_a_line_that_is_not_utf8_is_reported_like_other_unreadable_lines(tmp_path: Path) -> None:
+    o = order()
+    journal = tmp_path / "latin1.jsonl"
+    journal.write_bytes(
+        (json.dumps(o.submit()) + "\n").encode()
+        + '{"kind": "submit", "upstreamId": "CAF\u00c9"}\n'.encode("latin-1")
+        + (json.dumps(o.event("order.accepted", o.order("accepted", T0), T0)) + "\n").encode()
+    )
+    db = f"sqlite:///{tmp_path}/shop.db"
+    result = run("apply", "--db", db, str(journal))
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"{journal}:2: not UTF-8: byte 0xc9 at column 38",
+    ]
+    assert json.loads(run("show", "UP9", "--db", db, "--json").stdout)["state"] == "accepted"
+
+
 def test_an_unknown_reference_is_one_clear_line_and_exit_1(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path}/shop.db"
     journal = write_journal(tmp_path / "j.jsonl", [order().submit()])
