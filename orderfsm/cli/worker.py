@@ -23,7 +23,14 @@ from sqlalchemy import Engine
 from orderfsm.adapters.handlers import JsonlSink
 from orderfsm.cli.inbox import inbox_step
 from orderfsm.cli.options import db_option
-from orderfsm.dispatch import DispatchConfig, Dispatcher, DispatchReport, HandlerRegistry
+from orderfsm.dispatch import (
+    BUILT_IN_CLASSIFIERS,
+    Classifier,
+    DispatchConfig,
+    Dispatcher,
+    DispatchReport,
+    HandlerRegistry,
+)
 from orderfsm.fsm.effects import EffectName
 from orderfsm.persistence import ensure_current, open_engine
 
@@ -119,6 +126,14 @@ def worker_steps(db: Engine, dispatcher: Dispatcher, console: Console, *, once: 
     "(importable from the current folder).",
 )
 @click.option(
+    "--classifier",
+    "classifier_ref",
+    metavar="physical|digital|MODULE:NAME",
+    help="What becomes of items DR sent without a physical flag (non-expanded events): "
+    "physical ships them, digital delivers them digitally, MODULE:NAME is a function "
+    "taking the item and returning True to ship it. Without it such effects go dead.",
+)
+@click.option(
     "--interval",
     type=click.FloatRange(min=0.01),
     default=2.0,
@@ -137,6 +152,7 @@ def worker(
     once: bool,
     sinks: tuple[str, ...],
     handler_refs: tuple[str, ...],
+    classifier_ref: str | None,
     interval: float,
     max_attempts: int,
 ) -> None:
@@ -151,13 +167,17 @@ def worker(
     Example:
       orderfsm worker --db sqlite:///shop.db --once --sink jsonl:effects.jsonl
       orderfsm worker --db postgresql://... --handlers myshop.effects:registry
+      orderfsm worker --db postgresql://... --classifier physical --sink jsonl:effects.jsonl
     """
     registry = build_registry(handler_refs, sinks)
+    classifier = load_classifier(classifier_ref) if classifier_ref else None
     console = Console()
     db = open_engine(db_url)
     try:
         ensure_current(db, url_for_message=db_url)
-        dispatcher = Dispatcher(db, registry, DispatchConfig(max_attempts=max_attempts))
+        dispatcher = Dispatcher(
+            db, registry, DispatchConfig(max_attempts=max_attempts), classifier=classifier
+        )
         stop = threading.Event()
         if not once:
             _stop_on_signals(stop)
@@ -189,17 +209,39 @@ def build_registry(handler_refs: Sequence[str], sinks: Sequence[str]) -> Handler
     return registry
 
 
-def _load_handlers(registry: HandlerRegistry, ref: str) -> None:
+def load_classifier(ref: str) -> Classifier:
+    """``physical``, ``digital`` or a ``MODULE:NAME`` function taking an item."""
+    if ref in BUILT_IN_CLASSIFIERS:
+        return BUILT_IN_CLASSIFIERS[ref]
+    target = _import_target(ref, "'--classifier'", expected="physical, digital or MODULE:NAME")
+    if not callable(target):
+        raise click.BadParameter(
+            f"{ref!r} is not a function taking an item", param_hint="'--classifier'"
+        )
+    classifier: Classifier = target
+    return classifier
+
+
+def _import_target(ref: str, hint: str, *, expected: str = "MODULE:NAME") -> object:
     module_name, _, attribute = ref.partition(":")
     if not module_name or not attribute:
-        raise click.BadParameter(f"{ref!r}: expected MODULE:NAME", param_hint="'--handlers'")
+        raise click.BadParameter(f"{ref!r}: expected {expected}", param_hint=hint)
     if os.getcwd() not in sys.path:
         # Like uvicorn and celery: the host's modules in the current folder are importable.
         sys.path.insert(0, os.getcwd())
     try:
-        target = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as exc:
-        raise click.BadParameter(f"{ref!r}: {exc}", param_hint="'--handlers'") from exc
+        return getattr(importlib.import_module(module_name), attribute)
+    except Exception as exc:  # the host's module may fail in any way as it loads
+        raise click.BadParameter(f"{ref!r}: {_one_line(exc)}", param_hint=hint) from exc
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _load_handlers(registry: HandlerRegistry, ref: str) -> None:
+    target = _import_target(ref, "'--handlers'")
     if isinstance(target, HandlerRegistry):
         for name in target:
             handler = target.get(name)
@@ -207,7 +249,14 @@ def _load_handlers(registry: HandlerRegistry, ref: str) -> None:
             registry.register(name, handler)
         registry.classifier = registry.classifier or target.classifier
     elif callable(target):
-        target(registry)
+        try:
+            target(registry)
+        except Exception as exc:
+            raise click.BadParameter(
+                f"{ref!r} is neither a HandlerRegistry nor a function filling one: "
+                f"calling it with a HandlerRegistry raised {_one_line(exc)}",
+                param_hint="'--handlers'",
+            ) from exc
     else:
         raise click.BadParameter(
             f"{ref!r} is neither a HandlerRegistry nor a function taking one",

@@ -23,11 +23,17 @@ from orderfsm.adapters.digitalriver.effect_models import (
     PostalAddress,
     ShipmentRequest,
 )
+from orderfsm.dispatch.classifiers import (
+    BUILT_IN_CLASSIFIERS,
+    deliver_unflagged_digitally,
+    ship_unflagged,
+)
 from orderfsm.dispatch.dispatcher import DispatchConfig, Dispatcher, DispatchReport
 from orderfsm.dispatch.registry import Classifier, Effect, Handler, HandlerRegistry
 from orderfsm.errors import PermanentEffectError
 
 __all__ = [
+    "BUILT_IN_CLASSIFIERS",
     "Classifier",
     "Contact",
     "DigitalDelivery",
@@ -50,4 +56,6 @@ __all__ = [
     "PermanentEffectError",
     "PostalAddress",
     "ShipmentRequest",
+    "deliver_unflagged_digitally",
+    "ship_unflagged",
 ]
