@@ -159,6 +159,23 @@ def test_a_sink_of_an_unknown_kind_is_refused(shop: str) -> None:
     assert "'kafka:orders': expected jsonl:PATH" in done.output
 
 
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        ("json:dumps", "calling it with a HandlerRegistry raised TypeError"),
+        ("no_such_shop:registry", "ModuleNotFoundError: No module named 'no_such_shop'"),
+    ],
+)
+def test_a_handlers_target_that_fails_is_one_line_naming_it(
+    shop: str, target: str, said: str
+) -> None:
+    done = run("worker", "--db", shop, "--once", "--handlers", target)
+
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    error = done.stderr.splitlines()[-1]
+    assert error.startswith(f"Error: Invalid value for '--handlers': '{target}'") and said in error
+
+
 def test_the_worker_loop_stops_cleanly_on_sigterm(shop: str, tmp_path: Path) -> None:
     sink = tmp_path / "effects.jsonl"
     worker = subprocess.Popen(
