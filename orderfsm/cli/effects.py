@@ -21,6 +21,7 @@ STATUS_STYLE = {
     EffectStatus.DEAD: "bold red",
 }
 ERROR_WIDTH = 80
+"""Errors longer than this are cut in the table and printed in full under it."""
 
 
 @click.group("effects", invoke_without_command=True)
@@ -58,7 +59,14 @@ def effects(
         for entry in entries:
             click.echo(json.dumps(_as_json(entry), default=str))
         return
-    Console().print(effects_table(entries))
+    console = Console()
+    console.print(effects_table(entries))
+    cut = [entry for entry in entries if len(entry.last_error or "") > ERROR_WIDTH]
+    if cut:
+        console.print("[bold]last errors in full[/bold]")
+    for entry in cut:
+        console.print(f"{escape(entry.key)}:", style="bold")
+        console.print(escape(entry.last_error or ""), soft_wrap=True)
 
 
 @effects.command("retry")
@@ -82,7 +90,7 @@ def retry(key: str, db_url: str) -> None:
 
 
 def effects_table(entries: list[OutboxEntry]) -> Table:
-    """Outbox rows as a table."""
+    """Outbox rows as a table (long errors cut: the command prints them under it)."""
     table = Table(title=f"{len(entries)} effect(s)", title_justify="left")
     table.add_column("key", overflow="fold")
     table.add_column("effect", overflow="fold")

@@ -142,6 +142,33 @@ def test_a_dead_effect_is_listed_requeued_and_then_delivered(shop: str, tmp_path
     assert len(listed(shop, "--status", "dead")) == 5
 
 
+def test_the_effects_table_shows_a_long_last_error_in_full_under_it(
+    shop: str, tmp_path: Path
+) -> None:
+    reason = "warehouse refused: " + " ".join(f"line-{n}-out-of-stock" for n in range(12))
+    (tmp_path / "wordy_warehouse.py").write_text(
+        textwrap.dedent(
+            f"""
+            from orderfsm.dispatch import HandlerRegistry, PermanentEffectError
+
+            registry = HandlerRegistry()
+
+            @registry.handler("request_shipment")
+            def refuse(effect):
+                raise PermanentEffectError({reason!r})
+            """
+        )
+    )
+    run("worker", "--db", shop, "--once", "--handlers", "wordy_warehouse:registry", cwd=tmp_path)
+
+    table = run("effects", "--db", shop, "--status", "dead")
+
+    assert table.returncode == 0, table.stderr
+    assert len(reason) > 80 and "6 effect(s)" in table.stdout
+    assert table.stdout.count(reason) == 6
+    assert "SHOP-0001:accepted:request_shipment:\n" + reason in table.stdout
+
+
 def test_retrying_an_effect_that_is_not_dead_is_a_clear_error(shop: str) -> None:
     done = run("effects", "retry", "SHOP-0001:accepted:request_shipment", "--db", shop)
 
