@@ -40,6 +40,7 @@ from orderfsm.persistence import (
     upgrade,
 )
 from orderfsm.persistence.database import to_db_time, utcnow
+from orderfsm.persistence.parking import parked_event_types
 from orderfsm.persistence.schema import is_empty
 
 T = TypeVar("T")
@@ -222,7 +223,7 @@ class Engine:
         with UnitOfWork(self.db) as uow:
             order = uow.repo.find_by_ref(ref)
             if order is None:
-                raise OrderNotFound(ref)
+                raise OrderNotFound(ref, parked_event_types(uow.repo.connection, ref))
             return uow.repo.view(order)
 
     def orders(self) -> Iterator[OrderView]:

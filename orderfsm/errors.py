@@ -68,9 +68,20 @@ class SignatureError(OrderFsmError):
 class OrderNotFound(OrderFsmError):
     """No stored order has this upstream id, DR order id or checkout id."""
 
-    def __init__(self, ref: str) -> None:
+    def __init__(self, ref: str, parked: Sequence[str] = ()) -> None:
         self.ref = ref
-        super().__init__(f"no order with upstream id, DR order id or checkout id {ref!r}")
+        self.parked = tuple(parked)
+        """The types of the DR events parked for ``ref``, waiting for its order."""
+        message = f"no order with upstream id, DR order id or checkout id {ref!r}"
+        if self.parked:
+            kinds = ", ".join(dict.fromkeys(self.parked))
+            count = len(self.parked)
+            message += (
+                f"; {count} event{'s' if count > 1 else ''} ({kinds}) "
+                f"{'are' if count > 1 else 'is'} parked for it, "
+                "waiting for the order to be submitted"
+            )
+        super().__init__(message)
 
 
 class OrderConflict(OrderFsmError):

@@ -127,6 +127,27 @@ def test_an_unknown_reference_is_one_clear_line_and_exit_1(tmp_path: Path) -> No
     assert "Traceback" not in result.stderr
 
 
+def test_show_says_when_events_are_parked_for_an_order_not_submitted_yet(
+    tmp_path: Path,
+) -> None:
+    o = order()
+    accepted = o.order("accepted", T0 + timedelta(minutes=1), fraud_state="passed")
+    journal = write_journal(
+        tmp_path / "early.jsonl", [o.event("order.accepted", accepted, T0 + timedelta(minutes=1))]
+    )
+    db = f"sqlite:///{tmp_path}/shop.db"
+    assert run("apply", "--db", db, str(journal)).returncode == 0
+
+    for ref in ("DR9", "CO9"):
+        result = run("show", ref, "--db", db)
+        assert result.returncode == 1
+        assert result.stderr.strip() == (
+            f"error: no order with upstream id, DR order id or checkout id {ref!r}; "
+            "1 event (order.accepted) is parked for it, waiting for the order to be submitted"
+        )
+    assert run("show", "DR-other", "--db", db).stderr.strip().endswith("id 'DR-other'")
+
+
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert run("apply").returncode == 2
     assert run("apply", "--db", "sqlite://", str(tmp_path / "missing.jsonl")).returncode == 2
