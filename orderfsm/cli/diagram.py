@@ -83,6 +83,11 @@ def _format(format_name: str | None, output: Path | None) -> Format:
     if format_name is not None:
         return Format(format_name)
     inferred = Format.for_path(output) if output is not None else None
+    if output is not None and output.suffix and inferred is None:
+        raise click.UsageError(
+            f"cannot draw {output.suffix} files: name -o FILE .svg, .png, .dot, .gv or .mmd, "
+            "or choose with --format"
+        )
     return inferred or Format.SVG
 
 

@@ -40,6 +40,18 @@ def test_the_format_is_inferred_from_the_output_suffix(tmp_path: Path) -> None:
     assert out.read_text() == dot_source(graph_from_lifecycle())
 
 
+def test_an_output_suffix_it_cannot_draw_is_refused_and_nothing_is_written(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "lifecycle.pdf"
+
+    result = run("-o", str(out))
+
+    assert result.exit_code == 2
+    assert "cannot draw .pdf files" in result.output and "--format" in result.output
+    assert not out.exists()
+
+
 def test_svg_is_drawn_by_dot_into_the_file(tmp_path: Path) -> None:
     require_dot()
     out = tmp_path / "lifecycle.svg"
