@@ -53,14 +53,24 @@ def apply(db_url: str, files: tuple[Path, ...]) -> None:
             report = apply_journal(engine, numbered_lines(files))
     for problem in report.errors:
         click.echo(problem, err=True)
-    Console().print(outcome_table(report))
+    console = Console()
+    console.print(summary(report), soft_wrap=True)
+    console.print(outcome_table(report))
     if not report.ok:
         sys.exit(1)
 
 
+def summary(report: JournalReport) -> str:
+    """How many lines were read (their outcomes follow) and how many could not be."""
+    line = f"{report.lines} lines: {report.lines - len(report.errors)} read"
+    if report.errors:
+        line += f", {len(report.errors)} unreadable"
+    return line
+
+
 def outcome_table(report: JournalReport) -> Table:
     """Outcomes of a journal run as a table."""
-    table = Table(title=f"{report.lines} lines applied", title_justify="left")
+    table = Table(title="outcomes", title_justify="left")
     table.add_column("outcome")
     table.add_column("count", justify="right")
     for outcome, count in sorted(report.outcomes.items()):

@@ -92,6 +92,7 @@ def test_unreadable_lines_are_reported_with_file_and_line_and_the_rest_applies(
     assert result.returncode == 1
     problems = [line for line in result.stderr.splitlines() if line.startswith(str(journal))]
     assert [p.split(":")[1] for p in problems] == ["2", "3", "4", "5"]
+    assert result.stdout.startswith("6 lines: 2 read, 4 unreadable\n")
     assert "status" in problems[1] and "createdTime" in problems[2] and "teleport" in problems[3]
     assert json.loads(run("show", "UP9", "--db", db, "--json").stdout)["state"] == "accepted"
 
