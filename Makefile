@@ -29,5 +29,5 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info demo-output \
-		.mypy_cache .ruff_cache .pytest_cache .hypothesis
+		.mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
