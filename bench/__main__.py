@@ -1,13 +1,114 @@
-"""Entry point of ``make bench``: a placeholder until the benchmark issue lands."""
+"""``make bench`` (``python -m bench``): run every benchmark and print its figures.
 
+Usage::
+
+    python -m bench                    # everything, full sizes (< 10 minutes on 2 cores)
+    python -m bench --only dispatch persisted
+    python -m bench --quick            # tiny sizes: checks the benchmarks run, figures meaningless
+    python -m bench --huge             # adds a 1,000,000-line journal to the replay
+    python -m bench --json out.json    # also write every sample as JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from bench.harness import Report, render
+
+NAMES = ("dispatch", "memory", "persisted", "replay", "postgres", "receiver")
+RECEIVER_MODULE = "bench.receiver_load"
 
 
-def main() -> int:
-    """Say that no benchmark exists yet, and succeed."""
-    print("bench: no benchmarks yet", file=sys.stderr)
+def machine_description() -> str:
+    """nproc, CPU model and Python version: what every figure depends on."""
+    cpu = platform.processor() or "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return (
+        f"{os.cpu_count()} CPU(s), {cpu}, Python {platform.python_version()} "
+        f"({platform.python_implementation()}), {platform.system()} {platform.release()}"
+    )
+
+
+def receiver_report(quick: bool) -> Report:
+    """Benchmark 5, from :mod:`bench.receiver_load` once it has landed."""
+    if importlib.util.find_spec(RECEIVER_MODULE) is None:
+        report = Report("5. webhook receiver load")
+        report.notes.append(
+            "pending: bench/receiver_load.py is built on branch http and has not landed yet"
+        )
+        return report
+    module = importlib.import_module(RECEIVER_MODULE)
+    run: Callable[..., Report] = module.receiver_report
+    return run(quick=quick)
+
+
+def benchmarks(quick: bool, huge: bool) -> dict[str, Callable[[], Report]]:
+    """Each benchmark by name, sized for a full run or a quick one."""
+    from bench import dispatch, persisted, postgres, replay
+
+    if quick:
+        d = dispatch.DispatchSizes(
+            orders=200, repeat=2, small=100, large=1_000, add_model_orders=100
+        )
+        p = persisted.PersistedSizes(orders=10, repeat=2)
+        r = replay.ReplaySizes(orders=(10, 20), repeat=1)
+        g = postgres.PostgresSizes(orders=10, workers=(1, 2), repeat=1)
+    else:
+        d = dispatch.DispatchSizes()
+        p = persisted.PersistedSizes()
+        r = replay.ReplaySizes(orders=(1_000, 10_000, 100_000) if huge else (1_000, 10_000))
+        g = postgres.PostgresSizes()
+    return {
+        "dispatch": lambda: dispatch.dispatch_report(d),
+        "memory": lambda: dispatch.memory_report(d),
+        "persisted": lambda: persisted.persisted_report(p),
+        "replay": lambda: replay.replay_report(r),
+        "postgres": lambda: postgres.postgres_report(g),
+        "receiver": lambda: receiver_report(quick),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen benchmarks; print each table as soon as it is measured."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=NAMES, default=list(NAMES))
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke run)")
+    parser.add_argument("--huge", action="store_true", help="add a 1M-line journal replay")
+    parser.add_argument("--json", type=Path, help="write every sample to this file")
+    args = parser.parse_args(argv)
+    print(f"machine: {machine_description()}", flush=True)
+    runs = benchmarks(args.quick, args.huge)
+    reports: list[Report] = []
+    started = time.perf_counter()
+    for name in args.only:
+        began = time.perf_counter()
+        report = runs[name]()
+        reports.append(report)
+        print(f"\n{render(report)}\n  ({time.perf_counter() - began:.1f} s)", flush=True)
+    print(f"\ntotal {time.perf_counter() - started:.1f} s", flush=True)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {"machine": machine_description(), "reports": [asdict(r) for r in reports]},
+                indent=2,
+            )
+        )
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

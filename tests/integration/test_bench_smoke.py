@@ -1,0 +1,80 @@
+"""The benchmarks still run: each one at tiny sizes, checked for sane figures.
+
+Speed is never asserted here (figures at these sizes mean nothing); what is
+checked is that every benchmark runs to the end, measures positive numbers,
+and that the correctness counters of the persisted runs hold.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bench import dispatch, persisted, postgres, replay
+from bench.__main__ import main
+from bench.harness import Report, render
+
+
+def assert_sane(report: Report) -> None:
+    assert report.figures
+    for figure in report.figures:
+        assert figure.samples, figure.name
+        assert all(math.isfinite(s) and s > 0 for s in figure.samples), figure
+    assert report.title in render(report)
+
+
+def test_the_dispatch_benchmark_fires_all_three_ways_to_the_same_state() -> None:
+    sizes = dispatch.DispatchSizes(orders=50, repeat=2, small=20, large=200, add_model_orders=20)
+
+    report = dispatch.dispatch_report(sizes)
+
+    assert_sane(report)
+    assert report.figure("facade / raw transitions").target == 1.25
+
+
+def test_the_memory_benchmark_measures_bytes_per_order_and_per_added_model() -> None:
+    sizes = dispatch.DispatchSizes(orders=50, repeat=1, small=20, large=200, add_model_orders=20)
+
+    report = dispatch.memory_report(sizes)
+
+    assert_sane(report)
+    per_order = report.figure("InMemoryOrder, 200 live").median
+    per_model = report.figure("transitions add_model, 20 models").median
+    assert per_order < per_model
+
+
+def test_the_persisted_benchmark_stores_the_same_rows_as_its_raw_baseline() -> None:
+    report = persisted.persisted_report(persisted.PersistedSizes(orders=4, repeat=1))
+
+    assert_sane(report)
+    assert any("engine (" in note for note in report.notes)
+
+
+def test_the_replay_benchmark_applies_journals_and_checks_their_final_states() -> None:
+    report = replay.replay_report(replay.ReplaySizes(orders=(3, 6), repeat=1))
+
+    assert_sane(report)
+    assert report.figure("per-event cost 60 / 30 lines").samples
+
+
+def test_the_postgres_benchmark_applies_every_event_once_with_two_workers(
+    postgres_url: str,
+) -> None:
+    sizes = postgres.PostgresSizes(orders=4, workers=(1, 2), repeat=1)
+
+    report = postgres.postgres_report(sizes, url=postgres_url)
+
+    assert_sane(report)
+    assert any("applied once each (max 1 per id)" in note for note in report.notes)
+
+
+def test_the_bench_command_runs_a_quick_dispatch_and_reports_the_machine(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--quick", "--only", "dispatch", "receiver"]) == 0
+
+    out = capsys.readouterr().out
+    assert "machine:" in out
+    assert "1. dispatch in memory" in out
+    assert "5. webhook receiver load" in out
