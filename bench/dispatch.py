@@ -58,6 +58,7 @@ class DispatchSizes:
     small: int = 1_000
     large: int = 100_000
     add_model_orders: int = 2_000
+    memory_repeat: int = 3
 
 
 class PlainOrder:
@@ -248,16 +249,17 @@ def memory_report(sizes: DispatchSizes = DispatchSizes()) -> Report:
     """Benchmark 1, memory: bytes per order, and no growth from 1k to 100k orders."""
     machine = LifecycleMachine()
     report = Report("1b. memory per order, and cost with many live orders")
-    small = [bytes_per_object(InMemoryOrder, sizes.small) for _ in range(sizes.repeat)]
-    large = [bytes_per_object(InMemoryOrder, sizes.large) for _ in range(sizes.repeat)]
-    added = [bytes_per_added_model(sizes.add_model_orders) for _ in range(sizes.repeat)]
+    # Allocation counts do not vary from run to run: one sample each is enough.
+    small = [bytes_per_object(InMemoryOrder, sizes.small)]
+    large = [bytes_per_object(InMemoryOrder, sizes.large)]
+    added = [bytes_per_added_model(sizes.add_model_orders)]
     report.add(f"InMemoryOrder, {sizes.small:,} live", "bytes/order", small, target=2048)
     report.add(f"InMemoryOrder, {sizes.large:,} live", "bytes/order", large, target=2048)
     report.add(f"transitions add_model, {sizes.add_model_orders:,} models", "bytes/model", added)
     report.add("add_model / InMemoryOrder", "x", ratios(added, large))
     few: list[float] = []
     many: list[float] = []
-    for _ in range(sizes.repeat):
+    for _ in range(sizes.memory_repeat):
         few.append(population_seconds(machine, sizes.small, sizes.large))
         many.append(population_seconds(machine, sizes.large, sizes.large))
     report.add(f"fire with {sizes.small:,} live orders", "us/trigger", [s * 1e6 for s in few])

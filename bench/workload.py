@@ -135,27 +135,42 @@ def webhooks_first(n: int, t: datetime) -> list[Timed]:
 
 
 def blocked(n: int, t: datetime) -> list[Timed]:
-    """Fraud review blocks the order; later events meet a terminal state."""
+    """Fraud review blocks the order; DR then cancels its charges (terminal: refused)."""
     o = sketch(n)
     in_review = o.order("in_review", t + _s(1), charge_state="pending", fraud_state="review_opened")
     blocked_order = o.order(
         "blocked", t + _s(1800), charge_state="cancelled", fraud_state="blocked"
     )
-    cancelled = o.order("cancelled", t + _s(1900), charge_state="cancelled", fraud_state="blocked")
+    review_event = o.event("order.review_opened", in_review, t + _s(1))
     blocked_event = o.event("order.blocked", blocked_order, t + _s(1800))
-    cancel = o.charge(o.charge_ids[0], "cancelled", t + _s(1850))
+    cancels = [
+        o.event(
+            "order.charge.cancel.complete",
+            o.charge(c, "cancelled", t + _s(1850)),
+            t + _s(1850),
+            f"cancel-{c}",  # one event per charge: the builder's default id is per type
+        )
+        for c in o.charge_ids
+    ]
     return [
         Timed(_s(0), o.submit()),
         Timed(_s(1), o.response(201, in_review)),
-        Timed(_s(2), o.event("order.review_opened", in_review, t + _s(1))),
+        Timed(_s(2), review_event),
         Timed(_s(1801), blocked_event),
         Timed(_s(1802), blocked_event),
-        Timed(_s(1851), o.event("order.charge.cancel.complete", cancel, t + _s(1850))),
-        Timed(_s(1901), o.event("order.cancelled", cancelled, t + _s(1900))),
-        Timed(_s(1902), o.event("order.accepted", o.order("accepted", t + _s(1700)), t + _s(1700))),
-        Timed(_s(1903), o.event("order.review_opened", in_review, t + _s(1), f"late-review-{n}")),
+        Timed(_s(1851), cancels[0]),
+        Timed(_s(1852), cancels[1]),
+        Timed(_s(1900), review_event),
+        Timed(
+            _s(1901),
+            o.event(
+                "order.credit_memo.created",
+                {"id": f"cm-{n}", "orderId": o.dr_order_id},
+                t + _s(1900),
+            ),
+        ),
         Timed(_s(2000), invoice(o, t + _s(2000))),
-    ]  # fmt: skip
+    ]
 
 
 def webhook_before_order(n: int, t: datetime) -> list[Timed]:
