@@ -21,6 +21,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -40,7 +41,14 @@ HISTORY: Table = HistoryRow.__table__  # type: ignore[attr-defined]
 OUTBOX: Table = OutboxRow.__table__  # type: ignore[attr-defined]
 PARKED: Table = ParkedSignalRow.__table__  # type: ignore[attr-defined]
 
-_COUNTED = (Outcome.DUPLICATE.value, Outcome.PARKED.value)
+# The predicate of the partial index uq_order_history_event, written with
+# literal values: with bound parameters (what ``not_in`` compiles to) SQLite
+# cannot prove the query matches the index, nor can a generic PostgreSQL plan,
+# and deduplication would scan the whole history for every event.
+_FIRST_APPLICATION = text(
+    "order_history.step = 0 AND order_history.outcome NOT IN "
+    f"('{Outcome.DUPLICATE.value}', '{Outcome.PARKED.value}')"
+)
 
 
 Identity = tuple[str, str]
@@ -172,13 +180,7 @@ class Repository:
 
     def event_seen(self, event_id: str) -> bool:
         """True when this DR event was already applied, refused or parked."""
-        in_history = exists().where(
-            and_(
-                HISTORY.c.event_id == event_id,
-                HISTORY.c.step == 0,
-                HISTORY.c.outcome.not_in(_COUNTED),
-            )
-        )
+        in_history = exists().where(and_(HISTORY.c.event_id == event_id, _FIRST_APPLICATION))
         in_parking = exists().where(PARKED.c.event_id == event_id)
         return bool(self.connection.execute(select(or_(in_history, in_parking))).scalar())
 
