@@ -116,6 +116,49 @@ def _record(edge: Edge) -> Any:
     return fired
 
 
+class _EdgeOutcomes:
+    """Every :class:`Applied` one edge can produce, built once and then shared.
+
+    An Applied value is immutable and depends only on the edge and on which
+    of its conditional effects apply, so firing hands out a prebuilt one
+    instead of building tuples and dataclasses on every trigger.
+    """
+
+    __slots__ = ("_edge", "_specs", "_variants", "fixed")
+
+    def __init__(self, edge: Edge, specs: tuple[EffectSpec, ...]) -> None:
+        self._edge = edge
+        self._specs = specs
+        self._variants: dict[tuple[bool, ...], Applied] = {}
+        unconditional = all(spec.when is None for spec in specs)
+        self.fixed = self._build((True,) * len(specs)) if unconditional else None
+
+    def _build(self, applies: tuple[bool, ...]) -> Applied:
+        edge = self._edge
+        return Applied(
+            edge.trigger,
+            edge.source,
+            edge.target,
+            tuple(
+                EffectIntent(spec.name, edge.trigger, edge.dest)
+                for spec, wanted in zip(self._specs, applies, strict=True)
+                if wanted
+            ),
+            edge.dest is None,
+        )
+
+    def for_facts(self, facts: Facts) -> Applied:
+        """The outcome of this edge for a signal with ``facts``."""
+        if self.fixed is not None:
+            return self.fixed
+        applies = tuple(spec.applies(facts) for spec in self._specs)
+        outcome = self._variants.get(applies)
+        if outcome is None:
+            # At most 2**len(specs) variants; a race only builds an equal value twice.
+            outcome = self._variants[applies] = self._build(applies)
+        return outcome
+
+
 class LifecycleMachine:
     """Fires lifecycle triggers on orders; build one per process and share it."""
 
@@ -125,17 +168,25 @@ class LifecycleMachine:
         edges = list(lifecycle.edges())
         self._terminal = lifecycle.terminal_states
         self._edges: dict[tuple[OrderState, Trigger], tuple[Edge, ...]] = {}
-        self._effects: dict[Edge, tuple[EffectSpec, ...]] = {}
+        self._outcomes: dict[Edge, _EdgeOutcomes] = {}
         for edge in edges:
             key = (edge.source, edge.trigger)
             self._edges[key] = (*self._edges.get(key, ()), edge)
             on_enter = () if edge.dest is None else lifecycle.spec(edge.dest).on_enter
-            self._effects[edge] = edge.effects + on_enter
+            self._outcomes[edge] = _EdgeOutcomes(edge, edge.effects + on_enter)
         self._dest: dict[Trigger, OrderState | None] = {e.trigger: e.dest for e in edges}
         self._moves: dict[OrderState, set[OrderState]] = {}
         for edge in edges:
             if edge.dest is not None:
                 self._moves.setdefault(edge.source, set()).add(edge.dest)
+        self._reachable = {
+            state: frozenset(reachable_from(state, self._moves)) for state in OrderState
+        }
+        # plan() is a pure function of the table: (state, trigger, DR's state
+        # when the trigger is internal) -> plan, remembered once computed.
+        self._plans: dict[
+            tuple[OrderState, Trigger, OrderState | None], tuple[Trigger, ...] | Refused
+        ] = {}
         self._machine = Machine(
             model=None,
             states=[spec.state for spec in lifecycle.states],
@@ -203,18 +254,7 @@ class LifecycleMachine:
         assert edge is not None, "transitions ran an edge without reporting it"
         if edge.disputed is not None:
             order.disputed = edge.disputed
-        entered = edge.dest
-        return Applied(
-            trigger,
-            source,
-            edge.target,
-            tuple(
-                EffectIntent(spec.name, trigger, entered)
-                for spec in self._effects[edge]
-                if spec.applies(facts)
-            ),
-            edge.dest is None,
-        )
+        return self._outcomes[edge].for_facts(facts)
 
     def advance(
         self, order: OrderLike, trigger: Trigger, facts: Facts = NO_FACTS
@@ -250,13 +290,24 @@ class LifecycleMachine:
         self, state: OrderState, trigger: Trigger, facts: Facts
     ) -> tuple[Trigger, ...] | Refused:
         """The triggers to fire, in order, for ``trigger`` to take effect from ``state``."""
+        ahead = None
+        if self._dest.get(trigger) is None:
+            # DR's "dispute" is not a lifecycle state: where DR's order stands
+            # is then the latest lifecycle state its stateTransitions record.
+            ahead = _as_state(facts.dr_state) or _latest_state(facts.state_times)
+        key = (state, trigger, ahead)
+        planned = self._plans.get(key)
+        if planned is None:
+            planned = self._plans[key] = self._plan(state, trigger, ahead)
+        return planned
+
+    def _plan(
+        self, state: OrderState, trigger: Trigger, ahead: OrderState | None
+    ) -> tuple[Trigger, ...] | Refused:
         if state in self._terminal:
             return Refused(trigger, state, Refusal.TERMINAL, f"{state} is terminal")
         dest = self._dest.get(trigger)
         if dest is None:
-            # DR's "dispute" is not a lifecycle state: where DR's order stands
-            # is then the latest lifecycle state its stateTransitions record.
-            ahead = _as_state(facts.dr_state) or _latest_state(facts.state_times)
             lead: tuple[Trigger, ...] = ()
             if (
                 ahead is not None
@@ -269,7 +320,7 @@ class LifecycleMachine:
             return (*lead, trigger)
         if dest is state:
             return Refused(trigger, state, Refusal.STALE, f"already {state}")
-        if state in reachable_from(dest, self._moves):
+        if state in self._reachable[dest]:
             return Refused(trigger, state, Refusal.STALE, f"{state} is past {dest}")
         path = self._path(state, dest, last=trigger)
         if path is None:
