@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic_core import from_json, to_json
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -58,19 +59,31 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def json_text(value: Any) -> str:
+    """A JSON column's value as text, by pydantic-core (a dependency already).
+
+    Every order save writes the DR snapshot (a kilobyte or two); this
+    serializer is several times faster than ``json.dumps`` and, like the
+    payload parser, never writes NaN or Infinity.
+    """
+    return to_json(value).decode()
+
+
 def open_engine(url: str | URL, *, pool_size: int = 5) -> Engine:
     """A SQLAlchemy engine set up for orderfsm's transactions."""
     parsed = normalize_url(url)
+    json_codec: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": from_json}
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
             parsed,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
             poolclass=NullPool if parsed.database in (None, "", ":memory:") else None,
+            **json_codec,
         )
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(parsed, pool_size=pool_size, pool_pre_ping=True)
+    return create_engine(parsed, pool_size=pool_size, pool_pre_ping=True, **json_codec)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
