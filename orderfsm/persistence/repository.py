@@ -29,6 +29,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -52,6 +53,8 @@ PARKED: Table = ParkedSignalRow.__table__  # type: ignore[attr-defined]
 # literal values: with bound parameters (what ``not_in`` compiles to) SQLite
 # cannot prove the query matches the index, nor can a generic PostgreSQL plan,
 # and deduplication would scan the whole history for every event.
+UNCOUNTED_OUTCOMES = frozenset({Outcome.DUPLICATE.value, Outcome.PARKED.value})
+"""Outcomes of a history row that do not count as an event's one application."""
 _FIRST_APPLICATION = text(
     "order_history.step = 0 AND order_history.outcome NOT IN "
     f"('{Outcome.DUPLICATE.value}', '{Outcome.PARKED.value}')"
@@ -89,7 +92,7 @@ _SAVED_COLUMNS = (
     "version",
     "updated_at",
 )
-_SAVE_ORDER = (
+SAVE_ORDER = (  # parameters: order_update_params()
     update(ORDERS)
     .where(
         and_(ORDERS.c.id == bindparam("order_id"), ORDERS.c.version == bindparam("read_version"))
@@ -101,6 +104,12 @@ _EVENT_SEEN = select(
         exists().where(and_(HISTORY.c.event_id == bindparam("event_id"), _FIRST_APPLICATION)),
         exists().where(PARKED.c.event_id == bindparam("event_id")),
     )
+)
+_EVENTS_SEEN = union(
+    select(HISTORY.c.event_id).where(
+        and_(HISTORY.c.event_id.in_(bindparam("event_ids", expanding=True)), _FIRST_APPLICATION)
+    ),
+    select(PARKED.c.event_id).where(PARKED.c.event_id.in_(bindparam("event_ids", expanding=True))),
 )
 _INSERT_HISTORY = insert(HISTORY)
 _HISTORY_OF = (
@@ -167,7 +176,7 @@ class Repository:
             query = _FIND_ORDER[column, lock]
             row = self.connection.execute(query, {"value": value}).mappings().first()
             if row is not None:
-                return _record(row)
+                return row_to_record(row)
         return None
 
     def lock_identities(self, identities: Collection[Identity], *, wait: bool) -> bool:
@@ -228,24 +237,10 @@ class Repository:
 
     def save_order(self, order: OrderRecord, now: datetime) -> None:
         """Write ``order`` back if nobody changed it since it was read."""
-        result = self.connection.execute(
-            _SAVE_ORDER,
-            {
-                "order_id": order.id,
-                "read_version": order.version,
-                "new_checkout_id": order.checkout_id,
-                "new_dr_order_id": order.dr_order_id,
-                "new_state": order.state.value,
-                "new_fraud_state": order.fraud_state,
-                "new_charges": order.charges,
-                "new_disputed": order.disputed,
-                "new_dispute_changed_at": order.dispute_changed_at,
-                "new_dr_time": order.dr_time,
-                "new_snapshot": order.snapshot,
-                "new_version": order.version + 1,
-                "new_updated_at": now,
-            },
+        params = order_update_params(
+            order, read_version=order.version, version=order.version + 1, updated_at=now
         )
+        result = self.connection.execute(SAVE_ORDER, params)
         if result.rowcount != 1:
             raise VersionConflict(f"order {order.upstream_id} changed concurrently")
         order.version += 1
@@ -256,6 +251,13 @@ class Repository:
     def event_seen(self, event_id: str) -> bool:
         """True when this DR event was already applied, refused or parked."""
         return bool(self.connection.execute(_EVENT_SEEN, {"event_id": event_id}).scalar())
+
+    def events_seen(self, event_ids: Collection[str]) -> set[str]:
+        """Which of ``event_ids`` :meth:`event_seen` would answer True for (one statement)."""
+        if not event_ids:
+            return set()
+        found = self.connection.execute(_EVENTS_SEEN, {"event_ids": list(event_ids)})
+        return {row[0] for row in found}
 
     def add_history(self, rows: Sequence[dict[str, Any]]) -> None:
         """Append history rows (dicts of ``order_history`` columns)."""
@@ -343,7 +345,7 @@ class Repository:
     def all_orders(self) -> Iterable[OrderRecord]:
         """Every order, oldest first (reports and the demo)."""
         for row in self.connection.execute(_ALL_ORDERS).mappings():
-            yield _record(row)
+            yield row_to_record(row)
 
 
 def _lock_key(identity: Identity) -> int:
@@ -352,7 +354,29 @@ def _lock_key(identity: Identity) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _record(row: Any) -> OrderRecord:
+def order_update_params(
+    order: OrderRecord, *, read_version: int, version: int, updated_at: datetime
+) -> dict[str, Any]:
+    """Parameters of :data:`SAVE_ORDER`: write ``order`` where it still has ``read_version``."""
+    return {
+        "order_id": order.id,
+        "read_version": read_version,
+        "new_checkout_id": order.checkout_id,
+        "new_dr_order_id": order.dr_order_id,
+        "new_state": order.state.value,
+        "new_fraud_state": order.fraud_state,
+        "new_charges": order.charges,
+        "new_disputed": order.disputed,
+        "new_dispute_changed_at": order.dispute_changed_at,
+        "new_dr_time": order.dr_time,
+        "new_snapshot": order.snapshot,
+        "new_version": version,
+        "new_updated_at": updated_at,
+    }
+
+
+def row_to_record(row: Any) -> OrderRecord:
+    """An ``orders`` row (a mapping) as an :class:`OrderRecord`."""
     return OrderRecord(
         id=row["id"],
         upstream_id=row["upstream_id"],
