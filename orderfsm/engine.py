@@ -9,10 +9,10 @@ got there first) are retried; the second attempt then sees a duplicate.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -20,7 +20,8 @@ from sqlalchemy import Engine as DbEngine
 
 from orderfsm.adapters.digitalriver import map_create_order_response, signal_from_body
 from orderfsm.adapters.digitalriver.effect_payloads import effect_payload
-from orderfsm.errors import OrderConflict, OrderNotFound
+from orderfsm.commands import Command, CreateOrderResponse, Submit
+from orderfsm.errors import OrderConflict, OrderFsmError, OrderNotFound
 from orderfsm.fsm.effects import EffectIntent
 from orderfsm.fsm.machine import Applied, LifecycleMachine, Refusal, Refused
 from orderfsm.fsm.signals import ChargeFact, NotRelevant, Signal, SignalSource
@@ -39,9 +40,11 @@ from orderfsm.persistence import (
     transact,
     upgrade,
 )
+from orderfsm.persistence.batch import run_batch
 from orderfsm.persistence.database import to_db_time, utcnow
 from orderfsm.persistence.parking import parked_event_types
 from orderfsm.persistence.schema import is_empty
+from orderfsm.persistence.write_behind import WriteBehind
 
 T = TypeVar("T")
 
@@ -139,7 +142,11 @@ class Engine:
 
     def submit(self, upstream_id: str, checkout_id: str) -> ApplyResult:
         """Record that the platform sent ``POST /orders`` for this checkout (idempotent)."""
+        return self._transact(self._submit_work(upstream_id, checkout_id))
 
+    def _submit_work(
+        self, upstream_id: str, checkout_id: str
+    ) -> Callable[[Repository], ApplyResult]:
         def work(repo: Repository) -> ApplyResult:
             now = utcnow()
             # Two lookups, two statements: on PostgreSQL (READ COMMITTED) a
@@ -184,35 +191,82 @@ class Engine:
             self._attach_parked(repo, order, now, frozenset())
             return ApplyResult(Outcome.APPLIED, upstream_id, order.state)
 
-        return self._transact(work)
+        return work
 
     def record_create_order_response(
         self, upstream_id: str, status: int, body: Mapping[str, Any]
     ) -> ApplyResult:
         """Apply what ``POST /orders`` answered (201, 409, 404 or 400)."""
         signal = map_create_order_response(status, body, upstream_id=upstream_id, checkout_id=None)
-        result = self.apply_signal(signal)
-        if signal.facts.next_action == "redirect":
-            redirect = _redirect_url(signal.snapshot)
-            return ApplyResult(
-                result.outcome,
-                result.upstream_id,
-                result.state,
-                result.reason,
-                result.steps,
-                result.effect_keys,
-                redirect,
-            )
-        return result
+        return _with_redirect(signal, self.apply_signal(signal))
 
     def apply_event(self, body: bytes | str | Mapping[str, Any]) -> ApplyResult:
         """Apply one DR webhook event, given as received."""
-        mapped = signal_from_body(body)
-        if isinstance(mapped, NotRelevant):
-            return ApplyResult(None, None, None, reason=mapped.reason, not_relevant=mapped)
-        text = body.decode() if isinstance(body, bytes) else body
-        raw = text if isinstance(text, str) else json.dumps(text)
-        return self.apply_signal(mapped, raw_body=raw)
+        read = _read_event(body)
+        if isinstance(read, ApplyResult):
+            return read
+        signal, raw = read
+        return self.apply_signal(signal, raw_body=raw)
+
+    def apply_many(self, commands: Sequence[Command]) -> list[ApplyResult | OrderFsmError]:
+        """Apply ``commands`` in order, as many as possible in one transaction.
+
+        The answers, and what is stored, are those of applying each command
+        on its own (:meth:`submit`, :meth:`record_create_order_response`,
+        :meth:`apply_event`): each unit still sees what the previous ones
+        wrote, and on any conflict the batch is redone one command at a time
+        (:func:`~orderfsm.persistence.batch.run_batch`). A command that fails
+        gives its :class:`~orderfsm.errors.OrderFsmError` as its answer
+        instead of raising; the others still apply. Commit granularity is
+        the batch: keep batches to a few hundred commands.
+        """
+        prepared = [self._prepare(command) for command in commands]
+        steps = [p for p in prepared if isinstance(p, _Step)]
+        answers = iter(
+            run_batch(
+                self.db,
+                [step.work for step in steps],
+                single=self._transact,
+                prefetch=lambda repo: _prefetch(repo, steps),
+            )
+        )
+        results: list[ApplyResult | OrderFsmError] = []
+        for item in prepared:
+            if isinstance(item, _Step):
+                answer = next(answers)
+                results.append(answer if isinstance(answer, OrderFsmError) else item.finish(answer))
+            else:
+                results.append(item)
+        return results
+
+    def _prepare(self, command: Command) -> _Step | ApplyResult | OrderFsmError:
+        """Read a command outside any transaction: its unit of work, or its answer already."""
+        try:
+            if isinstance(command, Submit):
+                return _Step(
+                    self._submit_work(command.upstream_id, command.checkout_id),
+                    ids=(None, command.checkout_id, command.upstream_id),
+                )
+            if isinstance(command, CreateOrderResponse):
+                signal = map_create_order_response(
+                    command.status, command.body, upstream_id=command.upstream_id, checkout_id=None
+                )
+                return _Step(
+                    partial(self._apply, signal=signal, raw_body=None),
+                    ids=_signal_ids(signal),
+                    finish=partial(_with_redirect, signal),
+                )
+            read = _read_event(command.raw if command.data is None else command.data, command.raw)
+        except OrderFsmError as exc:
+            return exc
+        if isinstance(read, ApplyResult):
+            return read
+        signal, raw = read
+        return _Step(
+            partial(self._apply, signal=signal, raw_body=raw),
+            ids=_signal_ids(signal),
+            event_id=signal.event_id,
+        )
 
     def apply_signal(self, signal: Signal, *, raw_body: str | None = None) -> ApplyResult:
         """Apply a signal the adapter produced; ``raw_body`` lets an unknown order's event wait."""
@@ -475,6 +529,54 @@ def _id_set(
 ) -> frozenset[Identity]:
     pairs = ((_DR_ORDER_ID, dr_order_id), (_CHECKOUT_ID, checkout_id), (_UPSTREAM_ID, upstream_id))
     return frozenset((column, value) for column, value in pairs if value is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One command of a batch: its unit of work, the ids it will look up, its last touch."""
+
+    work: Callable[[Repository], ApplyResult]
+    ids: tuple[str | None, str | None, str | None]
+    """(DR order id, checkout id, upstream id) the unit will look its order up by."""
+    event_id: str | None = None
+    finish: Callable[[ApplyResult], ApplyResult] = lambda result: result
+
+
+def _signal_ids(signal: Signal) -> tuple[str | None, str | None, str | None]:
+    return (signal.dr_order_id, signal.checkout_id, signal.upstream_id)
+
+
+def _prefetch(repo: WriteBehind, steps: Sequence[_Step]) -> None:
+    """Read the batch's orders and seen events in a few statements."""
+    repo.prefetch(
+        event_ids=[s.event_id for s in steps if s.event_id is not None],
+        dr_order_ids=[s.ids[0] for s in steps if s.ids[0] is not None],
+        checkout_ids=[s.ids[1] for s in steps if s.ids[1] is not None],
+        upstream_ids=[s.ids[2] for s in steps if s.ids[2] is not None],
+    )
+
+
+def _read_event(
+    body: bytes | str | Mapping[str, Any], raw_body: bytes | str | None = None
+) -> tuple[Signal, str] | ApplyResult:
+    """A webhook body as its signal and raw text, or the answer for an irrelevant event.
+
+    ``raw_body`` is the body as received when ``body`` is its decoded JSON.
+    """
+    mapped = signal_from_body(body)
+    if isinstance(mapped, NotRelevant):
+        return ApplyResult(None, None, None, reason=mapped.reason, not_relevant=mapped)
+    received = body if raw_body is None else raw_body
+    text = received.decode() if isinstance(received, bytes) else received
+    raw = text if isinstance(text, str) else json.dumps(text)
+    return mapped, raw
+
+
+def _with_redirect(signal: Signal, result: ApplyResult) -> ApplyResult:
+    """``result`` with the redirect URL a ``POST /orders`` answer asks the shopper to follow."""
+    if signal.facts.next_action != "redirect":
+        return result
+    return replace(result, redirect_url=_redirect_url(signal.snapshot))
 
 
 def _absorb_facts(order: OrderRecord, signal: Signal, dr_time: datetime | None) -> None:

@@ -13,13 +13,15 @@ rest still apply; a refused signal is an outcome, not an error.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic_core import from_json
+
+from orderfsm.commands import Command, CreateOrderResponse, Submit, WebhookEvent
 from orderfsm.engine import ApplyResult, Engine
 from orderfsm.errors import OrderFsmError
 
@@ -28,32 +30,12 @@ NOT_RELEVANT = "not_relevant"
 
 CREATE_ORDER_STATUSES = (201, 400, 404, 409)
 
-
-@dataclass(frozen=True, slots=True)
-class Submit:
-    """The platform created its order and called ``POST /orders``."""
-
-    upstream_id: str
-    checkout_id: str
+BATCH_SIZE = 500
+"""Journal lines applied per transaction by :func:`apply_journal`."""
 
 
-@dataclass(frozen=True, slots=True)
-class CreateOrderResponse:
-    """What ``POST /orders`` answered."""
-
-    upstream_id: str
-    status: int
-    body: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookEvent:
-    """A DR event, kept as the raw text the adapter will parse."""
-
-    raw: str
-
-
-Entry = Submit | CreateOrderResponse | WebhookEvent
+Entry = Command
+"""One journal line, read."""
 
 
 class JournalLineError(OrderFsmError):
@@ -68,9 +50,11 @@ def read_entry(text: str) -> Entry:
         byte = ord(text[exc.start]) - 0xDC00
         raise JournalLineError(f"not UTF-8: byte 0x{byte:02x} at column {exc.start + 1}") from None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise JournalLineError(f"not JSON: {exc.msg} at column {exc.colno}") from exc
+        # pydantic-core's parser, as the DR adapter's: it refuses NaN and
+        # Infinity too, and the event it decodes is not decoded again.
+        data = from_json(text, allow_inf_nan=False)
+    except ValueError as exc:
+        raise JournalLineError(f"not JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise JournalLineError(f"expected a JSON object, found {type(data).__name__}")
     kind = data.get("kind")
@@ -80,7 +64,7 @@ def read_entry(text: str) -> Entry:
             raise JournalLineError(
                 "neither a DR event nor a journal command: missing " + ", ".join(missing)
             )
-        return WebhookEvent(text)
+        return WebhookEvent(text, data)
     if kind == "submit":
         return Submit(_text(data, "upstreamId"), _text(data, "checkoutId"))
     if kind == "create_order_response":
@@ -140,17 +124,38 @@ def apply_journal(
     lines: Iterable[tuple[str, int, str]],
     *,
     progress: Callable[[], None] | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> JournalReport:
-    """Apply ``(file, line, text)`` lines in order; unreadable ones go to ``errors``."""
+    """Apply ``(file, line, text)`` lines in order; unreadable ones go to ``errors``.
+
+    Lines are applied ``batch_size`` at a time with :meth:`Engine.apply_many`:
+    the outcomes are those of applying them one by one, with one commit per
+    batch (``batch_size=1`` commits every line).
+    """
     report = JournalReport()
+    pending: list[tuple[str, Entry | OrderFsmError]] = []
+
+    def apply_pending() -> None:
+        entries = [item for _, item in pending if not isinstance(item, OrderFsmError)]
+        answers = iter(engine.apply_many(entries) if entries else ())
+        for where, item in pending:
+            result = item if isinstance(item, OrderFsmError) else next(answers)
+            if isinstance(result, OrderFsmError):
+                report.errors.append(f"{where}: {result}")
+            else:
+                report.outcomes[result.outcome.value if result.outcome else NOT_RELEVANT] += 1
+            if progress is not None:
+                progress()
+        pending.clear()
+
     for where, number, text in lines:
         report.lines += 1
         try:
-            result = apply_entry(engine, read_entry(text))
+            entry: Entry | OrderFsmError = read_entry(text)
         except OrderFsmError as exc:
-            report.errors.append(f"{where}:{number}: {exc}")
-        else:
-            report.outcomes[result.outcome.value if result.outcome else NOT_RELEVANT] += 1
-        if progress is not None:
-            progress()
+            entry = exc
+        pending.append((f"{where}:{number}", entry))
+        if len(pending) >= batch_size:
+            apply_pending()
+    apply_pending()
     return report

@@ -13,7 +13,9 @@ calls at :meth:`WriteBehind.flush`:
   buffered history (the same predicate as the partial unique index) before
   the database;
 * anything rarer (inserting an order, parking, attaching parked events,
-  advisory locks) goes straight to the database, in order.
+  advisory locks) goes straight to the database, in order; after taking an
+  identity lock, a lookup by that identity asks the database again (another
+  transaction may have committed the order meanwhile).
 
 Saves are checked against the version each order had when the batch read it,
 and the database's unique indexes still judge every history row and effect
@@ -23,7 +25,7 @@ one unit at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -36,6 +38,7 @@ from orderfsm.persistence.repository import (
     ORDERS,
     SAVE_ORDER,
     UNCOUNTED_OUTCOMES,
+    Identity,
     Repository,
     VersionConflict,
     order_update_params,
@@ -127,6 +130,17 @@ class WriteBehind(Repository):
                 continue
             return _copy(self._orders.get(found.id) or self._keep_read(found))
         return None
+
+    def lock_identities(self, identities: Collection[Identity], *, wait: bool) -> bool:
+        """As :meth:`Repository.lock_identities`; then ask the database again about them.
+
+        Whoever takes these locks does so to see what other transactions
+        committed meanwhile (PostgreSQL, READ COMMITTED): an absence this
+        batch remembers from before the lock is forgotten.
+        """
+        locked = super().lock_identities(identities, wait=wait)
+        self._absent.difference_update(identities)
+        return locked
 
     def event_seen(self, event_id: str) -> bool:
         """As :meth:`Repository.event_seen`, counting this batch's unsent history."""

@@ -1,0 +1,41 @@
+"""What can be applied to orders: the platform's submit, DR's answers, DR's events.
+
+The engine applies these one at a time or many at once
+(:meth:`~orderfsm.engine.Engine.apply_many`); journals are files of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Submit:
+    """The platform created its order and called ``POST /orders``."""
+
+    upstream_id: str
+    checkout_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreateOrderResponse:
+    """What ``POST /orders`` answered."""
+
+    upstream_id: str
+    status: int
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """A DR event: the raw body as received, and its JSON if it was decoded already."""
+
+    raw: str | bytes
+    data: Mapping[str, Any] | None = None
+    """The decoded body, when the reader had to decode it anyway (it is not decoded twice)."""
+
+
+Command = Submit | CreateOrderResponse | WebhookEvent
+"""Anything the engine can apply."""
