@@ -12,7 +12,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -25,7 +24,6 @@ from pathlib import Path
 from bench.harness import Report, render
 
 NAMES = ("dispatch", "memory", "persisted", "replay", "postgres", "receiver")
-RECEIVER_MODULE = "bench.receiver_load"
 
 
 def machine_description() -> str:
@@ -43,22 +41,9 @@ def machine_description() -> str:
     )
 
 
-def receiver_report(quick: bool) -> Report:
-    """Benchmark 5, from :mod:`bench.receiver_load` once it has landed."""
-    if importlib.util.find_spec(RECEIVER_MODULE) is None:
-        report = Report("5. webhook receiver load")
-        report.notes.append(
-            "pending: bench/receiver_load.py is built on branch http and has not landed yet"
-        )
-        return report
-    module = importlib.import_module(RECEIVER_MODULE)
-    run: Callable[..., Report] = module.receiver_report
-    return run(quick=quick)
-
-
 def benchmarks(quick: bool, huge: bool) -> dict[str, Callable[[], Report]]:
     """Each benchmark by name, sized for a full run or a quick one."""
-    from bench import dispatch, persisted, postgres, replay
+    from bench import dispatch, persisted, postgres, receiver, replay
 
     if quick:
         d = dispatch.DispatchSizes(
@@ -67,18 +52,20 @@ def benchmarks(quick: bool, huge: bool) -> dict[str, Callable[[], Report]]:
         p = persisted.PersistedSizes(orders=10, repeat=2)
         r = replay.ReplaySizes(orders=(10, 20), repeat=1)
         g = postgres.PostgresSizes(orders=10, workers=(1, 2), repeat=1)
+        h = receiver.ReceiverSizes(levels=(5, 20), requests=40, repeat=1)
     else:
         d = dispatch.DispatchSizes()
         p = persisted.PersistedSizes()
         r = replay.ReplaySizes(orders=(1_000, 10_000, 100_000) if huge else (1_000, 10_000))
         g = postgres.PostgresSizes()
+        h = receiver.ReceiverSizes()
     return {
         "dispatch": lambda: dispatch.dispatch_report(d),
         "memory": lambda: dispatch.memory_report(d),
         "persisted": lambda: persisted.persisted_report(p),
         "replay": lambda: replay.replay_report(r),
         "postgres": lambda: postgres.postgres_report(g),
-        "receiver": lambda: receiver_report(quick),
+        "receiver": lambda: receiver.receiver_report(h),
     }
 
 

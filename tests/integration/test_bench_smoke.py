@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from bench import dispatch, persisted, postgres, replay
+from bench import dispatch, persisted, postgres, receiver, replay
 from bench.__main__ import main
 from bench.harness import Report, render
 
@@ -77,4 +77,16 @@ def test_the_bench_command_runs_a_quick_dispatch_and_reports_the_machine(
     out = capsys.readouterr().out
     assert "machine:" in out
     assert "1. dispatch in memory" in out
-    assert "5. webhook receiver load" in out
+    assert "5. webhook receiver" in out
+
+
+def test_the_receiver_benchmark_measures_every_level_or_says_it_is_pending() -> None:
+    sizes = receiver.ReceiverSizes(levels=(2, 5), requests=10, repeat=1)
+
+    report = receiver.receiver_report(sizes)
+
+    if receiver.available():
+        assert_sane(report)
+        assert report.figure("5 senders, p99 to 202").samples
+    else:
+        assert any("pending" in note for note in report.notes)
