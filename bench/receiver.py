@@ -78,6 +78,8 @@ def receiver_report(sizes: ReceiverSizes = ReceiverSizes()) -> Report:
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
+            if process.stderr is not None:  # start_server keeps it open for its own errors
+                process.stderr.close()
     for senders in sizes.levels:
         report.add(f"{senders} senders, accepted", "events/s", rates[senders], better=Better.HIGHER)
         report.add(f"{senders} senders, p50 to 202", "ms", p50[senders])
