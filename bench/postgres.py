@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import queue
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -33,6 +34,7 @@ from bench.workload import expected_final_states, is_event, journal_lines, sketc
 POSTGRES_URL_ENV = "ORDERFSM_TEST_POSTGRES_URL"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DUPLICATE_EVERY = 20
+WORKER_TIMEOUT_S = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +162,19 @@ def run_workers(mode: str, url: str, shares: Sequence[list[bytes]]) -> float:
     ]
     for process in processes:
         process.start()
-    spans = [float(results.get(timeout=600)) for _ in processes]
+    spans: list[float] = []
+    deadline = time.monotonic() + WORKER_TIMEOUT_S
+    while len(spans) < len(processes):
+        try:
+            spans.append(float(results.get(timeout=0.5)))
+        except queue.Empty:
+            dead = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
+            if dead or time.monotonic() > deadline:
+                for process in processes:
+                    process.kill()
+                raise RuntimeError(
+                    f"{mode} workers failed (exit codes {dead}) or timed out"
+                ) from None
     for process in processes:
         process.join(timeout=60)
         if process.exitcode != 0:
