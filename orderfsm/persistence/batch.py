@@ -60,13 +60,11 @@ def run_batch(
     while start < len(works):
         pending = works[start:]
         try:
-            results.extend(_in_one_transaction(engine, pending, prefetch))
-            return results
+            done = _in_one_transaction(engine, pending, prefetch)
         except _UnitFailed as failed:
             # Redo the units before the failing one; then run it alone.
-            if failed.index:
-                before = _batch_or_each(engine, pending[: failed.index], single, prefetch)
-                results.extend(before)
+            before = _batch_or_each(engine, pending[: failed.index], single, prefetch)
+            results.extend(before)
             alone = _alone(pending[failed.index], single)
             results.append(alone)
             start += failed.index + 1
@@ -74,6 +72,9 @@ def run_batch(
             rest = _each(pending, single)
             results.extend(rest)
             return results
+        else:
+            results.extend(done)
+            start += len(done)
     return results
 
 
@@ -83,11 +84,17 @@ def _batch_or_each(
     single: Callable[[Work[T]], T],
     prefetch: Prefetch | None,
 ) -> list[T | OrderFsmError]:
-    try:
-        done: list[T | OrderFsmError] = list(_in_one_transaction(engine, works, prefetch))
-    except Exception:
-        return _each(works, single)
-    return done
+    results: list[T | OrderFsmError] = []
+    while len(results) < len(works):
+        pending = works[len(results) :]
+        try:
+            done = _in_one_transaction(engine, pending, prefetch)
+        except Exception:
+            rest = _each(pending, single)
+            results.extend(rest)
+            return results
+        results.extend(done)
+    return results
 
 
 def _each(works: Sequence[Work[T]], single: Callable[[Work[T]], T]) -> list[T | OrderFsmError]:
@@ -101,6 +108,12 @@ def _each(works: Sequence[Work[T]], single: Callable[[Work[T]], T]) -> list[T | 
 def _in_one_transaction(
     engine: Engine, works: Sequence[Work[T]], prefetch: Prefetch | None
 ) -> list[T]:
+    """Run units in one transaction and commit; the answers of those that ran.
+
+    All of ``works`` run, unless a unit took an identity lock that other
+    transactions wait on (see :attr:`WriteBehind.commit_soon`): the batch
+    then commits after that unit, and the caller starts a new one.
+    """
     with UnitOfWork(engine) as uow:
         repo = WriteBehind(uow.repo.connection)
         if prefetch is not None:
@@ -111,6 +124,8 @@ def _in_one_transaction(
                 results.append(work(repo))
             except OrderFsmError as exc:
                 raise _UnitFailed(index) from exc
+            if repo.commit_soon:
+                break
         repo.flush()
         uow.commit()
         return results

@@ -90,6 +90,8 @@ class WriteBehind(Repository):
         # batch read stays true until it commits. Elsewhere other transactions
         # commit meanwhile, and an identity lock is taken to see them.
         self._alone = connection.dialect.name == "sqlite"
+        self.commit_soon = False
+        """True once a unit holds identity locks (PostgreSQL): commit after that unit."""
 
     # -- reads ----------------------------------------------------------------
 
@@ -168,6 +170,9 @@ class WriteBehind(Repository):
         if not self._alone:
             self._absent.difference_update(identities)
             self._parking_known.difference_update(identities)
+            # Held until commit: other parkers only try these locks and retry,
+            # so a batch must not keep them while it runs further units.
+            self.commit_soon = self.commit_soon or (locked and bool(identities))
         return locked
 
     def _prefetch_parked(self, requested: set[tuple[str, str]]) -> None:

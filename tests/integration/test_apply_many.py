@@ -170,3 +170,22 @@ def test_a_clean_journal_commits_once_per_batch(sqlite_url: str) -> None:
 
     assert report.ok
     assert len(commits) == -(-len(journal) // 10)
+
+
+@pytest.mark.parametrize(
+    ("backend", "commits"), [("sqlite", 1), pytest.param("postgres", 3, marks=pytest.mark.postgres)]
+)
+def test_a_batch_commits_right_after_a_unit_that_holds_identity_locks_on_postgresql(
+    request: pytest.FixtureRequest, backend: str, commits: int
+) -> None:
+    # A submit locks its order's ids to attach parked events; on PostgreSQL a
+    # parker only tries those locks and retries, so the batch must not keep
+    # them while it runs further units. SQLite's one writer needs no such care.
+    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_schema_url")
+    seen: list[int] = []
+    with Engine.open(url, create_if_empty=True) as engine:
+        event.listen(engine.db, "commit", lambda _conn: seen.append(1))
+        answers = engine.apply_many([Submit(f"UP{n}", f"CO{n}") for n in range(3)])
+
+    assert [getattr(a, "outcome", None) for a in answers] == [Outcome.APPLIED] * 3
+    assert len(seen) == commits
