@@ -10,17 +10,20 @@ or doubling anything.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import text
 
 from orderfsm.engine import Engine
-from tests.e2e.test_concurrency import TIMEOUT_S, Unit, alone_in_order, deal, final, histories
+from tests.e2e.test_concurrency import (
+    Unit,
+    alone_in_order,
+    deal,
+    final,
+    histories,
+    run_workers,
+)
 
 BATCH = 6
 
@@ -52,40 +55,7 @@ print(json.dumps(outcomes))
 
 
 def run_batched_workers(url: str, shares: list[list[Unit]], folder: Path) -> list[Counter[str]]:
-    script = folder / "batched_worker.py"
-    script.write_text(WORKER)
-    gate = folder / "go"
-    paths = []
-    for k, share in enumerate(shares):
-        path = folder / f"share-{k}.json"
-        path.write_text(json.dumps(share))
-        paths.append(path)
-    workers = [
-        subprocess.Popen(
-            [sys.executable, str(script), url, str(path), str(gate), str(BATCH)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for path in paths
-    ]
-    try:
-        deadline = time.monotonic() + TIMEOUT_S
-        while not all(p.with_suffix(".ready").exists() for p in paths):
-            crashed = [w for w in workers if w.poll() is not None]
-            assert not crashed, crashed[0].communicate()[1]
-            assert time.monotonic() < deadline, "workers never got ready"
-            time.sleep(0.01)
-        gate.touch()
-        finished = [w.communicate(timeout=TIMEOUT_S) for w in workers]
-    finally:
-        for w in workers:
-            if w.poll() is None:
-                w.kill()
-    for w, (_, err) in zip(workers, finished, strict=True):
-        assert w.returncode == 0, err
-        assert "Traceback" not in err, err
-    return [Counter(json.loads(out)) for out, _ in finished]
+    return run_workers(url, shares, folder, worker=WORKER, extra_args=(str(BATCH),))
 
 
 def test_four_batching_workers_apply_every_event_once_and_lose_no_update(

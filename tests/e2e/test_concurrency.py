@@ -190,9 +190,17 @@ def deal(stories: dict[str, list[Unit]]) -> list[list[Unit]]:
 # -- running and checking -------------------------------------------------------
 
 
-def run_workers(url: str, shares: list[list[Unit]], folder: Path) -> list[Counter[str]]:
+def run_workers(
+    url: str,
+    shares: list[list[Unit]],
+    folder: Path,
+    *,
+    worker: str = WORKER,
+    extra_args: tuple[str, ...] = (),
+) -> list[Counter[str]]:
+    """Start one process per share running ``worker``, release them together, collect counts."""
     script = folder / "worker.py"
-    script.write_text(WORKER)
+    script.write_text(worker)
     gate = folder / "go"
     paths = []
     for k, share in enumerate(shares):
@@ -201,7 +209,7 @@ def run_workers(url: str, shares: list[list[Unit]], folder: Path) -> list[Counte
         paths.append(path)
     workers = [
         subprocess.Popen(
-            [sys.executable, str(script), url, str(path), str(gate)],
+            [sys.executable, str(script), url, str(path), str(gate), *extra_args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
