@@ -7,7 +7,14 @@ with backoff, and dead-letters what cannot succeed. Built-in handlers (JSON
 lines, SMTP, HTTP) are in :mod:`orderfsm.adapters.handlers`.
 """
 
-from orderfsm.adapters.digitalriver.effect_models import (
+from orderfsm.dispatch.classifiers import (
+    BUILT_IN_CLASSIFIERS,
+    deliver_unflagged_digitally,
+    ship_unflagged,
+)
+from orderfsm.dispatch.dispatcher import DispatchConfig, Dispatcher, DispatchReport
+from orderfsm.dispatch.registry import Classifier, Effect, Handler, HandlerRegistry
+from orderfsm.effects import (
     PAYLOAD_TYPES,
     Contact,
     DigitalDelivery,
@@ -23,13 +30,6 @@ from orderfsm.adapters.digitalriver.effect_models import (
     PostalAddress,
     ShipmentRequest,
 )
-from orderfsm.dispatch.classifiers import (
-    BUILT_IN_CLASSIFIERS,
-    deliver_unflagged_digitally,
-    ship_unflagged,
-)
-from orderfsm.dispatch.dispatcher import DispatchConfig, Dispatcher, DispatchReport
-from orderfsm.dispatch.registry import Classifier, Effect, Handler, HandlerRegistry
 from orderfsm.errors import PermanentEffectError
 
 __all__ = [

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from orderfsm.adapters.digitalriver.effect_models import EffectItem
 from orderfsm.dispatch.registry import Classifier
+from orderfsm.effects import EffectItem
 
 
 def ship_unflagged(_item: EffectItem) -> bool:

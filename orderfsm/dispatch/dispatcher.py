@@ -33,13 +33,13 @@ from enum import Enum
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from orderfsm.adapters.digitalriver.effect_models import (
+from orderfsm.dispatch.registry import Classifier, Effect, HandlerRegistry
+from orderfsm.effects import (
     PAYLOAD_TYPES,
     DigitalDelivery,
     EffectPayload,
     ShipmentRequest,
 )
-from orderfsm.dispatch.registry import Classifier, Effect, HandlerRegistry
 from orderfsm.errors import OrderFsmError, PermanentEffectError
 from orderfsm.fsm.effects import EffectName
 from orderfsm.persistence import outbox

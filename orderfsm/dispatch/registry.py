@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from orderfsm.adapters.digitalriver.effect_models import EffectItem, EffectPayload
+from orderfsm.effects import EffectItem, EffectPayload
 from orderfsm.errors import EffectRegistrationError
 from orderfsm.fsm.effects import EffectName
 

@@ -5,7 +5,9 @@
 - :mod:`.parse`: raw payload to model; any failure is one ``PayloadError``;
 - :mod:`.mapping`: THE table from a DR answer or event to a trigger;
 - :mod:`.customer_text`: the only place building text a customer may read;
-- :mod:`.signature`: the ``DigitalRiver-Signature`` check.
+- :mod:`.signature`: the ``DigitalRiver-Signature`` check;
+- :mod:`.snapshot`: the stored order snapshot read back (e.g. its redirect URL);
+- :mod:`.effect_payloads`: DR's order to the effect payloads of :mod:`orderfsm.effects`.
 """
 
 from orderfsm.adapters.digitalriver.mapping import (
@@ -24,6 +26,7 @@ from orderfsm.adapters.digitalriver.signature import (
     sign,
     verify_signature,
 )
+from orderfsm.adapters.digitalriver.snapshot import redirect_url, snapshot_order
 
 __all__ = [
     "Charge",
@@ -40,7 +43,9 @@ __all__ = [
     "parse_error_body",
     "parse_event",
     "parse_order",
+    "redirect_url",
     "sign",
     "signal_from_body",
+    "snapshot_order",
     "verify_signature",
 ]

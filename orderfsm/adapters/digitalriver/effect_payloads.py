@@ -1,8 +1,10 @@
 """What each effect carries, built from DR's order snapshot at the transition.
 
-The one place that turns a DR order into an effect payload. The result is the
-JSON form of the effect's model in :mod:`.effect_models` (camelCase keys,
-public: handlers and receivers read them); the outbox stores it as is.
+The one place that turns a DR order into an effect payload. The snapshot is
+read through the adapter's pydantic :class:`~.models_order.Order` (what an
+item's physical flag is, which source paid, ... is known there); the result
+is the JSON form of the effect's model in :mod:`orderfsm.effects` (camelCase
+keys, public: handlers and receivers read them); the outbox stores it as is.
 
 Which items go where: a ``request_shipment`` payload lists the items DR flags
 physical *and* those whose flag is unknown (non-expanded events); a
@@ -14,14 +16,16 @@ this module never guesses.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from orderfsm.adapters.digitalriver.customer_text import (
     DEFAULT_PAYMENT_FAILED_TEXT,
     ORDER_BLOCKED_TEXT,
 )
-from orderfsm.adapters.digitalriver.effect_models import (
-    Contact,
+from orderfsm.adapters.digitalriver.models_order import Order, OrderItem, PaymentSource
+from orderfsm.adapters.digitalriver.snapshot import Snapshot, snapshot_order
+from orderfsm.effects import (
     DigitalDelivery,
     EffectItem,
     EffectPayload,
@@ -36,8 +40,20 @@ from orderfsm.adapters.digitalriver.effect_models import (
 )
 from orderfsm.fsm.effects import EffectName
 
-Snapshot = Mapping[str, Any]
-_Base = dict[str, Any]
+_CANCELLED = "cancelled"
+"""DR's state of a cancelled order line (and the ``stateTransitions`` key of a cancelled order)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Base:
+    """What every payload carries (see :class:`EffectPayload`)."""
+
+    order_id: str | None
+    upstream_id: str
+    email: str | None
+
+    def fields(self) -> dict[str, Any]:
+        return {"order_id": self.order_id, "upstream_id": self.upstream_id, "email": self.email}
 
 
 def effect_payload(
@@ -48,129 +64,137 @@ def effect_payload(
     dr_order_id: str | None,
     customer_message: str | None = None,
 ) -> dict[str, Any]:
-    """The JSON payload the handler of ``effect`` receives (see :data:`PAYLOAD_TYPES`)."""
-    order = snapshot or {}
-    base: _Base = {
-        "order_id": dr_order_id or _text(order.get("id")),
-        "upstream_id": upstream_id,
-        "email": _text(order.get("email")),
-    }
-    model = _BUILDERS[effect](order, base, customer_message)
+    """The JSON payload the handler of ``effect`` receives (see ``orderfsm.effects.PAYLOAD_TYPES``).
+
+    ``snapshot`` is DR's order as stored (``None`` or empty when DR sent none,
+    e.g. after a 409); one that is not a DR order raises ``PayloadError``.
+    """
+    order = snapshot_order(snapshot)
+    base = _Base(
+        order_id=dr_order_id or (order.id if order is not None else None),
+        upstream_id=upstream_id,
+        email=(order.email or None) if order is not None else None,
+    )
+    model = _BUILDERS[effect](order or _NO_ORDER, base, customer_message)
     return model.model_dump(mode="json")
 
 
-def items(order: Snapshot) -> list[EffectItem]:
+def items(order: Order) -> list[EffectItem]:
     """Every line of a DR order, with its physical flag when DR gave one."""
-    lines = []
-    for item in order.get("items") or []:
-        details = item.get("productDetails") or {}
-        sku = item.get("sku") or {}
-        physical = details.get("physical")
-        if physical is None:
-            physical = sku.get("physical")
-        lines.append(
-            EffectItem(
-                id=str(item.get("id")),
-                sku_id=_text(item.get("skuId")) or _text(sku.get("id")) or _text(details.get("id")),
-                name=_text(details.get("name")) or _text(sku.get("name")),
-                quantity=item.get("quantity"),
-                amount=item.get("amount"),
-                state=_text(item.get("state")),
-                physical=physical,
-            )
-        )
-    return lines
+    return [_item(line) for line in order.items]
 
 
-def payment_method(order: Snapshot, source_id: str | None = None) -> PaymentMethod | None:
+def payment_method(order: Order, source_id: str | None = None) -> PaymentMethod | None:
     """The source the shopper paid with: ``source_id``'s, else the first one."""
-    source = _source(order, source_id)
+    source = order.source(source_id)
     if source is None:
         return None
-    kind = _text(source.get("type"))
-    details = source.get(kind) if kind else None
-    details = details if isinstance(details, Mapping) else {}
+    details = source.details
     return PaymentMethod(
-        type=kind,
+        type=source.type or None,
         brand=_text(details.get("brand")),
         last_four=_text(details.get("lastFourDigits")),
     )
 
 
-def _confirmation(order: Snapshot, base: _Base, _message: str | None) -> EffectPayload:
-    return OrderConfirmation(
-        **base,
-        items=tuple(items(order)),
-        currency=_text(order.get("currency")),
-        total_amount=order.get("totalAmount"),
-        subtotal=order.get("subtotal"),
-        total_tax=order.get("totalTax"),
-        total_shipping=order.get("totalShipping"),
-        ship_to=_contact(order.get("shipTo")),
-        bill_to=_contact(order.get("billTo")),
+def _item(line: OrderItem) -> EffectItem:
+    details, sku = line.product_details, line.sku
+    return EffectItem(
+        id=line.id,
+        sku_id=line.sku_id
+        or (sku.id if sku is not None else None)
+        or (details.id if details is not None else None),
+        name=(details.name if details is not None else None)
+        or (sku.name if sku is not None else None),
+        quantity=line.quantity,
+        amount=line.amount,
+        state=line.state or None,
+        physical=line.physical,
     )
 
 
-def _shipment(order: Snapshot, base: _Base, _message: str | None) -> EffectPayload:
+def _confirmation(order: Order, base: _Base, _message: str | None) -> EffectPayload:
+    return OrderConfirmation(
+        **base.fields(),
+        items=tuple(items(order)),
+        currency=order.currency or None,
+        total_amount=order.total_amount,
+        subtotal=order.subtotal,
+        total_tax=order.total_tax,
+        total_shipping=order.total_shipping,
+        ship_to=order.ship_to,
+        bill_to=order.bill_to,
+    )
+
+
+def _shipment(order: Order, base: _Base, _message: str | None) -> EffectPayload:
     physical = tuple(i for i in items(order) if i.physical is not False)
-    return ShipmentRequest(**base, items=physical, ship_to=_contact(order.get("shipTo")))
+    return ShipmentRequest(**base.fields(), items=physical, ship_to=order.ship_to)
 
 
-def _digital(order: Snapshot, base: _Base, _message: str | None) -> EffectPayload:
-    return DigitalDelivery(**base, items=tuple(i for i in items(order) if i.physical is not True))
+def _digital(order: Order, base: _Base, _message: str | None) -> EffectPayload:
+    digital = tuple(i for i in items(order) if i.physical is not True)
+    return DigitalDelivery(**base.fields(), items=digital)
 
 
-def _instructions(order: Snapshot, base: _Base, _message: str | None) -> EffectPayload:
-    payment = order.get("payment") or {}
-    next_data = ((payment.get("session") or {}).get("nextAction") or {}).get("data") or {}
-    source = _source(order, _text(next_data.get("sourceId")))
-    source = source or {}
-    kind = _text(source.get("type"))
-    details = source.get(kind) if kind else None
-    listed = {
+def _instructions(order: Order, base: _Base, _message: str | None) -> EffectPayload:
+    data = order.next_action_data
+    source = order.source(data.source_id if data is not None else None)
+    source_id = source.id if source is not None else None
+    # The source's own amount when DR gives one (a split payment), else the order's.
+    amount = source.amount if source is not None else None
+    currency = source.currency if source is not None else None
+    return PaymentInstructions(
+        **base.fields(),
+        source_id=source_id,
+        payment_method=payment_method(order, source_id),
+        amount=amount if amount is not None else order.total_amount,
+        currency=currency or order.currency or None,
+        instructions=_listed(source),
+    )
+
+
+def _listed(source: PaymentSource | None) -> dict[str, str]:
+    # What DR lists for the shopper is flat text and numbers (bank name,
+    # reference id, amount due); nested objects and flags are not instructions.
+    if source is None:
+        return {}
+    return {
         key: str(value)
-        for key, value in (details.items() if isinstance(details, Mapping) else ())
+        for key, value in source.details.items()
         if isinstance(value, str | int | float) and not isinstance(value, bool)
     }
-    return PaymentInstructions(
-        **base,
-        source_id=_text(source.get("id")),
-        payment_method=payment_method(order, _text(source.get("id"))),
-        amount=source.get("amount", order.get("totalAmount")),
-        currency=_text(source.get("currency")) or _text(order.get("currency")),
-        instructions=listed,
-    )
 
 
-def _payment_failed(_order: Snapshot, base: _Base, message: str | None) -> EffectPayload:
-    return PaymentFailed(**base, message=message or DEFAULT_PAYMENT_FAILED_TEXT)
+def _payment_failed(_order: Order, base: _Base, message: str | None) -> EffectPayload:
+    return PaymentFailed(**base.fields(), message=message or DEFAULT_PAYMENT_FAILED_TEXT)
 
 
-def _blocked(_order: Snapshot, base: _Base, _message: str | None) -> EffectPayload:
-    return OrderBlocked(**base, message=ORDER_BLOCKED_TEXT)
+def _blocked(_order: Order, base: _Base, _message: str | None) -> EffectPayload:
+    return OrderBlocked(**base.fields(), message=ORDER_BLOCKED_TEXT)
 
 
-def _cancelled(order: Snapshot, base: _Base, _message: str | None) -> EffectPayload:
+def _cancelled(order: Order, base: _Base, _message: str | None) -> EffectPayload:
     lines = items(order)
     # DR marks each line cancelled; a snapshot without line states cancels them all.
-    cancelled = [i for i in lines if i.state == "cancelled"] or lines
+    cancelled = [i for i in lines if i.state == _CANCELLED] or lines
     return OrderCancelled(
-        **base,
-        cancelled_at=(order.get("stateTransitions") or {}).get("cancelled"),
+        **base.fields(),
+        cancelled_at=order.state_transitions.get(_CANCELLED),
         items=tuple(cancelled),
         payment_method=payment_method(order),
-        currency=_text(order.get("currency")),
+        currency=order.currency or None,
         # DR cancels an order only as a whole, so the whole total is what was cancelled.
-        total_cancelled=order.get("totalAmount"),
-        bill_to=_contact(order.get("billTo")),
+        total_cancelled=order.total_amount,
+        bill_to=order.bill_to,
     )
 
 
-def _cancel_fulfillment(order: Snapshot, base: _Base, _message: str | None) -> EffectPayload:
-    return FulfillmentCancellation(**base, items=tuple(items(order)))
+def _cancel_fulfillment(order: Order, base: _Base, _message: str | None) -> EffectPayload:
+    return FulfillmentCancellation(**base.fields(), items=tuple(items(order)))
 
 
-_BUILDERS: Mapping[EffectName, Callable[[Snapshot, _Base, str | None], EffectPayload]] = {
+_BUILDERS: Mapping[EffectName, Callable[[Order, _Base, str | None], EffectPayload]] = {
     EffectName.SEND_ORDER_CONFIRMATION: _confirmation,
     EffectName.REQUEST_SHIPMENT: _shipment,
     EffectName.DELIVER_DIGITAL: _digital,
@@ -181,20 +205,10 @@ _BUILDERS: Mapping[EffectName, Callable[[Snapshot, _Base, str | None], EffectPay
     EffectName.CANCEL_FULFILLMENT: _cancel_fulfillment,
 }
 
-
-def _source(order: Snapshot, source_id: str | None) -> Mapping[str, Any] | None:
-    sources = [s for s in (order.get("payment") or {}).get("sources") or [] if s]
-    for source in sources:
-        if source_id is not None and source.get("id") == source_id:
-            return dict(source)
-    return dict(sources[0]) if sources else None
+# No snapshot (e.g. a 409 answer before DR made an order): payloads carry the
+# ids and the customer's message, and no lines, contacts or amounts.
+_NO_ORDER = Order.model_construct(id="", state="")
 
 
-def _contact(raw: Any) -> Contact | None:
-    if not isinstance(raw, Mapping):
-        return None
-    return Contact.model_validate(raw)
-
-
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None

@@ -4,37 +4,23 @@ Validated strictly: what the engine decides on (ids, ``state``, charge states,
 ``stateTransitions`` stamps). Optional: what real payloads omit (``payment`` or
 ``payment.charges`` on wire-transfer orders, ``fraudState`` on complete
 orders, ``productDetails.physical`` on non-expanded events). Kept unread:
-everything else, as extra fields.
+everything else, as extra fields. ``billTo`` and ``shipTo`` are read into
+:class:`orderfsm.effects.Contact`, the model handlers receive.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from pydantic import Field
 
 from orderfsm.adapters.digitalriver.models import DrModel, Token, UtcDatetime
 
-
-class Address(DrModel):
-    """A postal address."""
-
-    line1: str | None = None
-    line2: str | None = None
-    city: str | None = None
-    postal_code: str | None = None
-    state: str | None = None
-    country: str | None = None
-
-
-class Contact(DrModel):
-    """``billTo`` / ``shipTo``: who pays or receives, and where."""
-
-    address: Address | None = None
-    name: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    organization: str | None = None
+# ``billTo``/``shipTo`` are read straight into the handlers' contact model:
+# one definition, so what DR sends and what a handler gets cannot drift apart.
+from orderfsm.effects import Contact
 
 
 class ChargeOperation(DrModel):
@@ -81,6 +67,19 @@ class PaymentSource(DrModel):
     currency: str | None = None
     state: str | None = None
     upstream_id: str | None = None
+
+    @property
+    def details(self) -> Mapping[str, Any]:
+        """The object named by ``type`` (``creditCard``, ``wireTransfer``, ...), else empty.
+
+        DR keys a source's details by its type, so they are kept as an extra
+        field; for cards they hold ``brand`` and ``lastFourDigits``, for
+        delayed payments what the shopper is shown (bank, reference, ...).
+        """
+        if not self.type:
+            return {}
+        details = (self.model_extra or {}).get(self.type)
+        return details if isinstance(details, Mapping) else {}
 
 
 class NextActionData(DrModel):
@@ -196,3 +195,18 @@ class Order(DrModel):
         if session is None or session.next_action is None:
             return None
         return session.next_action.action
+
+    @property
+    def next_action_data(self) -> NextActionData | None:
+        """``payment.session.nextAction.data``: the redirect URL or the source to explain."""
+        session = self.payment.session
+        if session is None or session.next_action is None:
+            return None
+        return session.next_action.data
+
+    def source(self, source_id: str | None = None) -> PaymentSource | None:
+        """The payment source ``source_id``, else the first one (``None`` if there is none)."""
+        for source in self.payment.sources:
+            if source_id is not None and source.id == source_id:
+                return source
+        return self.payment.sources[0] if self.payment.sources else None

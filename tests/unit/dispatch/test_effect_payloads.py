@@ -68,6 +68,7 @@ def test_a_shipment_request_carries_item_id_sku_quantity_and_ship_to(dr_fixtures
 def test_items_split_between_shipment_and_digital_delivery_with_unknown_ones_in_both() -> None:
     order = {
         "id": "DR1",
+        "state": "accepted",
         "email": "shopper@example.com",
         "items": [
             {"id": "box", "skuId": "s1", "quantity": 1, "productDetails": {"physical": True}},
@@ -142,6 +143,7 @@ def test_a_payment_failure_carries_the_customer_message_and_no_order_is_needed()
 def test_a_cancellation_lists_only_the_lines_dr_marks_cancelled_when_it_marks_any() -> None:
     order = {
         "id": "DR1",
+        "state": "pending_payment",
         "items": [
             {"id": "a", "quantity": 1, "state": "cancelled"},
             {"id": "b", "quantity": 1, "state": "fulfilled"},

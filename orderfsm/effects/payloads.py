@@ -1,5 +1,10 @@
 """What each effect's handler receives: one typed, frozen payload per effect name.
 
+This is the contract between the lifecycle and the host's handlers. The DR
+adapter builds these payloads from DR's order (``adapters/digitalriver/
+effect_payloads.py``) and reads DR's ``billTo``/``shipTo`` straight into
+:class:`Contact`, so the two never drift apart.
+
 The outbox stores a payload as JSON (camelCase keys, amounts as decimal
 strings, times as ISO-8601); the dispatcher reads it back into the model named
 for the effect in :data:`PAYLOAD_TYPES`. The keys are public: JSON-lines and
