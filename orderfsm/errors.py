@@ -5,8 +5,13 @@
     OrderFsmError
     ├── InvalidDefinition        the lifecycle table breaks a static rule
     ├── PayloadError             a DR payload could not be read (JSON path + reason)
+    ├── JournalLineError         a journal line could not be read (which line, what is wrong)
     ├── SignatureError           a webhook signature check failed (which check)
+    ├── EnvelopeError            a delivery is not a DR event envelope (the receiver answers 400)
+    ├── BodyTooLarge             a delivery went past the receiver's size limit (413)
+    ├── ServerStartError         the receiver's uvicorn did not start serving in time
     ├── OrderNotFound            no order matches the reference given
+    ├── InboxEntryNotFound       no inbox entry has this id or DR event id
     ├── OrderConflict            an upstream id is already bound to another checkout
     ├── SchemaOutOfDate          the database is behind the package's migrations
     ├── DatabaseUnavailable      the database URL could not be opened or reached
@@ -16,9 +21,13 @@
     │   └── PermanentEffectError a handler says retrying cannot help: the effect goes dead
     ├── EffectNotFound           no outbox row with this key (in the status asked for)
     ├── DiagramError             a diagram cannot be rendered (e.g. no `dot`); in orderfsm.diagrams
+    ├── InconsistentPlan         orderfsm.testing: a DR history DR could not have produced
     └── ConfigurationError       a configuration object was given values it cannot work with
+                                 (names the field and what is wrong with its value)
 
 A refused trigger is *not* an error: it is an outcome, recorded in history.
+Every exception class defined in orderfsm is in this tree
+(``tests/architecture/test_error_tree.py`` walks the package to keep it so).
 """
 
 from __future__ import annotations
@@ -55,6 +64,30 @@ class PayloadError(OrderFsmError):
         if event_id or event_type:
             where = f" (event {event_id or '?'}, type {event_type or '?'})"
         super().__init__(f"invalid Digital River payload{where}: " + "; ".join(self.problems))
+
+
+class JournalLineError(OrderFsmError):
+    """One journal line could not be read; the message names the line and what is wrong."""
+
+
+class EnvelopeError(OrderFsmError):
+    """A delivered body is not a DR event envelope; the message says what is wrong (for DR)."""
+
+
+class BodyTooLarge(OrderFsmError):
+    """A delivered body went past the receiver's limit (the rest of it was not read)."""
+
+
+class ServerStartError(OrderFsmError):
+    """The receiver's uvicorn server did not start serving in time."""
+
+
+class InboxEntryNotFound(OrderFsmError):
+    """No inbox entry has this id or DR event id."""
+
+
+class InconsistentPlan(OrderFsmError):
+    """A plan DR could not have produced (a step not allowed where DR's order stands)."""
 
 
 class SignatureError(OrderFsmError):
@@ -135,4 +168,10 @@ class ContentionExhausted(OrderFsmError):
 
 
 class ConfigurationError(OrderFsmError):
-    """A configuration (e.g. the webhook receiver's) was given values it cannot work with."""
+    """A configuration object was given values it cannot work with.
+
+    Every configuration object (``ReceiverConfig``, ``DispatchConfig``,
+    ``InboxPolicy``, ``SignatureConfig``, ...) raises it, never ``ValueError``;
+    the message names the field and what is wrong with its value (never the
+    value of a secret).
+    """

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import DBAPIError
 
 from orderfsm.engine import Engine
-from orderfsm.errors import PayloadError
+from orderfsm.errors import ConfigurationError, PayloadError
 from orderfsm.persistence import inbox as store
 from orderfsm.persistence.database import utcnow
 from orderfsm.persistence.inbox import InboxEntry
@@ -58,8 +58,19 @@ class InboxPolicy:
     """The longest wait between two attempts."""
 
     def __post_init__(self) -> None:
-        if self.batch_size < 1 or self.max_attempts < 1:
-            raise ValueError("InboxPolicy needs batch_size >= 1 and max_attempts >= 1")
+        for name in ("batch_size", "max_attempts"):
+            if getattr(self, name) < 1:
+                raise ConfigurationError(
+                    f"InboxPolicy.{name} must be at least 1, not {getattr(self, name)}"
+                )
+        if self.lease <= timedelta(0):
+            raise ConfigurationError(f"InboxPolicy.lease must be positive, not {self.lease}")
+        # A zero delay is allowed: retry at the next pass (tests, a host's own loop).
+        for name in ("retry_delay", "max_retry_delay"):
+            if getattr(self, name) < timedelta(0):
+                raise ConfigurationError(
+                    f"InboxPolicy.{name} must not be negative, not {getattr(self, name)}"
+                )
 
     def next_attempt(self, attempts: int, now: datetime) -> datetime:
         """When an entry that failed its ``attempts``-th time is due again."""

@@ -23,7 +23,7 @@ from pydantic_core import from_json
 
 from orderfsm.commands import Command, CreateOrderResponse, Submit, WebhookEvent
 from orderfsm.engine import ApplyResult, Engine
-from orderfsm.errors import OrderFsmError
+from orderfsm.errors import JournalLineError, OrderFsmError
 
 NOT_RELEVANT = "not_relevant"
 """The tally key for events the lifecycle does not act on."""
@@ -36,10 +36,6 @@ BATCH_SIZE = 500
 
 Entry = Command
 """One journal line, read."""
-
-
-class JournalLineError(OrderFsmError):
-    """One journal line could not be read."""
 
 
 def read_entry(text: str) -> Entry:

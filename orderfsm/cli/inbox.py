@@ -11,7 +11,7 @@ from sqlalchemy import Engine as DbEngine
 
 from orderfsm.cli.options import DEFAULT_DB, database_option, db_option
 from orderfsm.engine import Engine
-from orderfsm.errors import OrderFsmError
+from orderfsm.errors import InboxEntryNotFound
 from orderfsm.inbox import InboxReport, drain_inbox
 from orderfsm.persistence import InboxStatus
 from orderfsm.persistence import inbox as store
@@ -44,10 +44,6 @@ def describe(report: InboxReport) -> str:
     if report.outcomes:
         line += " (" + ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items())) + ")"
     return line
-
-
-class InboxEntryNotFound(OrderFsmError):
-    """No inbox entry has this id or DR event id."""
 
 
 @click.group("inbox", invoke_without_command=True)

@@ -40,7 +40,7 @@ from orderfsm.effects import (
     EffectPayload,
     ShipmentRequest,
 )
-from orderfsm.errors import OrderFsmError, PermanentEffectError
+from orderfsm.errors import ConfigurationError, OrderFsmError, PermanentEffectError
 from orderfsm.fsm.effects import EffectName
 from orderfsm.persistence import outbox
 from orderfsm.persistence.database import to_db_time, utcnow
@@ -69,12 +69,27 @@ class DispatchConfig:
     """How many keys of unhandled effects a report lists (all are counted)."""
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1 or self.batch_size < 1:
-            raise ValueError("max_attempts and batch_size must be at least 1")
+        for name in ("max_attempts", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ConfigurationError(
+                    f"DispatchConfig.{name} must be at least 1, not {getattr(self, name)}"
+                )
+        if self.unhandled_keys_listed < 0:
+            raise ConfigurationError(
+                f"DispatchConfig.unhandled_keys_listed must not be negative, "
+                f"not {self.unhandled_keys_listed}"
+            )
         if not 0 <= self.jitter <= 1:
-            raise ValueError("jitter is a fraction between 0 and 1")
+            raise ConfigurationError(
+                f"DispatchConfig.jitter must be a fraction between 0 and 1, not {self.jitter}"
+            )
         if self.lease <= timedelta(0):
-            raise ValueError("lease must be positive")
+            raise ConfigurationError(f"DispatchConfig.lease must be positive, not {self.lease}")
+        for name in ("base_delay", "max_delay"):
+            if getattr(self, name) < timedelta(0):
+                raise ConfigurationError(
+                    f"DispatchConfig.{name} must not be negative, not {getattr(self, name)}"
+                )
 
     def delay(self, attempt: int, draw: float) -> timedelta:
         """The wait after failed attempt number ``attempt``; ``draw`` is uniform in [0, 1)."""
@@ -114,8 +129,11 @@ class _Result(Enum):
     LOST = "lost"
 
 
-class _Dead(Exception):
-    """An effect that must not be retried (internal: the reason is the message)."""
+@dataclass(frozen=True, slots=True)
+class _Unusable:
+    """A claimed row no attempt can deliver (unreadable payload, unclassifiable item)."""
+
+    reason: str
 
 
 class Dispatcher:
@@ -193,23 +211,27 @@ class Dispatcher:
         handler = self.registry.get(name)
         assert handler is not None, "only handled effects are claimed"
         try:
+            # The host's classifier runs here too: its failures are retried like a handler's.
             payload = self._payload(name, claim)
-            if payload is None:
-                return self._finish_done(claim, note="nothing to deliver: no items of this kind")
-            handler(Effect(name, claim.key, payload, claim.upstream_id, claim.attempt))
-        except (PermanentEffectError, _Dead) as exc:
+            if isinstance(payload, EffectPayload):
+                handler(Effect(name, claim.key, payload, claim.upstream_id, claim.attempt))
+        except PermanentEffectError as exc:
             return self._finish_failed(claim, _describe(exc), dead=True)
         except Exception as exc:
             dead = claim.attempt >= self.config.max_attempts
             return self._finish_failed(claim, _describe(exc), dead=dead)
+        if isinstance(payload, _Unusable):
+            return self._finish_failed(claim, payload.reason[:MAX_ERROR_LENGTH], dead=True)
+        if payload is None:
+            return self._finish_done(claim, note="nothing to deliver: no items of this kind")
         return self._finish_done(claim)
 
-    def _payload(self, name: EffectName, claim: outbox.Claim) -> EffectPayload | None:
+    def _payload(self, name: EffectName, claim: outbox.Claim) -> EffectPayload | _Unusable | None:
         """The typed payload, unknown items classified; ``None`` if no item is left."""
         try:
             payload = PAYLOAD_TYPES[name].model_validate(claim.payload)
         except ValidationError as exc:
-            raise _Dead(f"payload unreadable as {name.value}: {exc}") from exc
+            return _Unusable(f"payload unreadable as {name.value}: {exc}")
         if not isinstance(payload, ShipmentRequest | DigitalDelivery):
             return payload
         wanted = isinstance(payload, ShipmentRequest)
@@ -218,7 +240,7 @@ class Dispatcher:
             physical = item.physical
             if physical is None:
                 if self.classifier is None:
-                    raise _Dead(
+                    return _Unusable(
                         f"item {item.id} has no physical flag (non-expanded event) "
                         "and no classifier is configured"
                     )
@@ -246,7 +268,7 @@ class Dispatcher:
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, OrderFsmError | _Dead):
+    if isinstance(exc, OrderFsmError):
         text = str(exc)  # our own errors' messages already say what failed
     else:
         text = "".join(traceback.format_exception_only(exc)).strip()

@@ -26,6 +26,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from orderfsm.errors import InconsistentPlan
+
 if TYPE_CHECKING:
     from orderfsm.testing.defaults import harness_settings
     from orderfsm.testing.expectations import (
@@ -40,7 +42,6 @@ if TYPE_CHECKING:
         Answer,
         DrStep,
         HistoryPlan,
-        InconsistentPlan,
         ItemKind,
         OrderShape,
         SourceFlow,
@@ -78,7 +79,6 @@ _LAZY = {
     "EffectExpectation": "expectations",
     "EffectRecorder": "recorder",
     "HistoryPlan": "model",
-    "InconsistentPlan": "model",
     "ItemKind": "model",
     "OrderLifecycleMachine": "stateful",
     "OrderShape": "model",

@@ -17,12 +17,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from orderfsm.errors import OrderFsmError
+from orderfsm.errors import InconsistentPlan
 from orderfsm.fsm.states import OrderState
-
-
-class InconsistentPlan(OrderFsmError):
-    """A plan DR could not have produced (a step not allowed where DR's order stands)."""
 
 
 class ItemKind(StrEnum):

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from orderfsm.errors import InconsistentPlan
 from orderfsm.testing.model import (
     DrStep,
     HistoryPlan,
-    InconsistentPlan,
     OrderShape,
     SourceFlow,
 )

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from orderfsm.errors import SignatureError
+from orderfsm.errors import ConfigurationError, SignatureError
 
 SIGNATURE_HEADER = "DigitalRiver-Signature"
 """The HTTP header DR puts the signature in."""
@@ -51,10 +51,15 @@ class SignatureConfig:
     tolerance: timedelta = DEFAULT_TOLERANCE
 
     def __post_init__(self) -> None:
-        if not self.secrets or not all(self.secrets):
-            raise ValueError("SignatureConfig needs at least one non-empty secret")
+        # The secrets' values are never put in a message.
+        if not self.secrets:
+            raise ConfigurationError("SignatureConfig.secrets must hold at least one secret")
+        if not all(self.secrets):
+            raise ConfigurationError("SignatureConfig.secrets must not hold an empty secret")
         if self.tolerance < timedelta(0):
-            raise ValueError("SignatureConfig.tolerance must not be negative")
+            raise ConfigurationError(
+                f"SignatureConfig.tolerance must not be negative, not {self.tolerance}"
+            )
 
     def verify(self, header: str | None, body: bytes, *, now: datetime | float) -> None:
         """:func:`verify_signature` with this configuration."""

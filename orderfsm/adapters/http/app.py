@@ -44,8 +44,8 @@ from starlette.routing import Route
 
 from orderfsm.adapters.digitalriver.signature import SIGNATURE_HEADER
 from orderfsm.adapters.http.config import HEALTH_PATH, BasicAuth, ReceiverConfig
-from orderfsm.adapters.http.envelope import BodyTooLarge, EnvelopeError, read_envelope, read_limited
-from orderfsm.errors import SignatureError
+from orderfsm.adapters.http.envelope import read_envelope, read_limited
+from orderfsm.errors import BodyTooLarge, EnvelopeError, SignatureError
 from orderfsm.persistence import open_engine
 from orderfsm.persistence.database import utcnow
 from orderfsm.persistence.inbox import backlog, store_event

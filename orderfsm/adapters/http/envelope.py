@@ -11,15 +11,8 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from orderfsm.errors import BodyTooLarge, EnvelopeError
 from orderfsm.persistence.inbox import EVENT_ID_MAX_CHARS, EVENT_TYPE_MAX_CHARS
-
-
-class BodyTooLarge(Exception):
-    """The body went past the limit (the rest of it was not read)."""
-
-
-class EnvelopeError(Exception):
-    """The body is not a DR event envelope; the message says what is wrong, for the sender."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,14 +21,10 @@ from contextlib import contextmanager
 import uvicorn
 from starlette.types import ASGIApp
 
-from orderfsm.errors import OrderFsmError
+from orderfsm.errors import ServerStartError
 
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 30.0
-
-
-class ServerStartError(OrderFsmError):
-    """uvicorn did not start serving in time."""
 
 
 @contextmanager

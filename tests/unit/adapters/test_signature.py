@@ -16,7 +16,7 @@ import pytest
 
 from orderfsm.adapters.digitalriver import SignatureConfig, sign, verify_signature
 from orderfsm.adapters.digitalriver import signature as signature_module
-from orderfsm.errors import SignatureError
+from orderfsm.errors import ConfigurationError, SignatureError
 
 SECRET = "whsec_current_9f8e7d6c"
 OLD_SECRET = "whsec_previous_1a2b3c4d"
@@ -324,14 +324,20 @@ def test_a_signature_config_never_shows_its_secrets() -> None:
 
 
 @pytest.mark.parametrize(
-    ("secrets", "tolerance"),
-    [((), timedelta(minutes=5)), (("",), timedelta(minutes=5)), ((SECRET,), timedelta(-1))],
+    ("secrets", "tolerance", "field"),
+    [
+        ((), timedelta(minutes=5), "secrets"),
+        (("",), timedelta(minutes=5), "secrets"),
+        ((SECRET,), timedelta(-1), "tolerance"),
+    ],
 )
 def test_a_signature_config_refuses_no_secret_or_a_negative_tolerance(
-    secrets: tuple[str, ...], tolerance: timedelta
+    secrets: tuple[str, ...], tolerance: timedelta, field: str
 ) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigurationError, match=rf"^SignatureConfig\.{field} ") as raised:
         SignatureConfig(secrets, tolerance=tolerance)
+
+    assert SECRET not in str(raised.value)
 
 
 def test_the_config_is_frozen() -> None:
