@@ -1,8 +1,22 @@
 """orderfsm: run the platform's orders against Digital River as explicit, guarded transitions.
 
-The names below are the public API. Importing ``orderfsm`` is cheap: the
-engine (SQLAlchemy, pydantic) loads on first use of a name that needs it, and
-diagram rendering (graphviz) only when a diagram is rendered.
+The names below are the public API; docs/embedding.md shows a host using them.
+Importing ``orderfsm`` is cheap: the commands, the errors and the lifecycle
+load at once; the engine, the dispatcher and the inbox applier (SQLAlchemy,
+pydantic) load on first use of a name that needs them; the webhook receiver
+(``orderfsm.adapters.http``, the ``server`` extra) and diagram rendering
+(graphviz) only when asked for.
+
+- open and apply: :class:`Engine` (``Engine.open(url)``), the commands
+  :class:`Submit`, :class:`CreateOrderResponse`, :class:`WebhookEvent`, and
+  what an application comes to (:class:`ApplyResult`, its :class:`Outcome`);
+- apply stored webhooks in the host's own process: :func:`apply_inbox`,
+  :func:`drain_inbox` (:class:`InboxPolicy`, :class:`InboxReport`);
+- deliver effects: :class:`HandlerRegistry`, :class:`Effect`,
+  :class:`Dispatcher` (``Dispatcher.from_engine(engine, registry)`` or
+  ``Dispatcher.open(url, registry)``); the payload models are in
+  :mod:`orderfsm.effects`;
+- the errors a host catches, all under :class:`OrderFsmError`.
 """
 
 from __future__ import annotations
@@ -10,7 +24,20 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from orderfsm.errors import OrderFsmError
+from orderfsm.commands import CreateOrderResponse, Submit, WebhookEvent
+from orderfsm.errors import (
+    ConfigurationError,
+    ContentionExhausted,
+    DatabaseUnavailable,
+    EffectDeliveryError,
+    OrderConflict,
+    OrderFsmError,
+    OrderNotFound,
+    PayloadError,
+    PermanentEffectError,
+    SchemaOutOfDate,
+    SignatureError,
+)
 from orderfsm.fsm import (
     LIFECYCLE,
     EffectName,
@@ -20,23 +47,50 @@ from orderfsm.fsm import (
 )
 
 if TYPE_CHECKING:
-    from orderfsm.dispatch import DispatchConfig, Dispatcher, Effect, HandlerRegistry
+    from orderfsm.dispatch import (
+        DispatchConfig,
+        Dispatcher,
+        DispatchReport,
+        Effect,
+        HandlerRegistry,
+    )
     from orderfsm.engine import ApplyResult, Engine, EngineConfig
+    from orderfsm.inbox import InboxPolicy, InboxReport, apply_inbox, drain_inbox
+    from orderfsm.persistence import Outcome
 
 __all__ = [
     "ApplyResult",
+    "ConfigurationError",
+    "ContentionExhausted",
+    "CreateOrderResponse",
+    "DatabaseUnavailable",
     "DispatchConfig",
+    "DispatchReport",
     "Dispatcher",
     "Effect",
+    "EffectDeliveryError",
     "EffectName",
     "Engine",
     "EngineConfig",
     "HandlerRegistry",
+    "InboxPolicy",
+    "InboxReport",
     "LIFECYCLE",
     "LifecycleMachine",
+    "OrderConflict",
     "OrderFsmError",
+    "OrderNotFound",
     "OrderState",
+    "Outcome",
+    "PayloadError",
+    "PermanentEffectError",
+    "SchemaOutOfDate",
+    "SignatureError",
+    "Submit",
     "Trigger",
+    "WebhookEvent",
+    "apply_inbox",
+    "drain_inbox",
 ]
 
 _LAZY = {
@@ -44,9 +98,15 @@ _LAZY = {
     "Engine": "orderfsm.engine",
     "EngineConfig": "orderfsm.engine",
     "DispatchConfig": "orderfsm.dispatch",
+    "DispatchReport": "orderfsm.dispatch",
     "Dispatcher": "orderfsm.dispatch",
     "Effect": "orderfsm.dispatch",
     "HandlerRegistry": "orderfsm.dispatch",
+    "InboxPolicy": "orderfsm.inbox",
+    "InboxReport": "orderfsm.inbox",
+    "Outcome": "orderfsm.persistence",
+    "apply_inbox": "orderfsm.inbox",
+    "drain_inbox": "orderfsm.inbox",
 }
 
 

@@ -247,7 +247,15 @@ def _load_handlers(registry: HandlerRegistry, ref: str) -> None:
             handler = target.get(name)
             assert handler is not None
             registry.register(name, handler)
-        registry.classifier = registry.classifier or target.classifier
+        if target.classifier is not None:
+            if registry.classifier not in (None, target.classifier):
+                # Which of two hosts' classifiers should win is not ours to guess.
+                raise click.BadParameter(
+                    f"{ref!r} brings a classifier and an earlier registry another one; "
+                    "choose one with --classifier",
+                    param_hint="'--handlers'",
+                )
+            registry.classifier = target.classifier
     elif callable(target):
         try:
             target(registry)

@@ -12,7 +12,9 @@ from orderfsm.dispatch.classifiers import (
     deliver_unflagged_digitally,
     ship_unflagged,
 )
-from orderfsm.dispatch.dispatcher import DispatchConfig, Dispatcher, DispatchReport
+from orderfsm.dispatch.config import DispatchConfig, DispatchReport
+from orderfsm.dispatch.database import HoldsDatabase
+from orderfsm.dispatch.dispatcher import Dispatcher
 from orderfsm.dispatch.registry import Classifier, Effect, Handler, HandlerRegistry
 from orderfsm.effects import (
     PAYLOAD_TYPES,
@@ -46,6 +48,7 @@ __all__ = [
     "FulfillmentCancellation",
     "Handler",
     "HandlerRegistry",
+    "HoldsDatabase",
     "OrderBlocked",
     "OrderCancelled",
     "OrderConfirmation",

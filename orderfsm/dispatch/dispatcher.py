@@ -26,13 +26,16 @@ from __future__ import annotations
 import random
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
+from types import TracebackType
 
 from pydantic import ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Engine as DbEngine
 
+from orderfsm.dispatch.config import DispatchConfig, DispatchReport
+from orderfsm.dispatch.database import HoldsDatabase, sqlalchemy_engine
 from orderfsm.dispatch.registry import Classifier, Effect, HandlerRegistry
 from orderfsm.effects import (
     PAYLOAD_TYPES,
@@ -40,84 +43,16 @@ from orderfsm.effects import (
     EffectPayload,
     ShipmentRequest,
 )
-from orderfsm.errors import ConfigurationError, OrderFsmError, PermanentEffectError
+from orderfsm.errors import OrderFsmError, PermanentEffectError
 from orderfsm.fsm.effects import EffectName
-from orderfsm.persistence import outbox
+from orderfsm.persistence import ensure_current, open_engine, outbox
 from orderfsm.persistence.database import to_db_time, utcnow
 
 MAX_ERROR_LENGTH = 2_000
 """Longer error texts are cut (the column is for operators, not for logs)."""
 
-
-@dataclass(frozen=True, slots=True)
-class DispatchConfig:
-    """How the dispatcher retries and claims; small and frozen."""
-
-    max_attempts: int = 8
-    """Attempts before an effect goes ``dead`` (a crash mid-attempt counts)."""
-    base_delay: timedelta = timedelta(seconds=10)
-    """Delay after the first failure; doubled after each further one."""
-    max_delay: timedelta = timedelta(hours=1)
-    """The longest delay between two attempts."""
-    jitter: float = 0.2
-    """Up to this fraction of the delay is taken off at random, so retries spread out."""
-    lease: timedelta = timedelta(minutes=5)
-    """How long a claim holds a row; a crashed dispatcher's rows are free again after it."""
-    batch_size: int = 20
-    """Rows claimed per transaction."""
-    unhandled_keys_listed: int = 50
-    """How many keys of unhandled effects a report lists (all are counted)."""
-
-    def __post_init__(self) -> None:
-        for name in ("max_attempts", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ConfigurationError(
-                    f"DispatchConfig.{name} must be at least 1, not {getattr(self, name)}"
-                )
-        if self.unhandled_keys_listed < 0:
-            raise ConfigurationError(
-                f"DispatchConfig.unhandled_keys_listed must not be negative, "
-                f"not {self.unhandled_keys_listed}"
-            )
-        if not 0 <= self.jitter <= 1:
-            raise ConfigurationError(
-                f"DispatchConfig.jitter must be a fraction between 0 and 1, not {self.jitter}"
-            )
-        if self.lease <= timedelta(0):
-            raise ConfigurationError(f"DispatchConfig.lease must be positive, not {self.lease}")
-        for name in ("base_delay", "max_delay"):
-            if getattr(self, name) < timedelta(0):
-                raise ConfigurationError(
-                    f"DispatchConfig.{name} must not be negative, not {getattr(self, name)}"
-                )
-
-    def delay(self, attempt: int, draw: float) -> timedelta:
-        """The wait after failed attempt number ``attempt``; ``draw`` is uniform in [0, 1)."""
-        exponent = min(attempt - 1, 62)  # beyond this the cap applies anyway
-        capped = min(self.max_delay, self.base_delay * (1 << exponent))
-        return capped * (1 - self.jitter * draw)
-
-
-@dataclass(frozen=True, slots=True)
-class DispatchReport:
-    """What one pass did."""
-
-    done: int = 0
-    retried: int = 0
-    """Attempts that failed and were scheduled again."""
-    dead: int = 0
-    lost: int = 0
-    """Claims another dispatcher took over after this one's lease ran out."""
-    unhandled: int = 0
-    """Effects waiting with no handler registered (left ``pending``)."""
-    unhandled_keys: tuple[str, ...] = ()
-    done_keys: tuple[str, ...] = field(default=(), repr=False)
-    dead_keys: tuple[str, ...] = field(default=(), repr=False)
-
-    @property
-    def handled(self) -> int:
-        """Rows this pass finished one way or another."""
-        return self.done + self.retried + self.dead
+DEFAULT_CONFIG = DispatchConfig()
+"""The settings of a dispatcher given none."""
 
 
 class _Result(Enum):
@@ -137,24 +72,84 @@ class _Unusable:
 
 
 class Dispatcher:
-    """Delivers the outbox through a :class:`HandlerRegistry`; safe to run in many processes."""
+    """Delivers the outbox through a :class:`HandlerRegistry`; safe to run in many processes.
+
+    Open it on the database the engine uses: ``Dispatcher(engine, registry)``
+    or :meth:`from_engine` with an :class:`orderfsm.Engine` (or a SQLAlchemy
+    engine), or :meth:`open` with a URL (the dispatcher then owns the
+    connections: close it, or use it as a context manager).
+
+    Which classifier settles items DR sent without a physical flag: the one
+    given here (``classifier=``, which ``orderfsm worker --classifier`` passes)
+    wins over the registry's (``HandlerRegistry(classifier=)``); the registry's
+    applies when none is given here.
+    """
 
     def __init__(
         self,
-        db_engine: Engine,
+        database: DbEngine | HoldsDatabase,
         registry: HandlerRegistry,
-        config: DispatchConfig = DispatchConfig(),
+        config: DispatchConfig = DEFAULT_CONFIG,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
         *,
         classifier: Classifier | None = None,
     ) -> None:
-        self.db = db_engine
+        self.db = sqlalchemy_engine(database)
         self.registry = registry
         self.config = config
         self.classifier = classifier or registry.classifier
         self._clock = clock
         self._rng = rng or random.Random()
+        self._owns_db = False
+
+    @classmethod
+    def from_engine(
+        cls,
+        engine: DbEngine | HoldsDatabase,
+        registry: HandlerRegistry,
+        config: DispatchConfig = DEFAULT_CONFIG,
+        *,
+        classifier: Classifier | None = None,
+    ) -> Dispatcher:
+        """A dispatcher on the database of ``engine`` (an :class:`orderfsm.Engine`)."""
+        return cls(engine, registry, config, classifier=classifier)
+
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        registry: HandlerRegistry,
+        config: DispatchConfig = DEFAULT_CONFIG,
+        *,
+        classifier: Classifier | None = None,
+    ) -> Dispatcher:
+        """A dispatcher on the database at ``url``; refuses one whose schema is behind."""
+        db = open_engine(url)
+        try:
+            ensure_current(db, url_for_message=url)
+        except BaseException:
+            db.dispose()
+            raise
+        dispatcher = cls(db, registry, config, classifier=classifier)
+        dispatcher._owns_db = True
+        return dispatcher
+
+    def close(self) -> None:
+        """Release the connections of a dispatcher made by :meth:`open` (else nothing)."""
+        if self._owns_db:
+            self.db.dispose()
+
+    def __enter__(self) -> Dispatcher:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def now(self) -> datetime:
         """The dispatcher's clock, as aware UTC."""

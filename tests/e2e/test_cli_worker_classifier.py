@@ -137,3 +137,93 @@ def test_a_classifier_that_cannot_be_used_is_a_usage_error(
 
     assert done.exit_code == 2
     assert "Invalid value for '--classifier'" in done.output and said in done.output
+
+
+def _host_modules(folder: Path) -> None:
+    (folder / "bookshop.py").write_text(
+        textwrap.dedent(
+            """
+            from orderfsm.dispatch import HandlerRegistry, ship_unflagged
+
+            registry = HandlerRegistry(classifier=ship_unflagged)
+            """
+        )
+    )
+    (folder / "downloads.py").write_text(
+        textwrap.dedent(
+            """
+            from orderfsm.dispatch import HandlerRegistry, deliver_unflagged_digitally
+
+            registry = HandlerRegistry(classifier=deliver_unflagged_digitally)
+            """
+        )
+    )
+
+
+def test_the_registrys_classifier_applies_when_no_classifier_option_is_given(
+    shop: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _host_modules(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    sink = tmp_path / "out.jsonl"
+
+    done = invoke(
+        "worker",
+        "--db",
+        shop,
+        "--once",
+        "--handlers",
+        "bookshop:registry",
+        "--sink",
+        f"jsonl:{sink}",
+    )
+
+    assert done.exit_code == 0, done.output
+    assert delivered(sink) == {SHIP: ["it-1", "it-2"]}
+
+
+def test_the_classifier_option_wins_over_the_registrys(
+    shop: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _host_modules(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    sink = tmp_path / "out.jsonl"
+
+    done = invoke(
+        "worker",
+        "--db",
+        shop,
+        "--once",
+        "--handlers",
+        "bookshop:registry",
+        "--classifier",
+        "digital",
+        "--sink",
+        f"jsonl:{sink}",
+    )
+
+    assert done.exit_code == 0, done.output
+    assert delivered(sink) == {DOWNLOAD: ["it-1", "it-2"]}
+
+
+def test_two_registries_with_different_classifiers_are_a_usage_error(
+    shop: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _host_modules(tmp_path)
+    monkeypatch.chdir(tmp_path)
+
+    done = invoke(
+        "worker",
+        "--db",
+        shop,
+        "--once",
+        "--handlers",
+        "bookshop:registry",
+        "--handlers",
+        "downloads:registry",
+    )
+
+    assert done.exit_code == 2
+    assert "'downloads:registry' brings a classifier and an earlier registry another one" in (
+        done.output
+    )

@@ -1,0 +1,36 @@
+"""Which database a dispatcher works on: the one the host's ``orderfsm.Engine`` holds.
+
+The dispatcher must not import the engine (it sits beside it), so it accepts
+anything that holds orderfsm's SQLAlchemy engine as ``db``, as
+:class:`orderfsm.Engine` does, or that SQLAlchemy engine itself.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy import Engine as DbEngine
+
+from orderfsm.errors import ConfigurationError
+
+
+class HoldsDatabase(Protocol):
+    """An object holding orderfsm's SQLAlchemy engine as ``db`` (e.g. ``orderfsm.Engine``)."""
+
+    @property
+    def db(self) -> DbEngine:
+        """The SQLAlchemy engine of orderfsm's database."""
+        ...
+
+
+def sqlalchemy_engine(database: DbEngine | HoldsDatabase) -> DbEngine:
+    """The SQLAlchemy engine behind ``database``; a one-line error for anything else."""
+    if isinstance(database, DbEngine):
+        return database
+    held = getattr(database, "db", None)
+    if isinstance(held, DbEngine):
+        return held
+    raise ConfigurationError(
+        f"the dispatcher needs an orderfsm.Engine or a SQLAlchemy engine, "
+        f"not {type(database).__name__}"
+    )
