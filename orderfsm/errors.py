@@ -22,6 +22,7 @@
     ├── EffectNotFound           no outbox row with this key (in the status asked for)
     ├── DiagramError             a diagram cannot be rendered (e.g. no `dot`); in orderfsm.diagrams
     ├── InconsistentPlan         orderfsm.testing: a DR history DR could not have produced
+    ├── MissingExtra             an optional part's packages are not installed (names the extra)
     └── ConfigurationError       a configuration object was given values it cannot work with
                                  (names the field and what is wrong with its value)
 
@@ -165,6 +166,14 @@ class ContentionExhausted(OrderFsmError):
         super().__init__(
             f"gave up after {attempts} attempts colliding with other workers: {last_error}"
         )
+
+
+class MissingExtra(OrderFsmError):
+    """A part of orderfsm needs packages of an extra that is not installed.
+
+    The message names the part and the command that installs the extra, e.g.
+    ``orderfsm serve needs the server extra: pip install 'orderfsm[server]'``.
+    """
 
 
 class ConfigurationError(OrderFsmError):

@@ -17,7 +17,7 @@ from orderfsm.cli.inbox import inbox
 from orderfsm.cli.serve import serve
 from orderfsm.cli.show import show
 from orderfsm.cli.worker import worker
-from orderfsm.errors import OrderFsmError
+from orderfsm.errors import MissingExtra, OrderFsmError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,6 +51,9 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except MissingExtra as exc:
+        click.echo(str(exc), err=True)  # already a complete sentence: what to install
+        sys.exit(1)
     except OrderFsmError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -13,14 +13,14 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from orderfsm.adapters.http import ReceiverConfig, create_app
-from orderfsm.adapters.http.server import serving
+from orderfsm.adapters.http import ReceiverConfig
 from orderfsm.cli.demo_delivery import Traffic, deliver_journal, deliver_troublemakers
 from orderfsm.cli.diagram import order_diagram
 from orderfsm.cli.worker import build_registry, run_steps, worker_steps
 from orderfsm.diagrams import DiagramError, graph_from_lifecycle, write_diagram
 from orderfsm.dispatch import Dispatcher
 from orderfsm.engine import Engine
+from orderfsm.extras import SERVER, require
 from orderfsm.persistence import OrderView
 from orderfsm.samples.demo import SCENARIOS, demo_journal
 
@@ -47,6 +47,11 @@ def demo(out_dir: Path) -> None:
     Example:
       orderfsm demo --out /tmp/orderfsm-demo
     """
+    require(SERVER, "orderfsm demo")
+    # The receiver and uvicorn load here: the rest of the CLI runs without the extra.
+    from orderfsm.adapters.http import create_app
+    from orderfsm.adapters.http.server import serving
+
     console = Console()
     paths = _fresh_output(out_dir)
     lines = demo_journal()

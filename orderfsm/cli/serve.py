@@ -20,6 +20,7 @@ from orderfsm.adapters.http.config import (
 from orderfsm.cli.errors import safe_url
 from orderfsm.cli.options import db_option, secrets_option
 from orderfsm.engine import Engine
+from orderfsm.extras import SERVER, require
 
 
 @click.command("serve")
@@ -91,6 +92,7 @@ def serve(
       export ORDERFSM_WEBHOOK_SECRETS=whsec_current,whsec_previous
       orderfsm serve --db postgresql+psycopg://shop@127.0.0.1/shop --port 8080 --workers 4
     """
+    require(SERVER, "orderfsm serve")
     secrets = tuple(s for s in secrets if s)
     if not secrets:
         raise click.UsageError(

@@ -9,15 +9,20 @@ Serve it alone (``orderfsm serve``) or mount it in the host's own ASGI app::
 :func:`app_from_env` is the factory uvicorn calls in each worker process when
 ``orderfsm serve --workers N`` (N > 1) runs: it reads the environment variables
 the command itself wrote (see :mod:`orderfsm.adapters.http.config`).
+
+Starlette and uvicorn come with the ``server`` extra (``pip install
+'orderfsm[server]'``; FastAPI brings Starlette). The configuration
+(:class:`ReceiverConfig`) imports without them; the app and the server are
+loaded on first use, and their absence is a one-line
+:class:`~orderfsm.errors.MissingExtra`.
 """
 
 from __future__ import annotations
 
 import os
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from starlette.applications import Starlette
-
-from orderfsm.adapters.http.app import Receipt, Refusal, create_app
 from orderfsm.adapters.http.config import (
     DEFAULT_MAX_BODY_BYTES,
     HEALTH_PATH,
@@ -25,6 +30,12 @@ from orderfsm.adapters.http.config import (
     BasicAuth,
     ReceiverConfig,
 )
+from orderfsm.extras import SERVER, require
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from orderfsm.adapters.http.app import Receipt, Refusal, create_app
 
 __all__ = [
     "APP_FACTORY",
@@ -42,7 +53,18 @@ __all__ = [
 APP_FACTORY = f"{__name__}:app_from_env"
 """The import string uvicorn is given for several worker processes."""
 
+_FROM_APP = frozenset({"Receipt", "Refusal", "create_app"})
+
 
 def app_from_env() -> Starlette:
     """The receiver configured from the variables ``orderfsm serve`` set for its workers."""
+    from orderfsm.adapters.http.app import create_app
+
     return create_app(ReceiverConfig.from_env(os.environ))
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _FROM_APP:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    require(SERVER, f"{__name__}.{name}")
+    return getattr(import_module("orderfsm.adapters.http.app"), name)
