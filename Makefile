@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/orderfsm demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check orderfsm tests bench
+	$(BIN)/ruff check orderfsm tests bench docs/examples
 	$(BIN)/mypy --strict orderfsm
 	$(BIN)/lint-imports
 

@@ -13,7 +13,6 @@ from orderfsm.dispatch.classifiers import (
     ship_unflagged,
 )
 from orderfsm.dispatch.config import DispatchConfig, DispatchReport
-from orderfsm.dispatch.database import HoldsDatabase
 from orderfsm.dispatch.dispatcher import Dispatcher
 from orderfsm.dispatch.registry import Classifier, Effect, Handler, HandlerRegistry
 from orderfsm.effects import (
@@ -48,7 +47,6 @@ __all__ = [
     "FulfillmentCancellation",
     "Handler",
     "HandlerRegistry",
-    "HoldsDatabase",
     "OrderBlocked",
     "OrderCancelled",
     "OrderConfirmation",

@@ -35,7 +35,6 @@ from pydantic import ValidationError
 from sqlalchemy import Engine as DbEngine
 
 from orderfsm.dispatch.config import DispatchConfig, DispatchReport
-from orderfsm.dispatch.database import HoldsDatabase, sqlalchemy_engine
 from orderfsm.dispatch.registry import Classifier, Effect, HandlerRegistry
 from orderfsm.effects import (
     PAYLOAD_TYPES,
@@ -47,6 +46,7 @@ from orderfsm.errors import OrderFsmError, PermanentEffectError
 from orderfsm.fsm.effects import EffectName
 from orderfsm.persistence import ensure_current, open_engine, outbox
 from orderfsm.persistence.database import to_db_time, utcnow
+from orderfsm.persistence.source import HoldsDatabase, database_of
 
 MAX_ERROR_LENGTH = 2_000
 """Longer error texts are cut (the column is for operators, not for logs)."""
@@ -95,7 +95,7 @@ class Dispatcher:
         *,
         classifier: Classifier | None = None,
     ) -> None:
-        self.db = sqlalchemy_engine(database)
+        self.db = database_of(database, needed_by="the dispatcher")
         self.registry = registry
         self.config = config
         self.classifier = classifier or registry.classifier

@@ -98,7 +98,7 @@ class _Database:
 
 def create_app(config: ReceiverConfig) -> Starlette:
     """The receiver as an ASGI app: serve it alone or mount it in the host's app."""
-    database = _Database(config.database)
+    database = _Database(config.database_url_or_engine)
     signature = config.signature
     one_writer = threading.Lock()
 

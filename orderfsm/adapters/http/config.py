@@ -19,6 +19,7 @@ from sqlalchemy import Engine as DbEngine
 
 from orderfsm.adapters.digitalriver.signature import DEFAULT_TOLERANCE, SignatureConfig
 from orderfsm.errors import ConfigurationError
+from orderfsm.persistence.source import HoldsDatabase, database_of
 
 WEBHOOK_PATH = "/webhooks/digitalriver"
 """Where DR posts its events, unless configured otherwise."""
@@ -53,8 +54,9 @@ class BasicAuth:
 class ReceiverConfig:
     """Everything the webhook receiver needs; secrets never appear in its ``repr``."""
 
-    database: str | DbEngine
-    """A database URL (the app opens and closes its engine) or the host's own engine."""
+    database: str | DbEngine | HoldsDatabase
+    """A database URL (the app opens and closes its engine), or the host's own
+    ``orderfsm.Engine`` (kept as its SQLAlchemy engine) or SQLAlchemy engine."""
     secrets: tuple[str, ...] = field(repr=False)
     """The endpoint's signing secrets (old and new during a rotation)."""
     tolerance: timedelta = DEFAULT_TOLERANCE
@@ -65,6 +67,11 @@ class ReceiverConfig:
     path: str = WEBHOOK_PATH
 
     def __post_init__(self) -> None:
+        if not isinstance(self.database, str):
+            # Frozen: the host's Engine is swapped for its SQLAlchemy engine once, here.
+            object.__setattr__(
+                self, "database", database_of(self.database, needed_by="ReceiverConfig.database")
+            )
         if not self.secrets or not all(self.secrets):
             raise ConfigurationError("the receiver needs at least one non-empty signing secret")
         if self.max_body_bytes < 1:
@@ -73,6 +80,16 @@ class ReceiverConfig:
             raise ConfigurationError("tolerance must not be negative")
         if not self.path.startswith("/") or self.path == HEALTH_PATH:
             raise ConfigurationError(f"path must start with '/' and differ from {HEALTH_PATH}")
+
+    @property
+    def database_url_or_engine(self) -> str | DbEngine:
+        """``database`` as the app opens it: a URL, or the SQLAlchemy engine it was given."""
+        database = self.database
+        return (
+            database
+            if isinstance(database, str)
+            else database_of(database, needed_by="ReceiverConfig.database")
+        )
 
     @property
     def signature(self) -> SignatureConfig:

@@ -1,8 +1,8 @@
-"""Which database a dispatcher works on: the one the host's ``orderfsm.Engine`` holds.
+"""Which database a part works on: the one the host's ``orderfsm.Engine`` holds.
 
-The dispatcher must not import the engine (it sits beside it), so it accepts
-anything that holds orderfsm's SQLAlchemy engine as ``db``, as
-:class:`orderfsm.Engine` does, or that SQLAlchemy engine itself.
+The dispatcher and the webhook receiver must not need the engine (they sit
+beside it), so they accept anything that holds orderfsm's SQLAlchemy engine
+as ``db``, as :class:`orderfsm.Engine` does, or that SQLAlchemy engine itself.
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ class HoldsDatabase(Protocol):
         ...
 
 
-def sqlalchemy_engine(database: DbEngine | HoldsDatabase) -> DbEngine:
-    """The SQLAlchemy engine behind ``database``; a one-line error for anything else."""
+def database_of(database: DbEngine | HoldsDatabase, *, needed_by: str) -> DbEngine:
+    """The SQLAlchemy engine behind ``database``; a one-line error naming ``needed_by`` else."""
     if isinstance(database, DbEngine):
         return database
     held = getattr(database, "db", None)
     if isinstance(held, DbEngine):
         return held
     raise ConfigurationError(
-        f"the dispatcher needs an orderfsm.Engine or a SQLAlchemy engine, "
+        f"{needed_by} needs an orderfsm.Engine or a SQLAlchemy engine, "
         f"not {type(database).__name__}"
     )
