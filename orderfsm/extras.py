@@ -29,7 +29,10 @@ class Extra:
 
 
 SERVER = Extra("server", ("starlette", "uvicorn"))
-"""The webhook receiver and ``orderfsm serve``: Starlette and uvicorn."""
+"""``orderfsm serve`` and the demo: the receiver (Starlette) under uvicorn."""
+
+RECEIVER = Extra("server", ("starlette",))
+"""The receiver's ASGI app alone, as a host mounts it (FastAPI brings Starlette)."""
 
 
 def require(extra: Extra, needed_by: str) -> None:

@@ -19,7 +19,7 @@ def run_python(code: str, cwd: Path) -> list[str]:
 
 def test_the_effect_delivery_example_prints_what_the_readme_says(tmp_path: Path) -> None:
     [embedding] = [b for b in python_blocks() if "Engine.open" in b]
-    [delivery] = [b for b in python_blocks() if "Dispatcher(" in b]
+    [delivery] = [b for b in python_blocks() if "run_once()" in b]
     run_python(embedding, tmp_path)
 
     lines = run_python(delivery, tmp_path)

@@ -30,7 +30,7 @@ from orderfsm.adapters.http.config import (
     BasicAuth,
     ReceiverConfig,
 )
-from orderfsm.extras import SERVER, require
+from orderfsm.extras import RECEIVER, require
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -66,5 +66,5 @@ def app_from_env() -> Starlette:
 def __getattr__(name: str) -> Any:
     if name not in _FROM_APP:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    require(SERVER, f"{__name__}.{name}")
+    require(RECEIVER, f"{__name__}.{name}")
     return getattr(import_module("orderfsm.adapters.http.app"), name)
