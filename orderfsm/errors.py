@@ -23,8 +23,9 @@
     ├── DiagramError             a diagram cannot be rendered (e.g. no `dot`); in orderfsm.diagrams
     ├── InconsistentPlan         orderfsm.testing: a DR history DR could not have produced
     ├── MissingExtra             an optional part's packages are not installed (names the extra)
-    └── ConfigurationError       a configuration object was given values it cannot work with
-                                 (names the field and what is wrong with its value)
+    └── ConfigurationError       a configuration object (or a set-up call, e.g. a harness
+                                 strategy) was given values it cannot work with (names the
+                                 field and what is wrong with its value)
 
 A refused trigger is *not* an error: it is an outcome, recorded in history.
 Every exception class defined in orderfsm is in this tree
@@ -177,7 +178,7 @@ class MissingExtra(OrderFsmError):
 
 
 class ConfigurationError(OrderFsmError):
-    """A configuration object was given values it cannot work with.
+    """A configuration object (or a set-up call, e.g. a harness strategy) got values it cannot use.
 
     Every configuration object (``ReceiverConfig``, ``DispatchConfig``,
     ``InboxPolicy``, ``SignatureConfig``, ...) raises it, never ``ValueError``;

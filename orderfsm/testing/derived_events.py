@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from orderfsm.errors import ConfigurationError
+
 Body = dict[str, Any]
 """A webhook event body as JSON data."""
 
@@ -47,7 +49,9 @@ def derive(event_type: str, base: Mapping[str, Any]) -> Body:
     """
     derivation = DERIVATIONS[event_type]
     if base["type"] not in derivation.bases:
-        raise ValueError(f"{event_type!r} is derived from {derivation.bases}, not {base['type']!r}")
+        raise ConfigurationError(
+            f"{event_type!r} is derived from {derivation.bases}, not {base['type']!r}"
+        )
     body = copy.deepcopy(dict(base))
     rendered = derivation.render(body)
     body["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{base['id']}/{event_type}"))

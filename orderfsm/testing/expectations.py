@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from orderfsm.errors import InvalidDefinition
 from orderfsm.fsm.effects import EffectName
 from orderfsm.fsm.lifecycle import LIFECYCLE, Lifecycle
 from orderfsm.fsm.signals import Facts, ItemFact
@@ -180,4 +181,4 @@ def _edge_effects(
     for edge in lifecycle.edges():
         if edge.trigger is trigger and edge.source is source:
             return frozenset(e.name for e in edge.effects if e.applies(facts))
-    raise LookupError(f"the lifecycle has no {trigger} edge from {source}")
+    raise InvalidDefinition(f"the lifecycle has no {trigger} edge from {source}")

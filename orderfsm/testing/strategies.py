@@ -15,6 +15,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from orderfsm.errors import ConfigurationError
 from orderfsm.samples.builders import conflict_body, not_found_body
 from orderfsm.testing.derived_events import DERIVATIONS, derive
 from orderfsm.testing.history import Delivery, DeliveryKind, DrHistory, build_history
@@ -182,7 +183,9 @@ def dr_events(draw: st.DrawFn, type: str | None = None) -> dict[str, Any]:
     """Webhook events as DR sends them, of ``type`` or any lifecycle type."""
     event_type = type if type is not None else draw(st.sampled_from(EVENT_TYPES))
     if event_type not in ROUTES:
-        raise ValueError(f"no DR history sends {event_type!r}; expected one of {EVENT_TYPES}")
+        raise ConfigurationError(
+            f"no DR history sends {event_type!r}; expected one of {EVENT_TYPES}"
+        )
     created_in, steps = draw(st.sampled_from(ROUTES[event_type]))
     flows = [f for f in SourceFlow if created_in in CREATION_STATES[f]]
     if D.FAIL_CHARGE in steps:
@@ -205,7 +208,7 @@ def any_dr_events(types: Collection[str] = DR_EVENT_TYPES) -> st.SearchStrategy[
     chosen = list(dict.fromkeys(types))
     unknown = [t for t in chosen if t not in ROUTES and t not in DERIVATIONS]
     if not chosen or unknown:
-        raise ValueError(
+        raise ConfigurationError(
             f"cannot draw DR events of {unknown or chosen!r}; expected some of {DR_EVENT_TYPES}"
         )
     return st.sampled_from(chosen).flatmap(_events_of)
@@ -223,7 +226,7 @@ def dr_orders(state: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
     states = [state] if state is not None else list(STATE_EVENTS)
     unknown = [s for s in states if s not in STATE_EVENTS]
     if unknown:
-        raise ValueError(
+        raise ConfigurationError(
             f"DR orders are never in {unknown[0]!r}; expected one of {list(STATE_EVENTS)}"
         )
     return st.sampled_from(states).flatmap(

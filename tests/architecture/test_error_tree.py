@@ -113,6 +113,24 @@ def test_configuration_objects_raise_only_configuration_error() -> None:
     assert _raises_in_config_classes() == []
 
 
+# Raised on purpose, these say nothing a caller can catch by meaning. (Protocol
+# errors stay: AttributeError from a module's __getattr__, KeyError from a
+# lookup by key, AssertionError from the testing harness's invariants.)
+GENERIC = {"Exception", "BaseException", "ValueError", "TypeError", "RuntimeError", "LookupError"}
+
+
+def test_no_module_raises_a_generic_builtin_error() -> None:
+    raised = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+                if ast.unparse(target) in GENERIC:
+                    raised.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+
+    assert raised == []
+
+
 BAD_CONFIGS: list[tuple[Any, dict[str, Any], str]] = [
     (DispatchConfig, {"max_attempts": 0}, "DispatchConfig.max_attempts must be at least 1"),
     (DispatchConfig, {"batch_size": 0}, "DispatchConfig.batch_size must be at least 1"),

@@ -25,6 +25,7 @@ from orderfsm.adapters.digitalriver import (
     parse_order,
     signal_from_body,
 )
+from orderfsm.errors import ConfigurationError, InconsistentPlan
 from orderfsm.fsm import InMemoryOrder, LifecycleMachine, Refusal, Refused
 from orderfsm.fsm.signals import AUTHORIZED_CHARGE_STATES, ENDED_CHARGE_STATES, NotRelevant
 from orderfsm.testing.derived_events import DERIVATIONS, derive
@@ -34,7 +35,6 @@ from orderfsm.testing.model import (
     Answer,
     DrStep,
     HistoryPlan,
-    InconsistentPlan,
     OrderShape,
 )
 from orderfsm.testing.strategies import (
@@ -244,14 +244,14 @@ def test_a_derived_event_gets_its_own_id_and_leaves_its_base_as_it_was() -> None
     assert refund["id"] != base["id"] and refund == derive("refund.pending", base)
     assert (refund["type"], refund["createdTime"]) == ("refund.pending", base["createdTime"])
     assert refund["data"]["object"]["orderId"] == history.dr_order_id
-    with pytest.raises(ValueError, match="derived from"):
+    with pytest.raises(ConfigurationError, match="derived from"):
         derive("refund.pending", history.events[0])
 
 
 def test_events_of_an_unknown_type_are_refused_when_the_strategy_is_made() -> None:
-    with pytest.raises(ValueError, match=r"order\.teleported"):
+    with pytest.raises(ConfigurationError, match=r"order\.teleported"):
         any_dr_events(["order.teleported"])
-    with pytest.raises(ValueError, match="cannot draw"):
+    with pytest.raises(ConfigurationError, match="cannot draw"):
         any_dr_events([])
 
 
