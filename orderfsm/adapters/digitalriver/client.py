@@ -250,13 +250,18 @@ class DrClient:
         self.gate.wait()
         try:
             response = self._http.request(method, path, params=params, json=body)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            # Nothing was sent: DR cannot have acted on this request.
+            raise DrUnreachable(
+                call,
+                f"could not connect to Digital River at {self.config.root} ({type(exc).__name__})",
+            ) from exc
         except httpx.TimeoutException as exc:
             detail = f"no answer from Digital River ({type(exc).__name__})"
             raise DrUnreachable(call, detail) from exc
         except httpx.TransportError as exc:
-            raise DrUnreachable(
-                call, f"could not reach Digital River at {self.config.root} ({type(exc).__name__})"
-            ) from exc
+            detail = f"the connection broke before Digital River answered ({type(exc).__name__})"
+            raise DrUnreachable(call, detail) from exc
         if response.status_code == httpx.codes.TOO_MANY_REQUESTS:
             wait = _retry_after(response, self.config.max_retry_after_s)
             self.gate.hold(wait)
