@@ -55,6 +55,16 @@ def _items(raw: object) -> tuple[Item, ...]:
     return tuple(items)
 
 
+def _scenario(raw: object) -> Scenario | None:
+    if raw is None:
+        return None
+    try:
+        return Scenario(str(raw))
+    except ValueError:
+        names = ", ".join(s.value for s in Scenario)
+        raise ValueError(f"scenario must be one of {names}, not {raw!r}") from None
+
+
 def control_routes(
     state: SandboxState, faults: FaultPlan, webhooks: WebhookSender, log: RequestLog
 ) -> list[Route]:
@@ -65,7 +75,7 @@ def control_routes(
             body: dict[str, Any] = await request.json() if await request.body() else {}
             if not isinstance(body, dict):
                 raise ValueError("the body must be a JSON object")
-            scenario = Scenario(body["scenario"]) if "scenario" in body else None
+            scenario = _scenario(body.get("scenario"))
             checkout = state.create_checkout(
                 scenario=scenario,
                 checkout_id=body.get("id"),
@@ -76,9 +86,7 @@ def control_routes(
         except KeyError as exc:
             return _refuse(f"checkout {exc.args[0]!r} exists already", 409)
         except ValueError as exc:
-            names = ", ".join(s.value for s in Scenario)
-            detail = str(exc) if "scenario" not in str(exc) else f"scenario must be one of {names}"
-            return _refuse(detail)
+            return _refuse(str(exc))
         return JSONResponse(checkout.to_json(), 201)
 
     async def list_orders(request: Request) -> Response:

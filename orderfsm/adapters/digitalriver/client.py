@@ -24,7 +24,13 @@ from typing import Any, TypeVar
 
 import httpx
 from pydantic import ValidationError
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
 
 from orderfsm.adapters.digitalriver.api_config import DrApiConfig
 from orderfsm.adapters.digitalriver.models import DrModel, ErrorBody, Event
@@ -227,11 +233,10 @@ class DrClient:
     def _get(self, call: str, path: str, params: Mapping[str, str]) -> httpx.Response:
         retrying = Retrying(
             stop=stop_after_attempt(self.config.max_attempts),
-            wait=wait_exponential_jitter(
-                initial=self.config.backoff_initial_s,
-                max=self.config.backoff_max_s,
-                jitter=self.config.backoff_jitter_s,
-            ),
+            wait=wait_exponential(
+                multiplier=self.config.backoff_initial_s, max=self.config.backoff_max_s
+            )
+            + wait_random(0, self.config.backoff_jitter_s),
             retry=retry_if_exception_type((DrUnreachable, DrRateLimited)),
             sleep=self._sleep,
             reraise=True,
