@@ -41,6 +41,13 @@ def conflict(code: str, message: str, parameter: str | None = None) -> dict[str,
     return {"type": "conflict", "errors": [error]}
 
 
+def not_found(message: str, parameter: str) -> dict[str, Any]:
+    """A DR ``404`` body."""
+    body = conflict("not_found", message, parameter)
+    body["type"] = "not_found"
+    return body
+
+
 def bad_request(code: str, message: str, parameter: str | None = None) -> dict[str, Any]:
     """A DR ``400`` body."""
     body = conflict(code, message, parameter)

@@ -16,7 +16,7 @@ from typing import Any
 
 from orderfsm.samples.builders import Item, OrderSketch
 from orderfsm.sandbox.config import SandboxConfig
-from orderfsm.sandbox.fulfilments import FulfilmentAnswer, bad_request, fulfil
+from orderfsm.sandbox.fulfilments import FulfilmentAnswer, bad_request, fulfil, not_found
 from orderfsm.sandbox.orders import SandboxOrder
 from orderfsm.sandbox.scenarios import PLANS, Scenario, scenario_for
 
@@ -121,16 +121,7 @@ class SandboxState:
                 checkout_id=checkout_id
             )
             if checkout.order_id is not None or checkout.refused:
-                return 404, {
-                    "type": "not_found",
-                    "errors": [
-                        {
-                            "code": "not_found",
-                            "parameter": "checkoutId",
-                            "message": f"Checkout '{checkout_id}' not found.",
-                        }
-                    ],
-                }
+                return 404, not_found(f"Checkout '{checkout_id}' not found.", "checkoutId")
             plan = PLANS[checkout.scenario]
             if plan.refusal is not None:
                 checkout.refused = plan.refusal.consumes_checkout
@@ -213,13 +204,13 @@ class SandboxState:
         """``POST /fulfillments``: capture or cancel items of an order."""
         with self._lock:
             order_id = request.get("orderId")
-            order = self.orders.get(order_id) if isinstance(order_id, str) else None
-            if order is None:
+            if not isinstance(order_id, str) or not order_id:
                 return FulfilmentAnswer(
-                    404 if isinstance(order_id, str) else 400,
-                    bad_request("not_found", f"Order '{order_id}' not found.", "orderId")
-                    | {"type": "not_found" if isinstance(order_id, str) else "bad_request"},
+                    400, bad_request("missing_parameter", "orderId is required", "orderId")
                 )
+            order = self.orders.get(order_id)
+            if order is None:
+                return FulfilmentAnswer(404, not_found(f"Order '{order_id}' not found.", "orderId"))
             answer = fulfil(order, request, self.now())
             if answer.status == 201:
                 self.fulfillments.append(answer.body)
@@ -230,23 +221,11 @@ class SandboxState:
         self,
         *,
         types: Iterable[str] = (),
-        after: datetime | None = None,
-        not_after: datetime | None = None,
     ) -> list[dict[str, Any]]:
-        """Events matching DR's filters, newest first (DR documents no order)."""
+        """Events of these types (all without), newest first (DR documents no order)."""
         wanted = set(types)
         with self._lock:
-            chosen = []
-            for item in reversed(self.events):
-                stamp = datetime.fromisoformat(item["createdTime"].replace("Z", "+00:00"))
-                if wanted and item["type"] not in wanted:
-                    continue
-                if after is not None and stamp <= after:
-                    continue
-                if not_after is not None and stamp > not_after:
-                    continue
-                chosen.append(item)
-            return chosen
+            return [e for e in reversed(self.events) if not wanted or e["type"] in wanted]
 
     def event(self, event_id: str) -> dict[str, Any] | None:
         """``GET /events/{id}``."""

@@ -11,6 +11,7 @@ from orderfsm.adapters.digitalriver.client import FULFILLMENT_DONE_CODES, DrClie
 from orderfsm.adapters.digitalriver.models_api import FulfillmentLine, FulfillmentRequest
 from orderfsm.errors import DrRateLimited, DrRequestRejected, DrUnreachable
 from orderfsm.sandbox import SandboxConfig
+from tests.dr_helpers import FAST_RETRIES as FAST
 from tests.dr_helpers import requests_seen, sandbox_and_client, set_faults
 
 
@@ -219,3 +220,19 @@ def test_a_manual_sandbox_moves_an_order_only_when_told() -> None:
 
     assert (order.state, before, after.state) == ("pending_payment", "pending_payment", "accepted")
     assert isinstance(after.state_transitions["accepted"], datetime)
+
+
+def test_nothing_listening_is_dr_unreachable_naming_the_call_and_url_never_the_key() -> None:
+    from orderfsm.adapters.digitalriver.api_config import DrApiConfig
+    from tests.e2e.http_receiver import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    config = DrApiConfig(secret_key="sk_test_hidden", base_url=url, max_attempts=2, **FAST)
+    with DrClient(config) as client, pytest.raises(DrUnreachable) as down:
+        client.list_events()
+
+    assert (
+        str(down.value)
+        == f"GET /events: could not connect to Digital River at {url} (ConnectError)"
+    )
+    assert "sk_test_hidden" not in str(down.value)
