@@ -113,12 +113,22 @@ def fulfil(order: SandboxOrder, request: dict[str, Any], at: datetime) -> Fulfil
     body = _fulfillment_body(order, request, wanted, at)
     events = [event("fulfillment.created", body, at)]
     if order.all_items_done():
+        # The charge settles first (captured, or cancelled with nothing shipped); then
+        # the order announces its end, as DR's event sequence does.
         if any(order.fulfilled.values()):
             events.append(order.enter("fulfilled", at))
+            events.append(_charge_event(order, "order.charge.capture.complete", "complete", at))
             events.append(order.enter("complete", at))
         else:
+            events.append(_charge_event(order, "order.charge.cancel.complete", "cancelled", at))
             events.append(order.enter("cancelled", at))
     return FulfilmentAnswer(201, body, events)
+
+
+def _charge_event(order: SandboxOrder, event_type: str, state: str, at: datetime) -> dict[str, Any]:
+    order.charge_state = state
+    [charge_id] = order.sketch.charge_ids
+    return event(event_type, order.sketch.charge(charge_id, state, at), at)
 
 
 def _fulfillment_body(

@@ -60,8 +60,8 @@ def test_webhooks_from_the_sandbox_are_verified_stored_and_applied_up_to_complet
         drain_inbox(engine)
         view = engine.show("SHOP-1")
 
-    # review_opened, accepted, fulfillment.created, fulfilled, complete
-    assert events == 5
+    # review_opened, accepted, fulfillment.created, fulfilled, capture.complete, complete
+    assert events == 6
     assert len(report["deliveries"]) == events + faults.duplicate_webhooks
     assert {d["status"] for d in report["deliveries"]} == {202}
     assert submitted.state == "in_review"

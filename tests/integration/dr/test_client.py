@@ -194,7 +194,9 @@ def test_cancelling_every_item_before_shipment_cancels_the_order() -> None:
                 FulfillmentRequest(order_id, (FulfillmentLine(mug, cancel_quantity=1),))
             )
         final = client.get_order(order_id).model
+        types = [e.model.type for e in client.iter_events()]
 
+    assert types[:2] == ["order.cancelled", "order.charge.cancel.complete"]  # newest first
     assert final.state == "cancelled"
     assert {c.state for c in final.payment.charges} == {"cancelled"}
     assert again.value.codes == ("order_cancelled",)

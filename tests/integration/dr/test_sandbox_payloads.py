@@ -72,6 +72,7 @@ def test_every_answer_event_and_fulfilment_of_every_scenario_parses_and_maps() -
         "fulfillment.created",
         "order.fulfilled",
         "order.complete",
+        "order.charge.capture.complete",
     }
 
 
