@@ -238,3 +238,17 @@ def test_nothing_listening_is_dr_unreachable_naming_the_call_and_url_never_the_k
         == f"GET /events: could not connect to Digital River at {url} (ConnectError)"
     )
     assert "sk_test_hidden" not in str(down.value)
+
+
+def test_a_fulfilment_whose_answer_was_lost_answers_409_item_fulfilled_when_resent() -> None:
+    with sandbox_and_client() as (sandbox, client):
+        order_id, (mug, _ebook) = _accepted_order(client, "chk-1")
+        request = FulfillmentRequest(order_id, (FulfillmentLine(mug, 2),))
+        set_faults(sandbox, "lose=1")
+        with pytest.raises(DrUnreachable, match=r"^POST /fulfillments: the connection broke"):
+            client.create_fulfillment(request)
+        with pytest.raises(DrRequestRejected) as resent:
+            client.create_fulfillment(request)
+
+    assert resent.value.codes == ("item_fulfilled",)
+    assert len(sandbox.state.fulfillments) == 1

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
 
 from orderfsm import Engine
 from orderfsm.errors import DrUnreachable
-from orderfsm.service.submission import SubmissionPolicy, submit_to_dr
+from orderfsm.service.submission import SubmissionPolicy, SubmissionResult, submit_to_dr
 from tests.dr_helpers import dr_orders_for, requests_seen, sandbox_and_client, set_faults
 
 QUICK = SubmissionPolicy(backoff_initial_s=0.01, backoff_max_s=0.05)
@@ -146,3 +147,31 @@ def test_a_dr_outage_leaves_the_order_submitted_and_a_later_submit_completes_it(
     assert "stays submitted" in message and "\n" not in message
     assert (during.state, during.order_id, made_during) == ("submitted", None, [])
     assert (later.state, later.status) == ("accepted", 201)
+
+
+def test_concurrent_submits_of_one_checkout_with_lost_answers_make_one_dr_order(
+    engine: Engine,
+) -> None:
+    results: list[object] = []
+    with sandbox_and_client() as (sandbox, client):
+        set_faults(sandbox, "lose=3")
+
+        def submit() -> None:
+            try:
+                results.append(submit_to_dr(engine, client, "SHOP-1", "chk-1", policy=QUICK))
+            except Exception as exc:  # collected: the assertion below shows any
+                results.append(exc)
+
+        threads = [threading.Thread(target=submit) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        dr_orders = dr_orders_for(sandbox, "chk-1")
+
+    assert len(dr_orders) == 1
+    assert all(isinstance(r, SubmissionResult) for r in results), results
+    assert {(r.order_id, r.state) for r in results if isinstance(r, SubmissionResult)} == {
+        (dr_orders[0]["id"], "accepted")
+    }
+    assert engine.show("SHOP-1").order_id == dr_orders[0]["id"]
