@@ -9,12 +9,14 @@ committed the order.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DROP_HEADER = "x-sandbox-drop-answer"
 _PROMISED_LENGTH = b"65536"
+_log = logging.getLogger("orderfsm.sandbox")
 
 
 class AnswerDropper:
@@ -40,6 +42,12 @@ class AnswerDropper:
                 names = {name.lower() for name, _ in message.get("headers", [])}
                 if DROP_HEADER.encode() in names:
                     dropping = True
+                    _log.warning(
+                        "fault: %s %s done, its %s answer dropped",
+                        scope["method"],
+                        scope["path"],
+                        message["status"],
+                    )
                     await send(
                         {
                             "type": "http.response.start",

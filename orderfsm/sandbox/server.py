@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -16,6 +17,14 @@ from orderfsm.sandbox.config import SandboxConfig
 from orderfsm.sandbox.state import SandboxState
 
 _START_TIMEOUT_S = 30.0
+_UVICORN_ON_A_DROPPED_ANSWER = "ASGI callable returned without completing response."
+
+
+class _QuietAboutDroppedAnswers(logging.Filter):
+    """Uvicorn calls a dropped answer an app error; here it is the fault asked for."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != _UVICORN_ON_A_DROPPED_ANSWER
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +52,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def _server(app: AnswerDropper, log_level: str) -> uvicorn.Server:
+    logging.getLogger("uvicorn.error").addFilter(_QuietAboutDroppedAnswers())
     return uvicorn.Server(uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False))
 
 
