@@ -14,7 +14,6 @@ cursor paging), ``GET /orders/{id}``, ``GET /events`` and ``POST /fulfillments``
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import ValidationError
 from tenacity import (
     Retrying,
     retry_if_exception_type,
@@ -32,6 +30,13 @@ from tenacity import (
     wait_random,
 )
 
+from orderfsm.adapters.digitalriver.api_answers import (
+    read_json_object,
+    read_model,
+    read_page,
+    rejection,
+    retry_after_s,
+)
 from orderfsm.adapters.digitalriver.api_config import DrApiConfig
 from orderfsm.adapters.digitalriver.models import DrModel, ErrorBody, Event
 from orderfsm.adapters.digitalriver.models_api import (
@@ -44,12 +49,9 @@ from orderfsm.adapters.digitalriver.models_api import (
 )
 from orderfsm.adapters.digitalriver.models_order import Order
 from orderfsm.adapters.digitalriver.models_other import Fulfillment
-from orderfsm.adapters.digitalriver.parse import json_path
 from orderfsm.adapters.digitalriver.rate_gate import RateGate
 from orderfsm.errors import (
-    DrAnswerInvalid,
     DrRateLimited,
-    DrRequestRejected,
     DrUnreachable,
 )
 
@@ -63,7 +65,6 @@ FULFILLMENT_DONE_CODES = frozenset(
 )
 """``409`` codes of ``POST /fulfillments`` meaning the work is already done."""
 
-_DEFAULT_RETRY_AFTER_S = 1.0
 _USER_AGENT = "orderfsm-drclient"
 
 
@@ -135,11 +136,15 @@ class DrClient:
         call = "POST /orders"
         response = self._send_once(call, "POST", "/orders", body={"checkoutId": checkout_id})
         if response.status_code not in CREATE_ORDER_ANSWERS:
-            raise _rejected(call, response)
-        body = _json_object(call, response)
+            raise rejection(call, response)
+        body = read_json_object(call, response)
         if response.status_code == httpx.codes.CREATED:
-            return CreateOrderAnswer(response.status_code, body, _model(call, Order, body), None)
-        return CreateOrderAnswer(response.status_code, body, None, _model(call, ErrorBody, body))
+            return CreateOrderAnswer(
+                response.status_code, body, read_model(call, Order, body), None
+            )
+        return CreateOrderAnswer(
+            response.status_code, body, None, read_model(call, ErrorBody, body)
+        )
 
     def list_orders(
         self,
@@ -162,7 +167,7 @@ class DrClient:
         )
         call = "GET /orders"
         response = self._get(call, "/orders", params)
-        return _page(call, OrderList, Order, response)
+        return read_page(call, OrderList, Order, response)
 
     def iter_orders(self, **filters: Any) -> Iterator[Received[Order]]:
         """Every order matching ``filters`` (those of :meth:`list_orders`), page after page."""
@@ -177,9 +182,9 @@ class DrClient:
         call = "GET /orders/{id}"
         response = self._get(call, f"/orders/{order_id}", {})
         if response.status_code != httpx.codes.OK:
-            raise _rejected(call, response)
-        body = _json_object(call, response)
-        return Received(_model(call, Order, body), body)
+            raise rejection(call, response)
+        body = read_json_object(call, response)
+        return Received(read_model(call, Order, body), body)
 
     # -- events ---------------------------------------------------------------
 
@@ -200,7 +205,7 @@ class DrClient:
         if created_after is not None:
             params["createdTime[gt]"] = created_after.isoformat().replace("+00:00", "Z")
         call = "GET /events"
-        return _page(call, EventList, Event, self._get(call, "/events", params))
+        return read_page(call, EventList, Event, self._get(call, "/events", params))
 
     def iter_events(
         self, *, created_after: datetime | None = None, types: Sequence[str] = ()
@@ -224,9 +229,9 @@ class DrClient:
         call = "POST /fulfillments"
         response = self._send_once(call, "POST", "/fulfillments", body=request.to_json())
         if response.status_code != httpx.codes.CREATED:
-            raise _rejected(call, response)
-        body = _json_object(call, response)
-        return Received(_model(call, Fulfillment, body), body)
+            raise rejection(call, response)
+        body = read_json_object(call, response)
+        return Received(read_model(call, Fulfillment, body), body)
 
     # -- sending --------------------------------------------------------------
 
@@ -268,7 +273,7 @@ class DrClient:
             detail = f"the connection broke before Digital River answered ({type(exc).__name__})"
             raise DrUnreachable(call, detail) from exc
         if response.status_code == httpx.codes.TOO_MANY_REQUESTS:
-            wait = _retry_after(response, self.config.max_retry_after_s)
+            wait = retry_after_s(response, self.config.max_retry_after_s)
             self.gate.hold(wait)
             raise DrRateLimited(call, wait)
         if response.status_code >= httpx.codes.INTERNAL_SERVER_ERROR:
@@ -285,13 +290,6 @@ def _limit(limit: int) -> int:
     return max(1, min(MAX_PAGE_SIZE, limit))
 
 
-def _retry_after(response: httpx.Response, ceiling: float) -> float:
-    text = response.headers.get("Retry-After", "").strip()
-    # DR sends whole seconds; anything else gets a short default rather than no wait.
-    seconds = float(text) if text.isdigit() else _DEFAULT_RETRY_AFTER_S
-    return min(seconds, ceiling)
-
-
 def _walk(fetch: Callable[[str | None], Page[M]]) -> Iterator[Received[M]]:
     after: str | None = None
     while True:
@@ -300,53 +298,3 @@ def _walk(fetch: Callable[[str | None], Page[M]]) -> Iterator[Received[M]]:
         if not page.has_more or page.last_id is None:
             return
         after = page.last_id
-
-
-def _json_object(call: str, response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DrAnswerInvalid(
-            call, f"answer {response.status_code} is not JSON ({type(exc).__name__})"
-        ) from exc
-    if not isinstance(data, dict):
-        raise DrAnswerInvalid(call, f"answer {response.status_code} is not a JSON object")
-    return data
-
-
-def _model(call: str, model: type[M], body: Mapping[str, Any]) -> M:
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)
-        problems = "; ".join(f"{json_path('', e['loc'])}: {e['msg']}" for e in first[:3])
-        raise DrAnswerInvalid(call, f"unreadable {model.__name__}: {problems}") from exc
-
-
-def _page(
-    call: str, page_model: type[OrderList | EventList], item: type[M], response: httpx.Response
-) -> Page[M]:
-    if response.status_code != httpx.codes.OK:
-        raise _rejected(call, response)
-    body = _json_object(call, response)
-    page = _model(call, page_model, body)
-    raw = body.get("data") or []
-    items = tuple(
-        Received(model, dict(raw_item))
-        for model, raw_item in zip(page.data, raw, strict=True)
-        if isinstance(model, item)
-    )
-    return Page(items, page.has_more)
-
-
-def _rejected(call: str, response: httpx.Response) -> DrRequestRejected:
-    codes: list[str] = []
-    messages: list[str] = []
-    try:
-        error = ErrorBody.model_validate_json(response.content)
-    except ValidationError:
-        pass  # a non-DR error body (a proxy's page): the status alone must do
-    else:
-        codes = [e.code for e in error.errors]
-        messages = [e.message or "" for e in error.errors]
-    return DrRequestRejected(call, response.status_code, codes, messages)
