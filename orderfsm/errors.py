@@ -23,9 +23,14 @@
     ├── DiagramError             a diagram cannot be rendered (e.g. no `dot`); in orderfsm.diagrams
     ├── InconsistentPlan         orderfsm.testing: a DR history DR could not have produced
     ├── MissingExtra             an optional part's packages are not installed (names the extra)
-    └── ConfigurationError       a configuration object (or a set-up call, e.g. a harness
-                                 strategy) was given values it cannot work with (names the
-                                 field and what is wrong with its value)
+    ├── ConfigurationError       a configuration object (or a set-up call, e.g. a harness
+    │                            strategy) was given values it cannot work with (names the
+    │                            field and what is wrong with its value)
+    └── DrApiError               a Digital River API call failed (the message names the call)
+        ├── DrUnreachable        no answer (timeout, connection error, 5xx) after the retries
+        ├── DrRateLimited        DR answered 429; ``retry_after`` says how long to send nothing
+        ├── DrRequestRejected    DR refused the request (4xx) with its code and message
+        └── DrAnswerInvalid      DR answered something the adapter's models cannot read
 
 A refused trigger is *not* an error: it is an outcome, recorded in history.
 Every exception class defined in orderfsm is in this tree
@@ -185,3 +190,46 @@ class ConfigurationError(OrderFsmError):
     the message names the field and what is wrong with its value (never the
     value of a secret).
     """
+
+
+class DrApiError(OrderFsmError):
+    """A Digital River API call failed; ``call`` names it (``"POST /orders"``), never the key."""
+
+    def __init__(self, call: str, detail: str) -> None:
+        self.call = call
+        super().__init__(f"{call}: {detail}")
+
+
+class DrUnreachable(DrApiError):
+    """No answer from DR (timeout, connection error, 5xx) after the retries allowed.
+
+    For a ``POST`` the request may still have been carried out: the answer is lost.
+    """
+
+
+class DrRateLimited(DrApiError):
+    """DR answered ``429``; nothing may be sent with this key for ``retry_after`` seconds."""
+
+    def __init__(self, call: str, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(call, f"rate limited by Digital River (Retry-After {retry_after:g}s)")
+
+
+class DrRequestRejected(DrApiError):
+    """DR refused the request with a 4xx; ``codes`` and ``messages`` are DR's own."""
+
+    def __init__(
+        self, call: str, status: int, codes: Sequence[str], messages: Sequence[str]
+    ) -> None:
+        self.status = status
+        self.codes = tuple(codes)
+        self.messages = tuple(messages)
+        said = "; ".join(
+            f"{code}: {message}" if message else code
+            for code, message in zip(self.codes, self.messages, strict=False)
+        )
+        super().__init__(call, f"Digital River answered {status}" + (f" ({said})" if said else ""))
+
+
+class DrAnswerInvalid(DrApiError):
+    """DR's answer could not be read as the payload the call expects."""

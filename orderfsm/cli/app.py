@@ -14,8 +14,10 @@ from orderfsm.cli.diagram import diagram
 from orderfsm.cli.effects import effects
 from orderfsm.cli.errors import database_error_line
 from orderfsm.cli.inbox import inbox
+from orderfsm.cli.sandbox import sandbox
 from orderfsm.cli.serve import serve
 from orderfsm.cli.show import show
+from orderfsm.cli.submit import submit
 from orderfsm.cli.worker import worker
 from orderfsm.errors import MissingExtra, OrderFsmError
 
@@ -34,10 +36,12 @@ def cli() -> None:
       orderfsm serve --db sqlite:///shop.db --secret whsec_... --port 8080
       orderfsm worker --db sqlite:///shop.db --sink jsonl:effects.jsonl
       orderfsm inbox --db sqlite:///shop.db --status dead
+      orderfsm sandbox --port 8765
+      orderfsm submit SHOP-0001 chk-0001 --dr-url http://127.0.0.1:8765 --dr-key sk_test_sandbox
     """
 
 
-for command in (apply, db, demo, diagram, effects, inbox, serve, show, worker):
+for command in (apply, db, demo, diagram, effects, inbox, sandbox, serve, show, submit, worker):
     cli.add_command(command)
 
 

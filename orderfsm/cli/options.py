@@ -53,3 +53,30 @@ secrets_option = click.option(
     metavar="SECRET",
     help="Webhook signing secret; repeat during a rotation (env: comma separated). Never printed.",
 )
+
+
+ENV_DR_API_URL = "ORDERFSM_DR_API_URL"
+ENV_DR_API_KEY = "ORDERFSM_DR_API_KEY"
+DEFAULT_DR_API_URL = "https://api.digitalriver.com"
+
+
+def dr_api_options(command: FC) -> FC:
+    """``--dr-url`` and ``--dr-key`` (or their environment variables); the key is never shown."""
+    command = click.option(
+        "--dr-key",
+        "dr_key",
+        envvar=ENV_DR_API_KEY,
+        show_envvar=True,
+        metavar="KEY",
+        help="Digital River secret key (sk_...). Never printed.",
+    )(command)
+    return click.option(
+        "--dr-url",
+        "dr_url",
+        envvar=ENV_DR_API_URL,
+        default=DEFAULT_DR_API_URL,
+        show_default=True,
+        show_envvar=True,
+        metavar="URL",
+        help="Digital River API base URL (the sandbox's, for local runs).",
+    )(command)

@@ -1,0 +1,1 @@
+"""Services that drive the engine and the outside world together (submission to DR, ...)."""
