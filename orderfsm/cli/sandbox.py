@@ -57,6 +57,9 @@ def sandbox(
           --webhook-secret whsec_demo --faults lose=1,429=1@2
     """
     from orderfsm.errors import ConfigurationError
+    from orderfsm.extras import SERVER, require
+
+    require(SERVER, "orderfsm sandbox")
     from orderfsm.sandbox import DEFAULT_KEY, SandboxConfig, Scenario, create_sandbox, parse_faults
     from orderfsm.sandbox.server import bind, serve_forever
 

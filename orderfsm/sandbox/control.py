@@ -34,14 +34,14 @@ def _items(raw: object) -> tuple[Item, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        raise ValueError("items must be a list")
+        raise ConfigurationError("items must be a list")
     items = []
     for line in raw:
         if not isinstance(line, dict) or not isinstance(line.get("sku"), str):
-            raise ValueError("each item needs a sku")
+            raise ConfigurationError("each item needs a sku")
         quantity = line.get("quantity", 1)
         if not isinstance(quantity, int) or quantity < 1:
-            raise ValueError(f"item {line['sku']}: quantity must be a positive integer")
+            raise ConfigurationError(f"item {line['sku']}: quantity must be a positive integer")
         physical = line.get("physical")
         items.append(
             Item(
@@ -62,7 +62,7 @@ def _scenario(raw: object) -> Scenario | None:
         return Scenario(str(raw))
     except ValueError:
         names = ", ".join(s.value for s in Scenario)
-        raise ValueError(f"scenario must be one of {names}, not {raw!r}") from None
+        raise ConfigurationError(f"scenario must be one of {names}, not {raw!r}") from None
 
 
 def control_routes(
@@ -74,7 +74,7 @@ def control_routes(
         try:
             body: dict[str, Any] = await request.json() if await request.body() else {}
             if not isinstance(body, dict):
-                raise ValueError("the body must be a JSON object")
+                raise ConfigurationError("the body must be a JSON object")
             scenario = _scenario(body.get("scenario"))
             checkout = state.create_checkout(
                 scenario=scenario,
@@ -85,7 +85,7 @@ def control_routes(
             )
         except KeyError as exc:
             return _refuse(f"checkout {exc.args[0]!r} exists already", 409)
-        except ValueError as exc:
+        except (ConfigurationError, ValueError) as exc:  # ValueError: the body is not JSON
             return _refuse(str(exc))
         return JSONResponse(checkout.to_json(), 201)
 

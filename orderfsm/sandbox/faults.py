@@ -71,20 +71,33 @@ def parse_faults(spec: str) -> Faults:
             elif name == "reorder" and not value:
                 faults = replace(faults, reorder_webhooks=True)
             else:
-                raise ValueError("unknown fault")
-        except ValueError:
-            raise ConfigurationError(
-                f"fault {part!r} is not one of lose=N, 429=N[@S], 5xx=N, outage=S, "
-                "drop=N, dup=N, reorder"
-            ) from None
+                raise _bad_fault(part)
+        except ValueError:  # int()/float() could not read the value
+            raise _bad_fault(part) from None
+        if (
+            min(
+                faults.lose_answers,
+                faults.server_errors,
+                faults.drop_webhooks,
+                faults.duplicate_webhooks,
+                faults.rate_limited,
+                faults.retry_after_s,
+                faults.outage_s,
+            )
+            < 0
+        ):
+            raise _bad_fault(part)
     return faults
 
 
+def _bad_fault(part: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"fault {part!r} is not one of lose=N, 429=N[@S], 5xx=N, outage=S, drop=N, dup=N, reorder"
+    )
+
+
 def _count(text: str) -> int:
-    number = int(text)
-    if number < 0:
-        raise ValueError(text)
-    return number
+    return int(text)
 
 
 class FaultPlan:

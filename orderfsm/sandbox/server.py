@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import uvicorn
 
+from orderfsm.errors import ServerStartError
 from orderfsm.sandbox.app import create_sandbox
 from orderfsm.sandbox.asgi_faults import AnswerDropper
 from orderfsm.sandbox.config import SandboxConfig
@@ -75,7 +76,7 @@ def sandbox_in_thread(
                 break
             threading.Event().wait(0.01)
         if not server.started:
-            raise RuntimeError("the sandbox did not start")
+            raise ServerStartError("the sandbox did not start serving in time")
         port = sock.getsockname()[1]
         yield RunningSandbox(f"http://{host}:{port}", config.secret_keys[0], app)
     finally:
