@@ -28,14 +28,18 @@ from orderfsm.dispatch.classifiers import (
     deliver_unflagged_digitally,
     ship_unflagged,
 )
-from orderfsm.dispatch.dispatcher import DispatchConfig, Dispatcher, DispatchReport
+from orderfsm.dispatch.config import DispatchConfig
+from orderfsm.dispatch.dispatcher import Dispatcher
 from orderfsm.dispatch.registry import Classifier, Effect, Handler, HandlerRegistry
+from orderfsm.dispatch.reports import Delivery, DeliveryResult, DispatchReport
 from orderfsm.errors import PermanentEffectError
 
 __all__ = [
     "BUILT_IN_CLASSIFIERS",
     "Classifier",
     "Contact",
+    "Delivery",
+    "DeliveryResult",
     "DigitalDelivery",
     "DispatchConfig",
     "DispatchReport",

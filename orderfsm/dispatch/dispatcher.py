@@ -1,21 +1,26 @@
 """The dispatcher: hands each due outbox row to its handler, at least once, until done or dead.
 
-One pass (:meth:`Dispatcher.run_once`) repeats until nothing is due: claim a
-batch in a short transaction, then for each claimed row, outside any
-transaction, build the typed :class:`Effect`, call the handler, and record
-the result in another short transaction:
+A pass (:meth:`Dispatcher.run_once`) claims due rows in short transactions,
+as many as there are free handler slots (:mod:`orderfsm.dispatch.slots`),
+builds each typed :class:`Effect` and starts its handler in a thread of its
+own, outside any transaction. While handlers run, the pass renews their
+leases (a heartbeat every third of the lease), claims more rows for the slots
+that free up, and records each result in another short transaction:
 
 * success: ``done``;
 * :class:`PermanentEffectError`, an unreadable payload, or items with no
   physical flag and no classifier: ``dead`` at once, with the reason;
-* any other exception: ``failed`` with the error, retried after an
-  exponential backoff with jitter; ``dead`` after ``max_attempts``.
+* any other exception, or no return within the effect's timeout: ``failed``
+  with the error, retried after an exponential backoff with jitter; ``dead``
+  after ``max_attempts``. A timed-out call is abandoned, not killed (see
+  :mod:`orderfsm.dispatch.slots`): if it later returns, nothing is recorded.
 
 A crash after the handler's success and before the ``done`` mark leaves the
 row claimed; once its lease expires another pass claims it again and the
 handler runs a second time with the same idempotency key. That is why
 handlers pass the key on: the receiver deduplicates, and the effect happens
-once as far as it can tell.
+once as far as it can tell. A result that cannot be written (the database is
+down) is kept and written by the next pass, as long as the lease holds.
 
 Effects with no registered handler are never claimed: they stay ``pending``
 and every pass reports them (:attr:`DispatchReport.unhandled_keys`).
@@ -24,22 +29,20 @@ and every pass reports them (:attr:`DispatchReport.unhandled_keys`).
 from __future__ import annotations
 
 import random
+import threading
+import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum
 
-from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from orderfsm.adapters.digitalriver.effect_models import (
-    PAYLOAD_TYPES,
-    DigitalDelivery,
-    EffectPayload,
-    ShipmentRequest,
-)
+from orderfsm.dispatch.config import DispatchConfig
+from orderfsm.dispatch.payloads import UndeliverablePayload, typed_payload
 from orderfsm.dispatch.registry import Classifier, Effect, HandlerRegistry
+from orderfsm.dispatch.reports import Delivery, DeliveryResult, DispatchReport
+from orderfsm.dispatch.slots import Call, HandlerSlots
 from orderfsm.errors import OrderFsmError, PermanentEffectError
 from orderfsm.fsm.effects import EffectName
 from orderfsm.persistence import outbox
@@ -48,74 +51,27 @@ from orderfsm.persistence.database import to_db_time, utcnow
 MAX_ERROR_LENGTH = 2_000
 """Longer error texts are cut (the column is for operators, not for logs)."""
 
+POLL_S = 0.2
+"""Longest rest between two looks at running handlers (a stop is seen this soon)."""
 
-@dataclass(frozen=True, slots=True)
-class DispatchConfig:
-    """How the dispatcher retries and claims; small and frozen."""
-
-    max_attempts: int = 8
-    """Attempts before an effect goes ``dead`` (a crash mid-attempt counts)."""
-    base_delay: timedelta = timedelta(seconds=10)
-    """Delay after the first failure; doubled after each further one."""
-    max_delay: timedelta = timedelta(hours=1)
-    """The longest delay between two attempts."""
-    jitter: float = 0.2
-    """Up to this fraction of the delay is taken off at random, so retries spread out."""
-    lease: timedelta = timedelta(minutes=5)
-    """How long a claim holds a row; a crashed dispatcher's rows are free again after it."""
-    batch_size: int = 20
-    """Rows claimed per transaction."""
-    unhandled_keys_listed: int = 50
-    """How many keys of unhandled effects a report lists (all are counted)."""
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1 or self.batch_size < 1:
-            raise ValueError("max_attempts and batch_size must be at least 1")
-        if not 0 <= self.jitter <= 1:
-            raise ValueError("jitter is a fraction between 0 and 1")
-        if self.lease <= timedelta(0):
-            raise ValueError("lease must be positive")
-
-    def delay(self, attempt: int, draw: float) -> timedelta:
-        """The wait after failed attempt number ``attempt``; ``draw`` is uniform in [0, 1)."""
-        exponent = min(attempt - 1, 62)  # beyond this the cap applies anyway
-        capped = min(self.max_delay, self.base_delay * (1 << exponent))
-        return capped * (1 - self.jitter * draw)
+INTERRUPTED = "interrupted: the worker stopped while the handler ran; due again at once"
 
 
-@dataclass(frozen=True, slots=True)
-class DispatchReport:
-    """What one pass did."""
+@dataclass(slots=True)
+class _Flight:
+    """A claimed row whose handler runs (times are ``time.monotonic()``)."""
 
-    done: int = 0
-    retried: int = 0
-    """Attempts that failed and were scheduled again."""
-    dead: int = 0
-    lost: int = 0
-    """Claims another dispatcher took over after this one's lease ran out."""
-    unhandled: int = 0
-    """Effects waiting with no handler registered (left ``pending``)."""
-    unhandled_keys: tuple[str, ...] = ()
-    done_keys: tuple[str, ...] = field(default=(), repr=False)
-    dead_keys: tuple[str, ...] = field(default=(), repr=False)
-
-    @property
-    def handled(self) -> int:
-        """Rows this pass finished one way or another."""
-        return self.done + self.retried + self.dead
+    claim: outbox.Claim
+    call: Call
+    deadline: float
+    renew_at: float
+    timeout: timedelta
+    verdict: tuple[str | None, bool] | None = None
+    """Decided but not yet written: (error or ``None`` for done, dead?)."""
 
 
-class _Result(Enum):
-    """What became of one claimed row."""
-
-    DONE = "done"
-    RETRIED = "retried"
-    DEAD = "dead"
-    LOST = "lost"
-
-
-class _Dead(Exception):
-    """An effect that must not be retried (internal: the reason is the message)."""
+Observer = Callable[[Delivery], None]
+"""Told of each claimed effect's result as soon as it is recorded."""
 
 
 class Dispatcher:
@@ -125,7 +81,7 @@ class Dispatcher:
         self,
         db_engine: Engine,
         registry: HandlerRegistry,
-        config: DispatchConfig = DispatchConfig(),
+        config: DispatchConfig | None = None,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
         *,
@@ -133,10 +89,12 @@ class Dispatcher:
     ) -> None:
         self.db = db_engine
         self.registry = registry
-        self.config = config
+        self.config = config or DispatchConfig()
         self.classifier = classifier or registry.classifier
         self._clock = clock
         self._rng = rng or random.Random()
+        self._slots = HandlerSlots(self.config.handler_slots)
+        self._flights: dict[int, _Flight] = {}
 
     def now(self) -> datetime:
         """The dispatcher's clock, as aware UTC."""
@@ -144,109 +102,214 @@ class Dispatcher:
         assert moment is not None
         return moment
 
-    def run_once(self) -> DispatchReport:
+    @property
+    def in_flight(self) -> int:
+        """Claimed rows whose handler still runs (or whose result waits to be written)."""
+        return len(self._flights)
+
+    def run_once(
+        self, *, stop: threading.Event | None = None, observe: Observer | None = None
+    ) -> DispatchReport:
         """Deliver everything due now; return what happened.
 
-        Each claimed row is attempted at most ``max_attempts`` times, so the
-        pass ends even when handlers keep failing with no backoff.
+        Returns when nothing is due and no handler runs, or as soon as
+        ``stop`` is set (then running handlers are left to :meth:`finish`).
+        Each row is attempted at most ``max_attempts`` times, so the pass
+        ends even when handlers keep failing with no backoff. Database
+        errors propagate; what was decided but not written is kept for the
+        next pass.
         """
-        results: dict[_Result, list[str]] = {result: [] for result in _Result}
+        deliveries: list[Delivery] = []
+        record = _recorder(deliveries, observe)
         handled = [name.value for name in self.registry.names]
-        while True:
-            now = self.now()
-            with self.db.begin() as connection:
-                claims = outbox.claim_due(
-                    connection,
-                    effects=handled,
-                    now=now,
-                    lease_until=now + self.config.lease,
-                    limit=self.config.batch_size,
-                )
-            if not claims:
+        while stop is None or not stop.is_set():
+            seen = self._slots.ends()
+            self._settle(record)
+            claimed = self._start_due(handled, record)
+            if not claimed and not self._flights:
                 break
-            for claim in claims:
-                results[self._deliver(claim)].append(claim.key)
+            if not claimed:
+                self._slots.wait(self._rest(), seen=seen)
         with self.db.begin() as connection:
             count, keys = outbox.waiting_without_handler(
                 connection, handled, limit=self.config.unhandled_keys_listed
             )
-        return DispatchReport(
-            done=len(results[_Result.DONE]),
-            retried=len(results[_Result.RETRIED]),
-            dead=len(results[_Result.DEAD]),
-            lost=len(results[_Result.LOST]),
-            unhandled=count,
-            unhandled_keys=tuple(keys),
-            done_keys=tuple(results[_Result.DONE]),
-            dead_keys=tuple(results[_Result.DEAD]),
+        return DispatchReport.of(
+            deliveries, unhandled=count, unhandled_keys=tuple(keys), stuck=self._slots.abandoned()
         )
 
-    # -- one claimed row ------------------------------------------------------
+    def finish(self, grace: timedelta, *, observe: Observer | None = None) -> DispatchReport:
+        """Wait up to ``grace`` for running handlers, then put the rest back in line (a stop).
 
-    def _deliver(self, claim: outbox.Claim) -> _Result:
+        A handler still running after ``grace`` is abandoned and its row is
+        due again at once for any worker (the attempt is counted); the
+        process may end while the call runs.
+        """
+        deliveries: list[Delivery] = []
+        record = _recorder(deliveries, observe)
+        end = time.monotonic() + grace.total_seconds()
+        while self._flights and time.monotonic() < end:
+            seen = self._slots.ends()
+            self._settle(record)
+            if self._flights:
+                self._slots.wait(min(self._rest(), end - time.monotonic()), seen=seen)
+        for flight in list(self._flights.values()):
+            if flight.verdict is None:
+                self._slots.abandon(flight.call)
+            self._write(flight, record, interrupted=flight.verdict is None)
+        return DispatchReport.of(deliveries, stuck=self._slots.abandoned())
+
+    # -- starting ------------------------------------------------------------
+
+    def _start_due(self, handled: list[str], record: Observer) -> int:
+        free = self._slots.free()
+        if not free:
+            return 0
+        now = self.now()
+        with self.db.begin() as connection:
+            claims = outbox.claim_due(
+                connection,
+                effects=handled,
+                now=now,
+                lease_until=now + self.config.lease,
+                limit=min(self.config.batch_size, free),
+            )
+        for claim in claims:
+            self._start(claim, record)
+        return len(claims)
+
+    def _start(self, claim: outbox.Claim, record: Observer) -> None:
+        name = EffectName(claim.effect)
         if self.now() >= claim.lease_until:
             # Too late to start: another dispatcher may hold it now.
             with self.db.begin() as connection:
                 outbox.release(connection, claim, now=self.now())
-            return _Result.LOST
-        name = EffectName(claim.effect)
+            record(_delivery(claim, DeliveryResult.LOST))
+            return
         handler = self.registry.get(name)
         assert handler is not None, "only handled effects are claimed"
         try:
-            payload = self._payload(name, claim)
-            if payload is None:
-                return self._finish_done(claim, note="nothing to deliver: no items of this kind")
-            handler(Effect(name, claim.key, payload, claim.upstream_id, claim.attempt))
-        except (PermanentEffectError, _Dead) as exc:
-            return self._finish_failed(claim, _describe(exc), dead=True)
-        except Exception as exc:
-            dead = claim.attempt >= self.config.max_attempts
-            return self._finish_failed(claim, _describe(exc), dead=dead)
-        return self._finish_done(claim)
+            payload = typed_payload(name, claim.payload, self.classifier)
+        except UndeliverablePayload as exc:
+            record(self._finish_failed(claim, _describe(exc), dead=True))
+            return
+        except Exception as exc:  # the host's classifier failed: an attempt like any other
+            exhausted = claim.attempt >= self.config.max_attempts
+            record(self._finish_failed(claim, _describe(exc), dead=exhausted))
+            return
+        if payload is None:
+            note = "nothing to deliver: no items of this kind"
+            record(self._finish_done(claim, note=note))
+            return
+        effect = Effect(name, claim.key, payload, claim.upstream_id, claim.attempt)
+        timeout = self.config.timeout_for(name)
+        started = time.monotonic()
+        self._flights[claim.id] = _Flight(
+            claim=claim,
+            call=self._slots.start(handler, effect),
+            deadline=started + timeout.total_seconds(),
+            renew_at=started + self._renew_every(),
+            timeout=timeout,
+        )
 
-    def _payload(self, name: EffectName, claim: outbox.Claim) -> EffectPayload | None:
-        """The typed payload, unknown items classified; ``None`` if no item is left."""
-        try:
-            payload = PAYLOAD_TYPES[name].model_validate(claim.payload)
-        except ValidationError as exc:
-            raise _Dead(f"payload unreadable as {name.value}: {exc}") from exc
-        if not isinstance(payload, ShipmentRequest | DigitalDelivery):
-            return payload
-        wanted = isinstance(payload, ShipmentRequest)
-        kept = []
-        for item in payload.items:
-            physical = item.physical
-            if physical is None:
-                if self.classifier is None:
-                    raise _Dead(
-                        f"item {item.id} has no physical flag (non-expanded event) "
-                        "and no classifier is configured"
-                    )
-                physical = bool(self.classifier(item))
-                item = item.model_copy(update={"physical": physical})
-            if physical is wanted:
-                kept.append(item)
-        if not kept:
-            return None
-        return payload.model_copy(update={"items": tuple(kept)})
+    # -- running handlers ----------------------------------------------------
 
-    def _finish_done(self, claim: outbox.Claim, note: str | None = None) -> _Result:
+    def _settle(self, record: Observer) -> None:
+        """Judge finished and overdue calls, write their results, renew the others' leases."""
+        for flight in list(self._flights.values()):
+            if flight.verdict is None:
+                flight.verdict = self._judge(flight)
+            if flight.verdict is not None:
+                self._write(flight, record)
+            elif time.monotonic() >= flight.renew_at:
+                self._renew(flight)
+
+    def _judge(self, flight: _Flight) -> tuple[str | None, bool] | None:
+        error = flight.call.error
+        exhausted = flight.claim.attempt >= self.config.max_attempts
+        if flight.call.finished.is_set():
+            if error is None:
+                return (None, False)
+            return (_describe(error), isinstance(error, PermanentEffectError) or exhausted)
+        if time.monotonic() >= flight.deadline:
+            self._slots.abandon(flight.call)
+            seconds = flight.timeout.total_seconds()
+            return (f"timed out: the handler did not return within {seconds:g}s", exhausted)
+        return None
+
+    def _write(self, flight: _Flight, record: Observer, *, interrupted: bool = False) -> None:
+        claim = flight.claim
+        if interrupted:
+            now = self.now()
+            with self.db.begin() as connection:
+                kept = outbox.mark_failed(
+                    connection, claim, now=now, error=INTERRUPTED, retry_at=now
+                )
+            result = DeliveryResult.INTERRUPTED if kept else DeliveryResult.LOST
+            delivery = _delivery(claim, result, INTERRUPTED)
+        else:
+            assert flight.verdict is not None
+            error, dead = flight.verdict
+            if error is None:
+                delivery = self._finish_done(claim)
+            else:
+                delivery = self._finish_failed(claim, error, dead=dead)
+        del self._flights[claim.id]
+        record(delivery)
+
+    def _renew(self, flight: _Flight) -> None:
+        now = self.now()
+        with self.db.begin() as connection:
+            renewed = outbox.extend(
+                connection, flight.claim, lease_until=now + self.config.lease, now=now
+            )
+        # A lost claim is not renewed again; its result will be refused as LOST.
+        flight.renew_at = time.monotonic() + (self._renew_every() if renewed else float("inf"))
+        flight.claim = renewed or flight.claim
+
+    def _renew_every(self) -> float:
+        return self.config.lease.total_seconds() / 3
+
+    def _rest(self) -> float:
+        """Seconds until a flight's deadline or renewal is due (at most :data:`POLL_S`)."""
+        now = time.monotonic()
+        soonest = min(
+            (min(f.deadline, f.renew_at) for f in self._flights.values()), default=now + POLL_S
+        )
+        return max(0.0, min(POLL_S, soonest - now))
+
+    def _finish_done(self, claim: outbox.Claim, note: str | None = None) -> Delivery:
         with self.db.begin() as connection:
             if not outbox.mark_done(connection, claim, now=self.now(), note=note):
-                return _Result.LOST
-        return _Result.DONE
+                return _delivery(claim, DeliveryResult.LOST)
+        return _delivery(claim, DeliveryResult.DONE, note)
 
-    def _finish_failed(self, claim: outbox.Claim, error: str, *, dead: bool) -> _Result:
+    def _finish_failed(self, claim: outbox.Claim, error: str, *, dead: bool) -> Delivery:
         now = self.now()
         retry_at = None if dead else now + self.config.delay(claim.attempt, self._rng.random())
         with self.db.begin() as connection:
             if not outbox.mark_failed(connection, claim, now=now, error=error, retry_at=retry_at):
-                return _Result.LOST
-        return _Result.DEAD if dead else _Result.RETRIED
+                return _delivery(claim, DeliveryResult.LOST, error)
+        return _delivery(claim, DeliveryResult.DEAD if dead else DeliveryResult.RETRIED, error)
+
+
+def _recorder(deliveries: list[Delivery], observe: Observer | None) -> Observer:
+    def record(delivery: Delivery) -> None:
+        deliveries.append(delivery)
+        if observe is not None:
+            observe(delivery)
+
+    return record
+
+
+def _delivery(claim: outbox.Claim, result: DeliveryResult, error: str | None = None) -> Delivery:
+    return Delivery(
+        claim.key, EffectName(claim.effect), claim.upstream_id, claim.attempt, result, error
+    )
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, OrderFsmError | _Dead):
+    if isinstance(exc, OrderFsmError | UndeliverablePayload):
         text = str(exc)  # our own errors' messages already say what failed
     else:
         text = "".join(traceback.format_exception_only(exc)).strip()
