@@ -148,11 +148,12 @@ class Dispatcher:
         deliveries: list[Delivery] = []
         record = _recorder(deliveries, observe)
         end = time.monotonic() + grace.total_seconds()
-        while self._flights and time.monotonic() < end:
+        while True:  # at least once: calls that already returned are recorded as such
             seen = self._slots.ends()
             self._settle(record)
-            if self._flights:
-                self._slots.wait(min(self._rest(), end - time.monotonic()), seen=seen)
+            if not self._flights or time.monotonic() >= end:
+                break
+            self._slots.wait(min(self._rest(), end - time.monotonic()), seen=seen)
         for flight in list(self._flights.values()):
             if flight.verdict is None:
                 self._slots.abandon(flight.call)

@@ -92,8 +92,8 @@ def test_a_handler_longer_than_the_lease_runs_once_with_two_workers_polling(
         [ref] = shop_with_waiting_webhooks(url, 1)
         key = f"{ref}:accepted:send_order_confirmation"
         wait_until(lambda: done(url, key), *workers)
-        for worker in workers:
-            stopped(worker, within_s=STOP_BOUND_S)
+        for worker, output in zip(workers, outputs, strict=True):
+            stopped(worker, within_s=STOP_BOUND_S, output=output)
     finally:
         for worker in workers:
             if worker.poll() is None:

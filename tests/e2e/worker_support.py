@@ -58,7 +58,12 @@ def outbox(url: str) -> dict[str, OutboxEntry]:
 
 
 def start_worker(
-    url: str, log: Path, *args: str, sleep_s: float = 0.0, slow: str | None = None
+    url: str,
+    log: Path,
+    *args: str,
+    sleep_s: float = 0.0,
+    slow: str | None = None,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> subprocess.Popen[str]:
     """``orderfsm worker --db URL --handlers slow_worker_handlers ...ARGS`` in its own process."""
     env = {**os.environ, LOG_ENV: str(log), SLEEP_ENV: str(sleep_s), "COLUMNS": "200"}
@@ -71,6 +76,7 @@ def start_worker(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=preexec_fn,
     )
 
 
@@ -84,15 +90,22 @@ def wait_until(condition: Callable[[], bool], *workers: subprocess.Popen[str]) -
         time.sleep(0.05)
 
 
-def stopped(worker: subprocess.Popen[str], *, within_s: float) -> str:
-    """SIGTERM ``worker``; its output once it ended (killed, and failing, after ``within_s``)."""
+def stopped(worker: subprocess.Popen[str], *, within_s: float, output: Output | None = None) -> str:
+    """SIGTERM ``worker``; its output once it ended (killed, and failing, after ``within_s``).
+
+    With ``output`` (a reader already on its stdout), that reader's lines.
+    """
     worker.terminate()
     try:
-        printed, _ = worker.communicate(timeout=within_s)
+        if output is None:
+            printed, _ = worker.communicate(timeout=within_s)
+        else:
+            worker.wait(timeout=within_s)
+            printed = output.all()
     except subprocess.TimeoutExpired:
         worker.kill()
-        printed, _ = worker.communicate()
-        raise AssertionError(f"the worker outlived SIGTERM by {within_s}s: {printed}") from None
+        worker.wait()
+        raise AssertionError(f"the worker outlived SIGTERM by {within_s}s") from None
     return printed
 
 
@@ -102,7 +115,7 @@ class Output:
     def __init__(self, worker: subprocess.Popen[str]) -> None:
         self.lines: list[str] = []
         assert worker.stdout is not None
-        stream = worker.stdout
+        self._stream = stream = worker.stdout
         self._reader = threading.Thread(target=lambda: self.lines.extend(stream), daemon=True)
         self._reader.start()
 
@@ -112,4 +125,10 @@ class Output:
 
     def text(self) -> str:
         """Everything read so far."""
-        return "".join(self.lines)
+        return "".join(list(self.lines))
+
+    def all(self) -> str:
+        """Everything, once the worker has ended."""
+        self._reader.join(WAIT_S)
+        self._stream.close()
+        return self.text()
