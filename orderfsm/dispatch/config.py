@@ -25,7 +25,7 @@ class DispatchConfig:
     lease: timedelta = timedelta(minutes=1)
     """How long a claim holds a row unrenewed; a crashed dispatcher's rows are free after it."""
     batch_size: int = 20
-    """Rows claimed per transaction (never more than the free handler slots)."""
+    """Rows claimed per transaction; those beyond the free slots wait in the dispatcher."""
     unhandled_keys_listed: int = 50
     """How many keys of unhandled effects a report lists (all are counted)."""
     handler_timeout: timedelta = timedelta(minutes=5)

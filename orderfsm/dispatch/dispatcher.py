@@ -1,11 +1,14 @@
 """The dispatcher: hands each due outbox row to its handler, at least once, until done or dead.
 
 A pass (:meth:`Dispatcher.run_once`) claims due rows in short transactions,
-as many as there are free handler slots (:mod:`orderfsm.dispatch.slots`),
-builds each typed :class:`Effect` and starts its handler in a thread of its
-own, outside any transaction. While handlers run, the pass renews their
-leases (a heartbeat every third of the lease), claims more rows for the slots
-that free up, and records each result in another short transaction:
+a batch at a time, and as handler slots are free
+(:mod:`orderfsm.dispatch.slots`) builds each typed :class:`Effect` and
+starts its handler in a thread of its own, outside any transaction. Claims
+waiting for a slot are not renewed: one whose lease ran out before its start
+is given back, and a stopping pass gives back all it did not start. While
+handlers run, the pass renews their leases (a heartbeat every third of the
+lease), starts more for the slots that free up, and records each result in
+another short transaction:
 
 * success: ``done``;
 * :class:`PermanentEffectError`, an unreadable payload, or items with no
@@ -31,43 +34,26 @@ from __future__ import annotations
 import random
 import threading
 import time
-import traceback
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
 from orderfsm.dispatch.config import DispatchConfig
+from orderfsm.dispatch.flights import Flight, describe_error
 from orderfsm.dispatch.payloads import UndeliverablePayload, typed_payload
 from orderfsm.dispatch.registry import Classifier, Effect, HandlerRegistry
 from orderfsm.dispatch.reports import Delivery, DeliveryResult, DispatchReport
-from orderfsm.dispatch.slots import Call, HandlerSlots
-from orderfsm.errors import OrderFsmError, PermanentEffectError
+from orderfsm.dispatch.slots import HandlerSlots
 from orderfsm.fsm.effects import EffectName
 from orderfsm.persistence import outbox
 from orderfsm.persistence.database import to_db_time, utcnow
-
-MAX_ERROR_LENGTH = 2_000
-"""Longer error texts are cut (the column is for operators, not for logs)."""
 
 POLL_S = 0.2
 """Longest rest between two looks at running handlers (a stop is seen this soon)."""
 
 INTERRUPTED = "interrupted: the worker stopped while the handler ran; due again at once"
-
-
-@dataclass(slots=True)
-class _Flight:
-    """A claimed row whose handler runs (times are ``time.monotonic()``)."""
-
-    claim: outbox.Claim
-    call: Call
-    deadline: float
-    renew_at: float
-    timeout: timedelta
-    verdict: tuple[str | None, bool] | None = None
-    """Decided but not yet written: (error or ``None`` for done, dead?)."""
 
 
 Observer = Callable[[Delivery], None]
@@ -94,7 +80,11 @@ class Dispatcher:
         self._clock = clock
         self._rng = rng or random.Random()
         self._slots = HandlerSlots(self.config.handler_slots)
-        self._flights: dict[int, _Flight] = {}
+        self._flights: dict[int, Flight] = {}
+        self._queued: deque[outbox.Claim] = deque()
+        """Claimed rows waiting for a free slot (not renewed: checked again at their start)."""
+        self._released = 0
+        """Claims given back untried since the last report."""
 
     def now(self) -> datetime:
         """The dispatcher's clock, as aware UTC."""
@@ -130,12 +120,18 @@ class Dispatcher:
                 break
             if not claimed:
                 self._slots.wait(self._rest(), seen=seen)
+        self._release_queued()
+        released = self._take_released()
         with self.db.begin() as connection:
             count, keys = outbox.waiting_without_handler(
                 connection, handled, limit=self.config.unhandled_keys_listed
             )
         return DispatchReport.of(
-            deliveries, unhandled=count, unhandled_keys=tuple(keys), stuck=self._slots.abandoned()
+            deliveries,
+            unhandled=count,
+            unhandled_keys=tuple(keys),
+            stuck=self._slots.abandoned(),
+            released=released,
         )
 
     def finish(self, grace: timedelta, *, observe: Observer | None = None) -> DispatchReport:
@@ -158,26 +154,52 @@ class Dispatcher:
             if flight.verdict is None:
                 self._slots.abandon(flight.call)
             self._write(flight, record, interrupted=flight.verdict is None)
-        return DispatchReport.of(deliveries, stuck=self._slots.abandoned())
+        self._release_queued()
+        return DispatchReport.of(
+            deliveries, stuck=self._slots.abandoned(), released=self._take_released()
+        )
 
     # -- starting ------------------------------------------------------------
 
     def _start_due(self, handled: list[str], record: Observer) -> int:
-        free = self._slots.free()
-        if not free:
-            return 0
+        """Start queued claims in the free slots, claiming a batch when none is queued."""
+        if not self._queued and self._free():
+            now = self.now()
+            with self.db.begin() as connection:
+                self._queued.extend(
+                    outbox.claim_due(
+                        connection,
+                        effects=handled,
+                        now=now,
+                        lease_until=now + self.config.lease,
+                        limit=self.config.batch_size,
+                    )
+                )
+        started = 0
+        while self._queued and self._free():
+            self._start(self._queued.popleft(), record)
+            started += 1
+        if self._queued and not self._flights:
+            self._release_queued()  # every slot is held by a hung call: let others have them
+        return started
+
+    def _free(self) -> int:
+        """Slots whose last call has returned *and been recorded* (so a crash repeats none)."""
+        return self.config.handler_slots - len(self._flights) - self._slots.abandoned()
+
+    def _release_queued(self) -> None:
+        """Give back the claims no handler started (untried: their attempt is not counted)."""
+        if not self._queued:
+            return
         now = self.now()
         with self.db.begin() as connection:
-            claims = outbox.claim_due(
-                connection,
-                effects=handled,
-                now=now,
-                lease_until=now + self.config.lease,
-                limit=min(self.config.batch_size, free),
-            )
-        for claim in claims:
-            self._start(claim, record)
-        return len(claims)
+            released = sum(outbox.release(connection, claim, now=now) for claim in self._queued)
+        self._queued.clear()
+        self._released += released
+
+    def _take_released(self) -> int:
+        released, self._released = self._released, 0
+        return released
 
     def _start(self, claim: outbox.Claim, record: Observer) -> None:
         name = EffectName(claim.effect)
@@ -192,11 +214,11 @@ class Dispatcher:
         try:
             payload = typed_payload(name, claim.payload, self.classifier)
         except UndeliverablePayload as exc:
-            record(self._finish_failed(claim, _describe(exc), dead=True))
+            record(self._finish_failed(claim, describe_error(exc), dead=True))
             return
         except Exception as exc:  # the host's classifier failed: an attempt like any other
             exhausted = claim.attempt >= self.config.max_attempts
-            record(self._finish_failed(claim, _describe(exc), dead=exhausted))
+            record(self._finish_failed(claim, describe_error(exc), dead=exhausted))
             return
         if payload is None:
             note = "nothing to deliver: no items of this kind"
@@ -205,7 +227,7 @@ class Dispatcher:
         effect = Effect(name, claim.key, payload, claim.upstream_id, claim.attempt)
         timeout = self.config.timeout_for(name)
         started = time.monotonic()
-        self._flights[claim.id] = _Flight(
+        self._flights[claim.id] = Flight(
             claim=claim,
             call=self._slots.start(handler, effect),
             deadline=started + timeout.total_seconds(),
@@ -219,26 +241,15 @@ class Dispatcher:
         """Judge finished and overdue calls, write their results, renew the others' leases."""
         for flight in list(self._flights.values()):
             if flight.verdict is None:
-                flight.verdict = self._judge(flight)
+                flight.verdict = flight.judge(
+                    max_attempts=self.config.max_attempts, slots=self._slots
+                )
             if flight.verdict is not None:
                 self._write(flight, record)
             elif time.monotonic() >= flight.renew_at:
                 self._renew(flight)
 
-    def _judge(self, flight: _Flight) -> tuple[str | None, bool] | None:
-        error = flight.call.error
-        exhausted = flight.claim.attempt >= self.config.max_attempts
-        if flight.call.finished.is_set():
-            if error is None:
-                return (None, False)
-            return (_describe(error), isinstance(error, PermanentEffectError) or exhausted)
-        if time.monotonic() >= flight.deadline:
-            self._slots.abandon(flight.call)
-            seconds = flight.timeout.total_seconds()
-            return (f"timed out: the handler did not return within {seconds:g}s", exhausted)
-        return None
-
-    def _write(self, flight: _Flight, record: Observer, *, interrupted: bool = False) -> None:
+    def _write(self, flight: Flight, record: Observer, *, interrupted: bool = False) -> None:
         claim = flight.claim
         if interrupted:
             now = self.now()
@@ -249,16 +260,16 @@ class Dispatcher:
             result = DeliveryResult.INTERRUPTED if kept else DeliveryResult.LOST
             delivery = _delivery(claim, result, INTERRUPTED)
         else:
-            assert flight.verdict is not None
-            error, dead = flight.verdict
-            if error is None:
+            verdict = flight.verdict
+            assert verdict is not None
+            if verdict.error is None:
                 delivery = self._finish_done(claim)
             else:
-                delivery = self._finish_failed(claim, error, dead=dead)
+                delivery = self._finish_failed(claim, verdict.error, dead=verdict.dead)
         del self._flights[claim.id]
         record(delivery)
 
-    def _renew(self, flight: _Flight) -> None:
+    def _renew(self, flight: Flight) -> None:
         now = self.now()
         with self.db.begin() as connection:
             renewed = outbox.extend(
@@ -307,11 +318,3 @@ def _delivery(claim: outbox.Claim, result: DeliveryResult, error: str | None = N
     return Delivery(
         claim.key, EffectName(claim.effect), claim.upstream_id, claim.attempt, result, error
     )
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, OrderFsmError | UndeliverablePayload):
-        text = str(exc)  # our own errors' messages already say what failed
-    else:
-        text = "".join(traceback.format_exception_only(exc)).strip()
-    return text[:MAX_ERROR_LENGTH]

@@ -54,6 +54,8 @@ class DispatchReport:
     """Attempts cut short by a stop and put back in line."""
     stuck: int = 0
     """Handler calls abandoned after their timeout that still have not returned."""
+    released: int = 0
+    """Claims given back untried (a stop, or every slot held by a hung call)."""
 
     @property
     def handled(self) -> int:
@@ -68,6 +70,7 @@ class DispatchReport:
         unhandled: int = 0,
         unhandled_keys: tuple[str, ...] = (),
         stuck: int = 0,
+        released: int = 0,
     ) -> DispatchReport:
         """The totals of ``deliveries``."""
         keys: dict[DeliveryResult, list[str]] = {result: [] for result in DeliveryResult}
@@ -84,4 +87,5 @@ class DispatchReport:
             dead_keys=tuple(keys[DeliveryResult.DEAD]),
             interrupted=len(keys[DeliveryResult.INTERRUPTED]),
             stuck=stuck,
+            released=released,
         )

@@ -60,11 +60,6 @@ class HandlerSlots:
         with self._lock:
             return self._ends
 
-    def free(self) -> int:
-        """Slots not held by a running call (abandoned calls hold theirs)."""
-        with self._lock:
-            return self.size - self._running
-
     def abandoned(self) -> int:
         """Calls given up on that have still not returned."""
         with self._lock:
@@ -74,7 +69,7 @@ class HandlerSlots:
         """Call ``handler(effect)`` in a new daemon thread; there must be a free slot."""
         with self._lock:
             if self._running >= self.size:
-                raise RuntimeError("no free handler slot")  # the dispatcher checks free() first
+                raise RuntimeError("no free handler slot")  # the dispatcher counts its own first
             self._running += 1
         call = Call(self._ended)
         thread = threading.Thread(

@@ -163,7 +163,7 @@ def _text(report: WorkerReport) -> str:
                 "before their effects are put back in line"
             )
         case Stopped(report=r):
-            return f"worker: stopped ({r.interrupted} effect(s) put back in line)"
+            return f"worker: stopped ({r.interrupted + r.released} effect(s) put back in line)"
 
 
 def describe_inbox(report: InboxReport) -> str:
@@ -183,6 +183,8 @@ def describe_effects(report: DispatchReport) -> str:
         line += f", {report.lost} taken over by another worker"
     if report.interrupted:
         line += f", {report.interrupted} interrupted"
+    if report.released:
+        line += f", {report.released} given back untried"
     if report.stuck:
         line += f", {report.stuck} handler(s) still running past their timeout"
     return line

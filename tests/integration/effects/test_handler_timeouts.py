@@ -118,12 +118,13 @@ def test_a_hung_call_keeps_its_slot_and_the_effects_behind_it_wait_unclaimed(
     hung = next(k for k in keys if k.endswith(HANG.value))
     # The hanging effect is claimed first: the others are enqueued after it.
     assert keys[0] == hung
-    dispatcher = Dispatcher(engine.db, hanging.registry(), config(handler_slots=1, batch_size=1))
+    dispatcher = Dispatcher(engine.db, hanging.registry(), config(handler_slots=1))
 
     blocked = dispatcher.run_once()
 
+    # Claimed in the same batch, they were given back untried, free for another worker.
     waiting = [effects(engine)[k] for k in keys[1:]]
-    assert (blocked.retried, blocked.done, blocked.stuck) == (1, 0, 1)
+    assert (blocked.retried, blocked.done, blocked.stuck, blocked.released) == (1, 0, 1, 2)
     assert {(e.status, e.attempts, e.lease_until) for e in waiting} == {("pending", 0, None)}
     hanging.release()
     assert hanging.returned.wait(WAIT_S)
@@ -162,24 +163,33 @@ def test_a_running_handlers_lease_is_renewed_so_another_dispatcher_leaves_it_alo
     assert effects(engine)[hung].status == EffectStatus.DONE.value
 
 
-def test_a_stop_puts_a_running_effect_back_in_line_at_once(
+def test_a_stop_gives_back_waiting_claims_and_puts_a_running_effect_back_in_line(
     engine: Engine, hanging: Hanging
 ) -> None:
-    [hung] = [k for k in accept(engine, sketch(1)) if k.endswith(HANG.value)]
+    keys = accept(engine, sketch(1))
+    hung = keys[0]
+    assert hung.endswith(HANG.value)
     stop = threading.Event()
-    dispatcher = Dispatcher(engine.db, hanging.registry(), config(handler_timeouts={}))
+    one_slot = config(handler_timeouts={}, handler_slots=1)
+    dispatcher = Dispatcher(engine.db, hanging.registry(), one_slot)
 
-    def stopped_pass() -> DispatchReport:
-        dispatcher.run_once(stop=stop)
-        return dispatcher.finish(timedelta(0))
+    def stopped_pass() -> tuple[DispatchReport, DispatchReport]:
+        return dispatcher.run_once(stop=stop), dispatcher.finish(timedelta(0))
 
     thread, reports = in_thread(stopped_pass)
     assert hanging.started.wait(WAIT_S)
     stop.set()
     thread.join(WAIT_S)
 
+    [(passed, finished)] = reports
+    # The claims that waited for the slot go back untried ...
+    assert passed.released == 2
+    assert {(effects(engine)[k].attempts, effects(engine)[k].lease_until) for k in keys[1:]} == {
+        (0, None)
+    }
+    # ... and the running one is put back in line, its attempt counted.
     row = effects(engine)[hung]
-    assert reports[0].interrupted == 1 and dispatcher.in_flight == 0
+    assert finished.interrupted == 1 and dispatcher.in_flight == 0
     assert row.status == EffectStatus.FAILED.value and row.lease_until is None
     assert row.next_attempt_at <= row.updated_at  # due again at once
     assert row.attempts == 1 and "interrupted" in (row.last_error or "")
