@@ -143,7 +143,8 @@ def run_worker(
             _EffectsPass(dispatcher, stop, tell)(always=True)
         elif not _run_parts(engine, dispatcher, config, stop, tell):
             return  # the effects thread is stuck in the database: leave its rows to their lease
-        tell(Stopped(_now(), dispatcher.finish(config.grace, observe=_effect_told(tell))))
+        last = dispatcher.finish(config.grace, observe=_effect_told(tell))
+        tell(Stopped(_now(), last))
     finally:
         if engine is not database:
             engine.close()
