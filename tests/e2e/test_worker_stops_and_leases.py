@@ -44,9 +44,9 @@ def finished_per_key(log: Path) -> Counter[str]:
 
 
 def test_sigterm_stops_a_worker_whose_handlers_hang_and_another_delivers_everything_once(
-    tmp_path: Path,
+    tmp_path: Path, db_url: str
 ) -> None:
-    url, log = f"sqlite:///{tmp_path / 'shop.db'}", tmp_path / "calls.log"
+    url, log = db_url, tmp_path / "calls.log"
     refs = shop_with_waiting_webhooks(url, 3)
     worker = start_worker(url, log, "--grace", "1", "--lease", "30", sleep_s=FOREVER_S)
     try:
@@ -78,9 +78,9 @@ def test_sigterm_stops_a_worker_whose_handlers_hang_and_another_delivers_everyth
 
 
 def test_a_handler_longer_than_the_lease_runs_once_with_two_workers_polling(
-    tmp_path: Path,
+    tmp_path: Path, db_url: str
 ) -> None:
-    url, log = f"sqlite:///{tmp_path / 'shop.db'}", tmp_path / "calls.log"
+    url, log = db_url, tmp_path / "calls.log"
     shop_with_waiting_webhooks(url, 0)
     args = ("--lease", "1", "--interval", "0.1")
     workers = [start_worker(url, log, *args, sleep_s=4.0) for _ in range(2)]

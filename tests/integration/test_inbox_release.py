@@ -13,8 +13,8 @@ from orderfsm.persistence import inbox as store
 from tests.e2e.worker_support import shop_with_waiting_webhooks
 
 
-def test_a_stop_mid_batch_releases_the_rest_untried(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'shop.db'}"
+def test_a_stop_mid_batch_releases_the_rest_untried(db_url: str) -> None:
+    url = db_url
     shop_with_waiting_webhooks(url, 4)
     stop = threading.Event()
     seen: list[AppliedEntry] = []
@@ -54,8 +54,8 @@ def test_entries_whose_lease_ran_out_mid_batch_are_left_to_their_new_holder(
     assert len(newer) == 2
 
 
-def test_a_release_leaves_alone_an_entry_claimed_again_since(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'shop.db'}"
+def test_a_release_leaves_alone_an_entry_claimed_again_since(db_url: str) -> None:
+    url = db_url
     shop_with_waiting_webhooks(url, 1)
     now = datetime.now(UTC)
     lease = timedelta(seconds=1)

@@ -89,9 +89,9 @@ def stopped_at_end() -> Iterator[list[tuple[threading.Thread, threading.Event]]]
 
 
 def test_once_applies_the_inbox_then_delivers_and_reports_each_item(
-    tmp_path: Path, recorder: Recorder
+    db_url: str, recorder: Recorder
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    url = db_url
     refs = shop_with_waiting_webhooks(url, 2)
 
     run_worker(url, recorder.registry, WorkerConfig(once=True), on_report=recorder.reports.append)
@@ -110,9 +110,9 @@ def test_once_applies_the_inbox_then_delivers_and_reports_each_item(
 
 
 def test_the_loop_takes_work_as_it_arrives_until_stopped(
-    tmp_path: Path, recorder: Recorder, stopped_at_end: list[Any]
+    db_url: str, recorder: Recorder, stopped_at_end: list[Any]
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    url = db_url
     shop_with_waiting_webhooks(url, 0)
     thread, stop = running(url, recorder, QUICK)
     stopped_at_end.append((thread, stop))

@@ -27,8 +27,8 @@ HANG = E.SEND_ORDER_CONFIRMATION
 
 
 @pytest.fixture
-def engine(sqlite_url: str) -> Iterator[Engine]:
-    with Engine.open(sqlite_url, create_if_empty=True) as engine:
+def engine(db_url: str) -> Iterator[Engine]:
+    with Engine.open(db_url, create_if_empty=True) as engine:
         yield engine
 
 
