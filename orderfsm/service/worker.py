@@ -186,7 +186,8 @@ def _run_parts(
     for thread in parts:
         thread.start()
     while not stop.wait(0.2):
-        pass
+        if not all(thread.is_alive() for thread in parts):
+            stop.set()  # a part ended on an error it could not survive: stop the other too
     wake.set()
     tell(Stopping(_now(), config.grace))
     deadline = JOIN_SLACK.total_seconds()
@@ -204,6 +205,8 @@ def _repeat(
     tell: ReportCallback,
 ) -> None:
     """Passes of one part until ``stop``: resting on ``rest`` when idle, backing off on failure."""
+    # What a pass cannot survive (not an Exception) ends the thread through
+    # threading.excepthook; the main loop then stops the other part too.
     while not stop.is_set():
         if not _retried(part, do_pass, config, stop, tell, idle=rest):
             return
