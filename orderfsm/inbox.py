@@ -13,8 +13,14 @@ A failing entry never blocks the rest of the batch. What happens to it:
   once, with the JSON paths that failed as its error;
 * any other exception: retried with exponential backoff, and dead once it
   has failed ``max_attempts`` times;
-* a lost database connection is not the entry's fault: it propagates (the
+* a lost connection or an unusable database (``OperationalError``: down,
+  read-only, locked, disk full) is not the entry's fault: it propagates (the
   worker loop waits and tries again) and only the lease's attempt is spent.
+
+A pass given a ``stop`` event checks it between entries: once it is set, the
+entries claimed and not yet applied are released (due again at once, their
+attempt given back). Entries whose lease ran out mid-batch are left to
+whichever worker holds them now.
 
 An operator lists dead entries with ``orderfsm inbox --status dead`` and puts
 one back in line with ``orderfsm inbox retry ID`` after a fix.
@@ -23,17 +29,18 @@ one back in line with ``orderfsm inbox retry ID`` after a fix.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from orderfsm.engine import Engine
 from orderfsm.errors import ConfigurationError, PayloadError
 from orderfsm.persistence import inbox as store
-from orderfsm.persistence.database import utcnow
+from orderfsm.persistence.database import to_db_time, utcnow
 from orderfsm.persistence.inbox import InboxEntry
 
 log = logging.getLogger(__name__)
@@ -50,7 +57,7 @@ class InboxPolicy:
     """Entries claimed per pass."""
     max_attempts: int = 5
     """An entry that failed this many times is dead."""
-    lease: timedelta = timedelta(minutes=5)
+    lease: timedelta = timedelta(minutes=1)
     """How long a claim holds an entry; after that another worker may take it."""
     retry_delay: timedelta = timedelta(seconds=10)
     """Wait before the second attempt; doubled for each further one."""
@@ -78,6 +85,28 @@ class InboxPolicy:
         return now + min(delay, self.max_retry_delay)
 
 
+@dataclass(frozen=True, slots=True)
+class AppliedEntry:
+    """One inbox entry a pass handled, for the worker's log lines."""
+
+    event_id: str
+    event_type: str
+    upstream_id: str | None
+    """The order it concerned, when the engine knew it."""
+    outcome: str
+    """A lifecycle outcome (``applied``, ``stale``, ...), ``not_relevant``, ``retry``, ``dead``."""
+    error: str | None = None
+
+
+RETRY = "retry"
+"""The outcome of an entry whose attempt failed and that is due again later."""
+DEAD = "dead"
+"""The outcome of an entry that failed for good."""
+
+EntryObserver = Callable[[AppliedEntry], None]
+"""Told of each entry a pass handled, as soon as its result is stored."""
+
+
 @dataclass(slots=True)
 class InboxReport:
     """What one or more passes did."""
@@ -88,6 +117,8 @@ class InboxReport:
     dead: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     """Lifecycle outcomes of the applied entries (``applied``, ``stale``, ..., ``not_relevant``)."""
+    released: int = 0
+    """Entries claimed and given back untried (a stop, or a lease that ran out)."""
 
     def add(self, other: InboxReport) -> None:
         """Fold another report into this one."""
@@ -96,6 +127,7 @@ class InboxReport:
         self.retried += other.retried
         self.dead += other.dead
         self.outcomes.update(other.outcomes)
+        self.released += other.released
 
 
 def apply_inbox(
@@ -103,13 +135,18 @@ def apply_inbox(
     policy: InboxPolicy = InboxPolicy(),
     *,
     clock: Callable[[], datetime] = utcnow,
+    stop: threading.Event | None = None,
+    observe: EntryObserver | None = None,
 ) -> InboxReport:
     """One pass: claim a batch of due entries and apply each through the engine."""
     report = InboxReport()
     batch = store.claim(engine.db, limit=policy.batch_size, lease=policy.lease, now=clock())
     report.claimed = len(batch)
-    for entry in batch:
-        _apply_one(engine, entry, policy, report, clock)
+    for index, entry in enumerate(batch):
+        if (stop is not None and stop.is_set()) or _lease_over(entry, clock()):
+            report.released = store.release(engine.db, batch[index:])
+            break
+        _apply_one(engine, entry, policy, report, clock, observe)
     return report
 
 
@@ -119,15 +156,22 @@ def drain_inbox(
     *,
     max_passes: int = 100,
     clock: Callable[[], datetime] = utcnow,
+    stop: threading.Event | None = None,
+    observe: EntryObserver | None = None,
 ) -> InboxReport:
-    """Passes until no entry is due (at most ``max_passes``, so effects get their turn)."""
+    """Passes until no entry is due (at most ``max_passes``), or until ``stop`` is set."""
     total = InboxReport()
     for _ in range(max_passes):
-        report = apply_inbox(engine, policy, clock=clock)
+        report = apply_inbox(engine, policy, clock=clock, stop=stop, observe=observe)
         total.add(report)
-        if report.claimed < policy.batch_size:
+        if report.claimed < policy.batch_size or (stop is not None and stop.is_set()):
             break
     return total
+
+
+def _lease_over(entry: InboxEntry, now: datetime) -> bool:
+    lease_until, moment = to_db_time(entry.lease_until), to_db_time(now)
+    return lease_until is not None and moment is not None and moment >= lease_until
 
 
 def _apply_one(
@@ -136,23 +180,38 @@ def _apply_one(
     policy: InboxPolicy,
     report: InboxReport,
     clock: Callable[[], datetime],
+    observe: EntryObserver | None,
 ) -> None:
     try:
         result = engine.apply_event(entry.body)
     except PayloadError as exc:
         _fail(engine, entry, str(exc), dead=True, policy=policy, report=report, now=clock())
+        _tell(observe, entry, None, DEAD, str(exc))
         return
     except DBAPIError as exc:
-        if exc.connection_invalidated:
+        if exc.connection_invalidated or isinstance(exc, OperationalError):
             raise
-        _unexpected(engine, entry, exc, policy, report, clock())
+        _unexpected(engine, entry, exc, policy, report, clock(), observe)
         return
     except Exception as exc:
-        _unexpected(engine, entry, exc, policy, report, clock())
+        _unexpected(engine, entry, exc, policy, report, clock(), observe)
         return
     store.mark_applied(engine.db, entry.id, now=clock())
     report.applied += 1
-    report.outcomes[result.outcome.value if result.outcome else NOT_RELEVANT] += 1
+    outcome = result.outcome.value if result.outcome else NOT_RELEVANT
+    report.outcomes[outcome] += 1
+    _tell(observe, entry, result.upstream_id, outcome)
+
+
+def _tell(
+    observe: EntryObserver | None,
+    entry: InboxEntry,
+    upstream_id: str | None,
+    outcome: str,
+    error: str | None = None,
+) -> None:
+    if observe is not None:
+        observe(AppliedEntry(entry.event_id, entry.event_type, upstream_id, outcome, error))
 
 
 def _unexpected(
@@ -162,6 +221,7 @@ def _unexpected(
     policy: InboxPolicy,
     report: InboxReport,
     now: datetime,
+    observe: EntryObserver | None,
 ) -> None:
     log.warning(
         "inbox entry %s (event %s) failed, attempt %s of %s",
@@ -174,6 +234,7 @@ def _unexpected(
     dead = entry.attempts >= policy.max_attempts
     error = f"{type(exc).__name__}: {exc}"
     _fail(engine, entry, error, dead=dead, policy=policy, report=report, now=now)
+    _tell(observe, entry, None, DEAD if dead else RETRY, error)
 
 
 def _fail(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 from collections import Counter
 from pathlib import Path
 
@@ -16,13 +15,14 @@ from rich.table import Table
 from orderfsm.adapters.http import ReceiverConfig
 from orderfsm.cli.demo_delivery import Traffic, deliver_journal, deliver_troublemakers
 from orderfsm.cli.diagram import order_diagram
-from orderfsm.cli.worker import build_registry, run_steps, worker_steps
+from orderfsm.cli.worker import build_registry, printer
 from orderfsm.diagrams import DiagramError, graph_from_lifecycle, write_diagram
-from orderfsm.dispatch import Dispatcher
 from orderfsm.engine import Engine
 from orderfsm.extras import SERVER, require
 from orderfsm.persistence import OrderView
 from orderfsm.samples.demo import SCENARIOS, demo_journal
+from orderfsm.service.worker import WorkerConfig, run_worker
+from orderfsm.service.worker_reports import EffectsPassed, InboxPassed
 
 
 @click.command("demo")
@@ -80,9 +80,13 @@ def demo(out_dir: Path) -> None:
 def _run_worker_once(engine: Engine, sink: Path, console: Console) -> None:
     """What `orderfsm worker --once --sink jsonl:SINK` does, in this process."""
     registry = build_registry([], [f"jsonl:{sink}"])
-    dispatcher = Dispatcher(engine.db, registry)
-    steps = worker_steps(engine.db, dispatcher, console, once=True)
-    run_steps(steps, once=True, interval=0, stop=threading.Event())
+    show = printer(console)
+    run_worker(
+        engine,
+        registry,
+        WorkerConfig(once=True),
+        on_report=lambda r: show(r) if isinstance(r, InboxPassed | EffectsPassed) else None,
+    )
 
 
 def _fresh_output(out_dir: Path) -> dict[str, Path]:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import click
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine as DbEngine
 
 from orderfsm.cli.options import DEFAULT_DB, database_option, db_option
 from orderfsm.engine import Engine
 from orderfsm.errors import InboxEntryNotFound
-from orderfsm.inbox import InboxReport, drain_inbox
 from orderfsm.persistence import InboxStatus
 from orderfsm.persistence import inbox as store
 from orderfsm.persistence.inbox import InboxEntry
@@ -23,27 +19,6 @@ STATUS_STYLE = {
     InboxStatus.APPLIED: "green",
     InboxStatus.DEAD: "red",
 }
-
-
-def inbox_step(db: DbEngine, console: Console, *, verbose: bool) -> Callable[[], int]:
-    """The worker's step that applies stored webhooks through the engine (before effects)."""
-    engine = Engine(db)
-
-    def step() -> int:
-        report = drain_inbox(engine)
-        if report.claimed or verbose:
-            console.print(describe(report))
-        return report.claimed
-
-    return step
-
-
-def describe(report: InboxReport) -> str:
-    """One line for an inbox pass."""
-    line = f"inbox: {report.applied} applied, {report.retried} to retry, {report.dead} dead"
-    if report.outcomes:
-        line += " (" + ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items())) + ")"
-    return line
 
 
 @click.group("inbox", invoke_without_command=True)

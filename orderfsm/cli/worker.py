@@ -1,8 +1,8 @@
-"""``orderfsm worker``: run the background steps (inbox, then outbox) in a loop or once.
+"""``orderfsm worker``: parse the options, run :func:`~orderfsm.service.worker.run_worker`, print.
 
-The loop is :func:`run_steps` over a list of steps; each step does what is due
-and says how much it did. A new kind of background work is one more step in
-:func:`worker_steps`.
+Everything the worker does arrives as a typed report; each is printed as one
+timestamped line built as rich :class:`~rich.text.Text`, never parsed as
+markup, so an event id like ``evt-[/x]-1`` prints as it is.
 """
 
 from __future__ import annotations
@@ -13,98 +13,74 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
 import click
 from rich.console import Console
-from sqlalchemy import Engine
+from rich.text import Text
 
 from orderfsm.adapters.handlers import JsonlSink
-from orderfsm.cli.inbox import inbox_step
 from orderfsm.cli.options import db_option
 from orderfsm.dispatch import (
     BUILT_IN_CLASSIFIERS,
     Classifier,
     DispatchConfig,
-    Dispatcher,
-    DispatchReport,
     HandlerRegistry,
 )
 from orderfsm.fsm.effects import EffectName
-from orderfsm.persistence import ensure_current, open_engine
-
-Step = Callable[[], int]
-"""One kind of background work: does what is due, returns how many items it handled."""
+from orderfsm.inbox import InboxPolicy
+from orderfsm.service.worker import WorkerConfig, run_worker
+from orderfsm.service.worker_reports import (
+    EffectsPassed,
+    Outage,
+    WorkerReport,
+    describe,
+    timestamp,
+)
 
 SINK_SCHEMES = ("jsonl",)
+DEFAULTS = WorkerConfig()
 
 
-def run_steps(
-    steps: Sequence[Step],
-    *,
-    once: bool,
-    interval: float,
-    stop: threading.Event,
-    on_error: Callable[[Exception], None] | None = None,
-) -> None:
-    """Run every step in turn; repeat until ``stop`` is set (or once), resting when idle.
+def printer(console: Console) -> Callable[[WorkerReport], None]:
+    """The report callback of ``orderfsm worker``: one plain-text line per report."""
 
-    In a loop, a step that raises (the database restarting, say) is reported
-    through ``on_error`` and the loop rests before the next round, rather
-    than ending the worker; with ``once`` (or no ``on_error``) the error ends it.
-    """
-    while not stop.is_set():
-        busy = 0
-        try:
-            for step in steps:
-                if stop.is_set():
-                    return
-                busy += step()
-        except Exception as exc:
-            if once or on_error is None:
-                raise
-            on_error(exc)
-            busy = 0
-        if once:
-            return
-        if not busy:
-            stop.wait(interval)
-
-
-def dispatch_step(dispatcher: Dispatcher, console: Console, *, verbose: bool) -> Step:
-    """The step that delivers due effects and reports what it did."""
-    last_unhandled: list[tuple[str, ...]] = [()]
-
-    def step() -> int:
-        report = dispatcher.run_once()
-        if report.handled or report.lost or verbose:
-            console.print(describe(report))
-        if report.unhandled_keys != last_unhandled[0] and report.unhandled:
+    def show(report: WorkerReport) -> None:
+        style = "red" if isinstance(report, Outage) else ""
+        console.print(Text(describe(report), style=style), soft_wrap=True)
+        if isinstance(report, EffectsPassed) and report.report.unhandled:
+            waiting = report.report
+            line = f"{timestamp(report.at)} {waiting.unhandled} effect(s) wait with no handler: "
             console.print(
-                f"[yellow]{report.unhandled} effect(s) wait with no handler:[/yellow] "
-                + ", ".join(report.unhandled_keys)
+                Text(line + ", ".join(waiting.unhandled_keys), style="yellow"), soft_wrap=True
             )
-        last_unhandled[0] = report.unhandled_keys
-        return report.handled
 
-    return step
+    return show
 
 
-def describe(report: DispatchReport) -> str:
-    """One line for a dispatch pass."""
-    line = f"effects: {report.done} done, {report.retried} retried, {report.dead} dead"
-    if report.lost:
-        line += f", {report.lost} taken over by another worker"
-    return line
+def parse_timeouts(values: Sequence[str]) -> dict[EffectName, timedelta]:
+    """``NAME=SECONDS`` pairs of ``--timeout`` as handler timeouts by effect name."""
+    timeouts: dict[EffectName, timedelta] = {}
+    for value in values:
+        name, _, seconds = value.partition("=")
+        try:
+            effect = EffectName(name)
+            timeout = float(seconds)
+        except ValueError:
+            raise click.BadParameter(
+                f"{value!r}: expected EFFECT=SECONDS with an effect name and a number",
+                param_hint="'--timeout'",
+            ) from None
+        if not timeout > 0:
+            raise click.BadParameter(f"{value!r}: seconds must be > 0", param_hint="'--timeout'")
+        timeouts[effect] = timedelta(seconds=timeout)
+    return timeouts
 
 
-def worker_steps(db: Engine, dispatcher: Dispatcher, console: Console, *, once: bool) -> list[Step]:
-    """The worker's steps, in the order each round runs them."""
-    return [
-        inbox_step(db, console, verbose=once),
-        dispatch_step(dispatcher, console, verbose=once),
-    ]
+def _seconds(minimum: float = 0.01) -> click.FloatRange:
+    return click.FloatRange(min=minimum)
 
 
 @click.command("worker")
@@ -135,8 +111,8 @@ def worker_steps(db: Engine, dispatcher: Dispatcher, console: Console, *, once: 
 )
 @click.option(
     "--interval",
-    type=click.FloatRange(min=0.01),
-    default=2.0,
+    type=_seconds(),
+    default=DEFAULTS.interval.total_seconds(),
     show_default=True,
     help="Seconds to rest when nothing was due.",
 )
@@ -147,6 +123,42 @@ def worker_steps(db: Engine, dispatcher: Dispatcher, console: Console, *, once: 
     show_default=True,
     help="Attempts before an effect is dead.",
 )
+@click.option(
+    "--lease",
+    type=_seconds(1.0),
+    default=DEFAULTS.dispatch.lease.total_seconds(),
+    show_default=True,
+    help="Seconds a claim holds an inbox entry or effect unrenewed: after a crash, "
+    "another worker takes them this soon (renewed while a handler runs).",
+)
+@click.option(
+    "--handler-timeout",
+    type=_seconds(),
+    default=DEFAULTS.dispatch.handler_timeout.total_seconds(),
+    show_default=True,
+    help="Seconds a handler may run; past it the attempt failed and is retried.",
+)
+@click.option(
+    "--timeout",
+    "timeouts",
+    multiple=True,
+    metavar="EFFECT=SECONDS",
+    help="The handler timeout of one effect, e.g. request_shipment=60 (repeatable).",
+)
+@click.option(
+    "--handler-slots",
+    type=click.IntRange(min=1),
+    default=DEFAULTS.dispatch.handler_slots,
+    show_default=True,
+    help="Handlers running at once (a timed-out handler keeps its slot until it returns).",
+)
+@click.option(
+    "--grace",
+    type=_seconds(0.0),
+    default=DEFAULTS.grace.total_seconds(),
+    show_default=True,
+    help="On SIGTERM/Ctrl-C: seconds running handlers get before their effects are put back.",
+)
 def worker(
     db_url: str,
     once: bool,
@@ -155,44 +167,52 @@ def worker(
     classifier_ref: str | None,
     interval: float,
     max_attempts: int,
+    lease: float,
+    handler_timeout: float,
+    timeouts: tuple[str, ...],
+    handler_slots: int,
+    grace: float,
 ) -> None:
-    """Apply stored webhooks, then deliver the outbox's effects to handlers.
+    """Apply stored webhooks and deliver the outbox's effects to handlers.
 
-    Each round applies the inbox (what `orderfsm serve` stored) through the
-    lifecycle, then delivers due effects, with retries and dead-lettering.
-    Effects with no handler stay pending and are reported. Stop with Ctrl-C or
-    SIGTERM; the current step finishes first.
+    The inbox (what `orderfsm serve` stored) is applied through the
+    lifecycle while, independently, due effects are delivered with retries,
+    timeouts and dead-lettering. Effects with no handler stay pending and are
+    reported. When the database is unreachable the worker waits and retries.
+    SIGTERM or Ctrl-C stops it within about --grace seconds: effects it
+    claimed go back in line for another worker.
 
     \b
     Example:
       orderfsm worker --db sqlite:///shop.db --once --sink jsonl:effects.jsonl
       orderfsm worker --db postgresql://... --handlers myshop.effects:registry
+      orderfsm worker --db postgresql://... --lease 30 --timeout request_shipment=60
       orderfsm worker --db postgresql://... --classifier physical --sink jsonl:effects.jsonl
     """
     registry = build_registry(handler_refs, sinks)
     classifier = load_classifier(classifier_ref) if classifier_ref else None
-    console = Console()
-    db = open_engine(db_url)
-    try:
-        ensure_current(db, url_for_message=db_url)
-        dispatcher = Dispatcher(
-            db, registry, DispatchConfig(max_attempts=max_attempts), classifier=classifier
-        )
-        stop = threading.Event()
-        if not once:
-            _stop_on_signals(stop)
-            console.print(
-                f"worker: {len(registry)} effect(s) handled; every {interval:g}s when idle"
-            )
-        run_steps(
-            worker_steps(db, dispatcher, console, once=once),
-            once=once,
-            interval=interval,
-            stop=stop,
-            on_error=lambda exc: console.print(f"[red]worker step failed:[/red] {exc}"),
-        )
-    finally:
-        db.dispose()
+    config = WorkerConfig(
+        dispatch=DispatchConfig(
+            max_attempts=max_attempts,
+            handler_timeout=timedelta(seconds=handler_timeout),
+            handler_timeouts=parse_timeouts(timeouts),
+            handler_slots=handler_slots,
+        ),
+        inbox=InboxPolicy(),
+        interval=timedelta(seconds=interval),
+        grace=timedelta(seconds=grace),
+        once=once,
+    ).with_lease(timedelta(seconds=lease))
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    run_worker(
+        db_url,
+        registry,
+        config,
+        stop=stop,
+        on_report=printer(Console(highlight=False)),
+        classifier=classifier,
+    )
 
 
 def build_registry(handler_refs: Sequence[str], sinks: Sequence[str]) -> HandlerRegistry:

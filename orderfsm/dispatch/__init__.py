@@ -12,9 +12,10 @@ from orderfsm.dispatch.classifiers import (
     deliver_unflagged_digitally,
     ship_unflagged,
 )
-from orderfsm.dispatch.config import DispatchConfig, DispatchReport
+from orderfsm.dispatch.config import DispatchConfig
 from orderfsm.dispatch.dispatcher import Dispatcher
 from orderfsm.dispatch.registry import Classifier, Effect, Handler, HandlerRegistry
+from orderfsm.dispatch.reports import Delivery, DeliveryResult, DispatchReport
 from orderfsm.effects import (
     PAYLOAD_TYPES,
     Contact,
@@ -37,6 +38,8 @@ __all__ = [
     "BUILT_IN_CLASSIFIERS",
     "Classifier",
     "Contact",
+    "Delivery",
+    "DeliveryResult",
     "DigitalDelivery",
     "DispatchConfig",
     "DispatchReport",

@@ -1,16 +1,18 @@
-"""The dispatcher's settings and what one pass reports: small frozen values."""
+"""How the dispatcher retries, claims and bounds its handlers."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from orderfsm.errors import ConfigurationError
+from orderfsm.fsm.effects import EffectName
 
 
 @dataclass(frozen=True, slots=True)
 class DispatchConfig:
-    """How the dispatcher retries and claims; small and frozen."""
+    """How the dispatcher retries, claims and bounds its handlers; small and frozen."""
 
     max_attempts: int = 8
     """Attempts before an effect goes ``dead`` (a crash mid-attempt counts)."""
@@ -20,15 +22,21 @@ class DispatchConfig:
     """The longest delay between two attempts."""
     jitter: float = 0.2
     """Up to this fraction of the delay is taken off at random, so retries spread out."""
-    lease: timedelta = timedelta(minutes=5)
-    """How long a claim holds a row; a crashed dispatcher's rows are free again after it."""
+    lease: timedelta = timedelta(minutes=1)
+    """How long a claim holds a row unrenewed; a crashed dispatcher's rows are free after it."""
     batch_size: int = 20
-    """Rows claimed per transaction."""
+    """Rows claimed per transaction; those beyond the free slots wait in the dispatcher."""
     unhandled_keys_listed: int = 50
     """How many keys of unhandled effects a report lists (all are counted)."""
+    handler_timeout: timedelta = timedelta(minutes=5)
+    """How long a handler may run before its attempt counts as failed."""
+    handler_timeouts: Mapping[EffectName, timedelta] = field(default_factory=dict)
+    """Timeouts of particular effects, instead of ``handler_timeout``."""
+    handler_slots: int = 4
+    """Handler calls at once, abandoned (timed-out) ones included."""
 
     def __post_init__(self) -> None:
-        for name in ("max_attempts", "batch_size"):
+        for name in ("max_attempts", "batch_size", "handler_slots"):
             if getattr(self, name) < 1:
                 raise ConfigurationError(
                     f"DispatchConfig.{name} must be at least 1, not {getattr(self, name)}"
@@ -42,12 +50,20 @@ class DispatchConfig:
             raise ConfigurationError(
                 f"DispatchConfig.jitter must be a fraction between 0 and 1, not {self.jitter}"
             )
-        if self.lease <= timedelta(0):
-            raise ConfigurationError(f"DispatchConfig.lease must be positive, not {self.lease}")
+        for name in ("lease", "handler_timeout"):
+            if getattr(self, name) <= timedelta(0):
+                raise ConfigurationError(
+                    f"DispatchConfig.{name} must be positive, not {getattr(self, name)}"
+                )
         for name in ("base_delay", "max_delay"):
             if getattr(self, name) < timedelta(0):
                 raise ConfigurationError(
                     f"DispatchConfig.{name} must not be negative, not {getattr(self, name)}"
+                )
+        for effect, timeout in self.handler_timeouts.items():
+            if timeout <= timedelta(0):
+                raise ConfigurationError(
+                    f"DispatchConfig.handler_timeouts[{effect}] must be positive, not {timeout}"
                 )
 
     def delay(self, attempt: int, draw: float) -> timedelta:
@@ -56,24 +72,6 @@ class DispatchConfig:
         capped = min(self.max_delay, self.base_delay * (1 << exponent))
         return capped * (1 - self.jitter * draw)
 
-
-@dataclass(frozen=True, slots=True)
-class DispatchReport:
-    """What one pass did."""
-
-    done: int = 0
-    retried: int = 0
-    """Attempts that failed and were scheduled again."""
-    dead: int = 0
-    lost: int = 0
-    """Claims another dispatcher took over after this one's lease ran out."""
-    unhandled: int = 0
-    """Effects waiting with no handler registered (left ``pending``)."""
-    unhandled_keys: tuple[str, ...] = ()
-    done_keys: tuple[str, ...] = field(default=(), repr=False)
-    dead_keys: tuple[str, ...] = field(default=(), repr=False)
-
-    @property
-    def handled(self) -> int:
-        """Rows this pass finished one way or another."""
-        return self.done + self.retried + self.dead
+    def timeout_for(self, name: EffectName) -> timedelta:
+        """How long the handler of ``name`` may run."""
+        return self.handler_timeouts.get(name, self.handler_timeout)

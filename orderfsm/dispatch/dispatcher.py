@@ -1,21 +1,29 @@
 """The dispatcher: hands each due outbox row to its handler, at least once, until done or dead.
 
-One pass (:meth:`Dispatcher.run_once`) repeats until nothing is due: claim a
-batch in a short transaction, then for each claimed row, outside any
-transaction, build the typed :class:`Effect`, call the handler, and record
-the result in another short transaction:
+A pass (:meth:`Dispatcher.run_once`) claims due rows in short transactions,
+a batch at a time, and as handler slots are free
+(:mod:`orderfsm.dispatch.slots`) builds each typed :class:`Effect` and
+starts its handler in a thread of its own, outside any transaction. Claims
+waiting for a slot are not renewed: one whose lease ran out before its start
+is given back, and a stopping pass gives back all it did not start. While
+handlers run, the pass renews their leases (a heartbeat every third of the
+lease), starts more for the slots that free up, and records each result in
+another short transaction:
 
 * success: ``done``;
 * :class:`PermanentEffectError`, an unreadable payload, or items with no
   physical flag and no classifier: ``dead`` at once, with the reason;
-* any other exception: ``failed`` with the error, retried after an
-  exponential backoff with jitter; ``dead`` after ``max_attempts``.
+* any other exception, or no return within the effect's timeout: ``failed``
+  with the error, retried after an exponential backoff with jitter; ``dead``
+  after ``max_attempts``. A timed-out call is abandoned, not killed (see
+  :mod:`orderfsm.dispatch.slots`): if it later returns, nothing is recorded.
 
 A crash after the handler's success and before the ``done`` mark leaves the
 row claimed; once its lease expires another pass claims it again and the
 handler runs a second time with the same idempotency key. That is why
 handlers pass the key on: the receiver deduplicates, and the effect happens
-once as far as it can tell.
+once as far as it can tell. A result that cannot be written (the database is
+down) is kept and written by the next pass, as long as the lease holds.
 
 Effects with no registered handler are never claimed: they stay ``pending``
 and every pass reports them (:attr:`DispatchReport.unhandled_keys`).
@@ -24,72 +32,47 @@ and every pass reports them (:attr:`DispatchReport.unhandled_keys`).
 from __future__ import annotations
 
 import random
-import traceback
+import threading
+import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from enum import Enum
+from datetime import datetime, timedelta
 from types import TracebackType
 
-from pydantic import ValidationError
 from sqlalchemy import Engine as DbEngine
 
-from orderfsm.dispatch.config import DispatchConfig, DispatchReport
+from orderfsm.dispatch.config import DispatchConfig
+from orderfsm.dispatch.flights import MAX_ERROR_LENGTH, Flight, describe_error
+from orderfsm.dispatch.payloads import Undeliverable, typed_payload
 from orderfsm.dispatch.registry import Classifier, Effect, HandlerRegistry
-from orderfsm.effects import (
-    PAYLOAD_TYPES,
-    DigitalDelivery,
-    EffectPayload,
-    ShipmentRequest,
+from orderfsm.dispatch.reports import (
+    Delivery,
+    DeliveryResult,
+    DispatchReport,
+    Observer,
+    delivery_of,
+    recorder,
 )
-from orderfsm.errors import OrderFsmError, PermanentEffectError
+from orderfsm.dispatch.slots import HandlerSlots
 from orderfsm.fsm.effects import EffectName
 from orderfsm.persistence import ensure_current, open_engine, outbox
 from orderfsm.persistence.database import to_db_time, utcnow
 from orderfsm.persistence.source import HoldsDatabase, database_of
 
-MAX_ERROR_LENGTH = 2_000
-"""Longer error texts are cut (the column is for operators, not for logs)."""
+POLL_S = 0.2
+"""Longest rest between two looks at running handlers (a stop is seen this soon)."""
 
-DEFAULT_CONFIG = DispatchConfig()
-"""The settings of a dispatcher given none."""
-
-
-class _Result(Enum):
-    """What became of one claimed row."""
-
-    DONE = "done"
-    RETRIED = "retried"
-    DEAD = "dead"
-    LOST = "lost"
-
-
-@dataclass(frozen=True, slots=True)
-class _Unusable:
-    """A claimed row no attempt can deliver (unreadable payload, unclassifiable item)."""
-
-    reason: str
+INTERRUPTED = "interrupted: the worker stopped while the handler ran; due again at once"
 
 
 class Dispatcher:
-    """Delivers the outbox through a :class:`HandlerRegistry`; safe to run in many processes.
-
-    Open it on the database the engine uses: ``Dispatcher(engine, registry)``
-    or :meth:`from_engine` with an :class:`orderfsm.Engine` (or a SQLAlchemy
-    engine), or :meth:`open` with a URL (the dispatcher then owns the
-    connections: close it, or use it as a context manager).
-
-    Which classifier settles items DR sent without a physical flag: the one
-    given here (``classifier=``, which ``orderfsm worker --classifier`` passes)
-    wins over the registry's (``HandlerRegistry(classifier=)``); the registry's
-    applies when none is given here.
-    """
+    """Delivers the outbox through a :class:`HandlerRegistry`; safe to run in many processes."""
 
     def __init__(
         self,
         database: DbEngine | HoldsDatabase,
         registry: HandlerRegistry,
-        config: DispatchConfig = DEFAULT_CONFIG,
+        config: DispatchConfig | None = None,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
         *,
@@ -97,10 +80,16 @@ class Dispatcher:
     ) -> None:
         self.db = database_of(database, needed_by="the dispatcher")
         self.registry = registry
-        self.config = config
+        self.config = config or DispatchConfig()
         self.classifier = classifier or registry.classifier
         self._clock = clock
         self._rng = rng or random.Random()
+        self._slots = HandlerSlots(self.config.handler_slots)
+        self._flights: dict[int, Flight] = {}
+        self._queued: deque[outbox.Claim] = deque()
+        """Claimed rows waiting for a free slot (not renewed: checked again at their start)."""
+        self._released = 0
+        """Claims given back untried since the last report."""
         self._owns_db = False
 
     @classmethod
@@ -108,7 +97,7 @@ class Dispatcher:
         cls,
         engine: DbEngine | HoldsDatabase,
         registry: HandlerRegistry,
-        config: DispatchConfig = DEFAULT_CONFIG,
+        config: DispatchConfig | None = None,
         *,
         classifier: Classifier | None = None,
     ) -> Dispatcher:
@@ -120,7 +109,7 @@ class Dispatcher:
         cls,
         url: str,
         registry: HandlerRegistry,
-        config: DispatchConfig = DEFAULT_CONFIG,
+        config: DispatchConfig | None = None,
         *,
         classifier: Classifier | None = None,
     ) -> Dispatcher:
@@ -157,114 +146,215 @@ class Dispatcher:
         assert moment is not None
         return moment
 
-    def run_once(self) -> DispatchReport:
+    @property
+    def in_flight(self) -> int:
+        """Claimed rows whose handler still runs (or whose result waits to be written)."""
+        return len(self._flights)
+
+    def run_once(
+        self, *, stop: threading.Event | None = None, observe: Observer | None = None
+    ) -> DispatchReport:
         """Deliver everything due now; return what happened.
 
-        Each claimed row is attempted at most ``max_attempts`` times, so the
-        pass ends even when handlers keep failing with no backoff.
+        Returns when nothing is due and no handler runs, or as soon as
+        ``stop`` is set (then running handlers are left to :meth:`finish`).
+        Each row is attempted at most ``max_attempts`` times, so the pass
+        ends even when handlers keep failing with no backoff. Database
+        errors propagate; what was decided but not written is kept for the
+        next pass.
         """
-        results: dict[_Result, list[str]] = {result: [] for result in _Result}
+        deliveries: list[Delivery] = []
+        record = recorder(deliveries, observe)
         handled = [name.value for name in self.registry.names]
-        while True:
-            now = self.now()
-            with self.db.begin() as connection:
-                claims = outbox.claim_due(
-                    connection,
-                    effects=handled,
-                    now=now,
-                    lease_until=now + self.config.lease,
-                    limit=self.config.batch_size,
-                )
-            if not claims:
+        while stop is None or not stop.is_set():
+            seen = self._slots.ends()
+            self._settle(record)
+            claimed = self._start_due(handled, record)
+            if not claimed and not self._flights:
                 break
-            for claim in claims:
-                results[self._deliver(claim)].append(claim.key)
+            if not claimed:
+                self._slots.wait(self._rest(), seen=seen)
+        self._release_queued()
+        released = self._take_released()
         with self.db.begin() as connection:
             count, keys = outbox.waiting_without_handler(
                 connection, handled, limit=self.config.unhandled_keys_listed
             )
-        return DispatchReport(
-            done=len(results[_Result.DONE]),
-            retried=len(results[_Result.RETRIED]),
-            dead=len(results[_Result.DEAD]),
-            lost=len(results[_Result.LOST]),
+        return DispatchReport.of(
+            deliveries,
             unhandled=count,
             unhandled_keys=tuple(keys),
-            done_keys=tuple(results[_Result.DONE]),
-            dead_keys=tuple(results[_Result.DEAD]),
+            stuck=self._slots.abandoned(),
+            released=released,
         )
 
-    # -- one claimed row ------------------------------------------------------
+    def finish(self, grace: timedelta, *, observe: Observer | None = None) -> DispatchReport:
+        """Wait up to ``grace`` for running handlers, then put the rest back in line (a stop).
 
-    def _deliver(self, claim: outbox.Claim) -> _Result:
+        A handler still running after ``grace`` is abandoned and its row is
+        due again at once for any worker (the attempt is counted); the
+        process may end while the call runs.
+        """
+        deliveries: list[Delivery] = []
+        record = recorder(deliveries, observe)
+        end = time.monotonic() + grace.total_seconds()
+        while True:  # at least once: calls that already returned are recorded as such
+            seen = self._slots.ends()
+            self._settle(record)
+            if not self._flights or time.monotonic() >= end:
+                break
+            self._slots.wait(min(self._rest(), end - time.monotonic()), seen=seen)
+        for flight in list(self._flights.values()):
+            if flight.verdict is None:
+                self._slots.abandon(flight.call)
+            self._write(flight, record, interrupted=flight.verdict is None)
+        self._release_queued()
+        return DispatchReport.of(
+            deliveries, stuck=self._slots.abandoned(), released=self._take_released()
+        )
+
+    # -- starting ------------------------------------------------------------
+
+    def _start_due(self, handled: list[str], record: Observer) -> int:
+        """Start queued claims in the free slots, claiming a batch when none is queued."""
+        if not self._queued and self._free():
+            now = self.now()
+            with self.db.begin() as connection:
+                self._queued.extend(
+                    outbox.claim_due(
+                        connection,
+                        effects=handled,
+                        now=now,
+                        lease_until=now + self.config.lease,
+                        limit=self.config.batch_size,
+                    )
+                )
+        started = 0
+        while self._queued and self._free():
+            self._start(self._queued.popleft(), record)
+            started += 1
+        if self._queued and not self._flights:
+            self._release_queued()  # every slot is held by a hung call: let others have them
+        return started
+
+    def _free(self) -> int:
+        """Slots whose last call has returned *and been recorded* (so a crash repeats none)."""
+        return self.config.handler_slots - len(self._flights) - self._slots.abandoned()
+
+    def _release_queued(self) -> None:
+        """Give back the claims no handler started (untried: their attempt is not counted)."""
+        if not self._queued:
+            return
+        now = self.now()
+        with self.db.begin() as connection:
+            released = sum(outbox.release(connection, claim, now=now) for claim in self._queued)
+        self._queued.clear()
+        self._released += released
+
+    def _take_released(self) -> int:
+        released, self._released = self._released, 0
+        return released
+
+    def _start(self, claim: outbox.Claim, record: Observer) -> None:
+        name = EffectName(claim.effect)
         if self.now() >= claim.lease_until:
             # Too late to start: another dispatcher may hold it now.
             with self.db.begin() as connection:
                 outbox.release(connection, claim, now=self.now())
-            return _Result.LOST
-        name = EffectName(claim.effect)
+            record(delivery_of(claim, DeliveryResult.LOST))
+            return
         handler = self.registry.get(name)
         assert handler is not None, "only handled effects are claimed"
         try:
-            # The host's classifier runs here too: its failures are retried like a handler's.
-            payload = self._payload(name, claim)
-            if isinstance(payload, EffectPayload):
-                handler(Effect(name, claim.key, payload, claim.upstream_id, claim.attempt))
-        except PermanentEffectError as exc:
-            return self._finish_failed(claim, _describe(exc), dead=True)
-        except Exception as exc:
-            dead = claim.attempt >= self.config.max_attempts
-            return self._finish_failed(claim, _describe(exc), dead=dead)
-        if isinstance(payload, _Unusable):
-            return self._finish_failed(claim, payload.reason[:MAX_ERROR_LENGTH], dead=True)
+            payload = typed_payload(name, claim.payload, self.classifier)
+        except Exception as exc:  # the host's classifier failed: an attempt like any other
+            exhausted = claim.attempt >= self.config.max_attempts
+            record(self._finish_failed(claim, describe_error(exc), dead=exhausted))
+            return
+        if isinstance(payload, Undeliverable):
+            record(self._finish_failed(claim, payload.reason[:MAX_ERROR_LENGTH], dead=True))
+            return
         if payload is None:
-            return self._finish_done(claim, note="nothing to deliver: no items of this kind")
-        return self._finish_done(claim)
+            note = "nothing to deliver: no items of this kind"
+            record(self._finish_done(claim, note=note))
+            return
+        effect = Effect(name, claim.key, payload, claim.upstream_id, claim.attempt)
+        timeout = self.config.timeout_for(name)
+        started = time.monotonic()
+        self._flights[claim.id] = Flight(
+            claim=claim,
+            call=self._slots.start(handler, effect),
+            deadline=started + timeout.total_seconds(),
+            renew_at=started + self._renew_every(),
+            timeout=timeout,
+        )
 
-    def _payload(self, name: EffectName, claim: outbox.Claim) -> EffectPayload | _Unusable | None:
-        """The typed payload, unknown items classified; ``None`` if no item is left."""
-        try:
-            payload = PAYLOAD_TYPES[name].model_validate(claim.payload)
-        except ValidationError as exc:
-            return _Unusable(f"payload unreadable as {name.value}: {exc}")
-        if not isinstance(payload, ShipmentRequest | DigitalDelivery):
-            return payload
-        wanted = isinstance(payload, ShipmentRequest)
-        kept = []
-        for item in payload.items:
-            physical = item.physical
-            if physical is None:
-                if self.classifier is None:
-                    return _Unusable(
-                        f"item {item.id} has no physical flag (non-expanded event) "
-                        "and no classifier is configured"
-                    )
-                physical = bool(self.classifier(item))
-                item = item.model_copy(update={"physical": physical})
-            if physical is wanted:
-                kept.append(item)
-        if not kept:
-            return None
-        return payload.model_copy(update={"items": tuple(kept)})
+    # -- running handlers ----------------------------------------------------
 
-    def _finish_done(self, claim: outbox.Claim, note: str | None = None) -> _Result:
+    def _settle(self, record: Observer) -> None:
+        """Judge finished and overdue calls, write their results, renew the others' leases."""
+        for flight in list(self._flights.values()):
+            if flight.verdict is None:
+                flight.verdict = flight.judge(
+                    max_attempts=self.config.max_attempts, slots=self._slots
+                )
+            if flight.verdict is not None:
+                self._write(flight, record)
+            elif time.monotonic() >= flight.renew_at:
+                self._renew(flight)
+
+    def _write(self, flight: Flight, record: Observer, *, interrupted: bool = False) -> None:
+        claim = flight.claim
+        if interrupted:
+            now = self.now()
+            with self.db.begin() as connection:
+                kept = outbox.mark_failed(
+                    connection, claim, now=now, error=INTERRUPTED, retry_at=now
+                )
+            result = DeliveryResult.INTERRUPTED if kept else DeliveryResult.LOST
+            delivery = delivery_of(claim, result, INTERRUPTED)
+        else:
+            verdict = flight.verdict
+            assert verdict is not None
+            if verdict.error is None:
+                delivery = self._finish_done(claim)
+            else:
+                delivery = self._finish_failed(claim, verdict.error, dead=verdict.dead)
+        del self._flights[claim.id]
+        record(delivery)
+
+    def _renew(self, flight: Flight) -> None:
+        now = self.now()
+        with self.db.begin() as connection:
+            renewed = outbox.extend(
+                connection, flight.claim, lease_until=now + self.config.lease, now=now
+            )
+        # A lost claim is not renewed again; its result will be refused as LOST.
+        flight.renew_at = time.monotonic() + (self._renew_every() if renewed else float("inf"))
+        flight.claim = renewed or flight.claim
+
+    def _renew_every(self) -> float:
+        return self.config.lease.total_seconds() / 3
+
+    def _rest(self) -> float:
+        """Seconds until a flight's deadline or renewal is due (at most :data:`POLL_S`)."""
+        now = time.monotonic()
+        soonest = min(
+            (min(f.deadline, f.renew_at) for f in self._flights.values()), default=now + POLL_S
+        )
+        return max(0.0, min(POLL_S, soonest - now))
+
+    def _finish_done(self, claim: outbox.Claim, note: str | None = None) -> Delivery:
         with self.db.begin() as connection:
             if not outbox.mark_done(connection, claim, now=self.now(), note=note):
-                return _Result.LOST
-        return _Result.DONE
+                return delivery_of(claim, DeliveryResult.LOST)
+        return delivery_of(claim, DeliveryResult.DONE, note)
 
-    def _finish_failed(self, claim: outbox.Claim, error: str, *, dead: bool) -> _Result:
+    def _finish_failed(self, claim: outbox.Claim, error: str, *, dead: bool) -> Delivery:
         now = self.now()
         retry_at = None if dead else now + self.config.delay(claim.attempt, self._rng.random())
         with self.db.begin() as connection:
             if not outbox.mark_failed(connection, claim, now=now, error=error, retry_at=retry_at):
-                return _Result.LOST
-        return _Result.DEAD if dead else _Result.RETRIED
+                return delivery_of(claim, DeliveryResult.LOST, error)
+        return delivery_of(claim, DeliveryResult.DEAD if dead else DeliveryResult.RETRIED, error)
 
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, OrderFsmError):
-        text = str(exc)  # our own errors' messages already say what failed
-    else:
-        text = "".join(traceback.format_exception_only(exc)).strip()
-    return text[:MAX_ERROR_LENGTH]

@@ -15,6 +15,7 @@ engine's own deduplication makes the second application a no-op.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -49,6 +50,8 @@ class InboxEntry:
     error: str | None
     received_at: datetime
     processed_at: datetime | None
+    lease_until: datetime | None = None
+    """Until when a worker's claim holds the entry (``None``: nobody holds it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,32 @@ def claim(engine: Engine, *, limit: int, lease: timedelta, now: datetime) -> lis
         )
         rows = connection.execute(select(INBOX).where(INBOX.c.id.in_(ids)).order_by(INBOX.c.id))
         return [_entry(row) for row in rows.mappings()]
+
+
+def release(engine: Engine, entries: Sequence[InboxEntry]) -> int:
+    """Give claimed entries back untried (a stopping worker): due at once for any worker.
+
+    Each row is released only while it still holds this claim's lease and
+    attempt, so an entry another worker claimed since is left alone. Returns
+    how many were released.
+    """
+    released = 0
+    with engine.begin() as connection:
+        for entry in entries:
+            result = connection.execute(
+                update(INBOX)
+                .where(
+                    and_(
+                        INBOX.c.id == entry.id,
+                        INBOX.c.status == InboxStatus.RECEIVED.value,
+                        INBOX.c.attempts == entry.attempts,
+                        INBOX.c.lease_until == entry.lease_until,
+                    )
+                )
+                .values(lease_until=None, attempts=INBOX.c.attempts - 1)
+            )
+            released += result.rowcount
+    return released
 
 
 def mark_applied(engine: Engine, entry_id: int, *, now: datetime) -> None:
@@ -205,4 +234,5 @@ def _entry(row: Any) -> InboxEntry:
         error=row["error"],
         received_at=row["received_at"],
         processed_at=row["processed_at"],
+        lease_until=row["lease_until"],
     )

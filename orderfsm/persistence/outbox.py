@@ -6,7 +6,9 @@ short transaction of its own: PostgreSQL skips rows another dispatcher holds
 ``BEGIN IMMEDIATE`` write lock. The handler runs outside that transaction.
 Finishing a claim is guarded by the claim's ``attempts`` and ``lease_until``,
 so a dispatcher whose lease ran out (and whose row was claimed again) cannot
-overwrite the newer claimer's result.
+overwrite the newer claimer's result. While a handler runs, its dispatcher
+renews the lease (:func:`extend`, same guard), so a short lease frees a
+crashed dispatcher's rows soon without a long handler being run twice.
 
 Status while a row is in flight stays ``pending`` or ``failed``; the lease
 alone says someone holds it.
@@ -15,7 +17,7 @@ alone says someone holds it.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -154,6 +156,22 @@ def mark_failed(
         values["next_attempt_at"] = retry_at
     result = connection.execute(update(OUTBOX).where(_held(claim)).values(values))
     return result.rowcount == 1
+
+
+def extend(
+    connection: Connection, claim: Claim, *, lease_until: datetime, now: datetime
+) -> Claim | None:
+    """Renew a claim whose handler still runs; the renewed claim, or ``None`` if it was lost.
+
+    Guarded like every finish (attempt and current lease), so a dispatcher
+    whose lease already ran out cannot take the row back from its new holder.
+    """
+    result = connection.execute(
+        update(OUTBOX).where(_held(claim)).values(lease_until=lease_until, updated_at=now)
+    )
+    if result.rowcount != 1:
+        return None
+    return replace(claim, lease_until=lease_until)
 
 
 def release(connection: Connection, claim: Claim, *, now: datetime) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -203,6 +204,10 @@ def test_a_handlers_target_that_fails_is_one_line_naming_it(
     assert error.startswith(f"Error: Invalid value for '--handlers': '{target}'") and said in error
 
 
+STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z "
+"""Every worker line starts with its ISO 8601 UTC time."""
+
+
 def test_the_worker_loop_stops_cleanly_on_sigterm(shop: str, tmp_path: Path) -> None:
     sink = tmp_path / "effects.jsonl"
     worker = subprocess.Popen(
@@ -213,15 +218,22 @@ def test_the_worker_loop_stops_cleanly_on_sigterm(shop: str, tmp_path: Path) -> 
     )
     try:
         assert worker.stdout is not None
-        lines = [worker.stdout.readline(), worker.stdout.readline()]
+        lines = [worker.stdout.readline()]
+        while not re.search(r"effects: \d+ done", lines[-1]) and lines[-1]:
+            lines.append(worker.stdout.readline())
         worker.send_signal(signal.SIGTERM)
-        _, err = worker.communicate(timeout=60)
+        rest, err = worker.communicate(timeout=60)
     finally:
         if worker.poll() is None:
             worker.kill()
             worker.wait()
 
     assert worker.returncode == 0, err
-    assert lines[0].startswith("worker: 8 effect(s) handled")
-    assert lines[1].strip() == "effects: 33 done, 0 retried, 0 dead"
+    assert all(re.match(STAMP, line) for line in [*lines, *rest.splitlines()]), [*lines, rest]
+    assert re.match(STAMP + r"worker: 8 effect\(s\) handled", lines[0])
+    assert re.match(STAMP + r"effects: 33 done, 0 retried, 0 dead$", lines[-1].strip())
+    # One line per effect, naming its key and its order.
+    delivered = [line for line in lines if re.match(STAMP + r"effect \S+ order SHOP-\d+ ", line)]
+    assert len(delivered) == 33 and all(line.rstrip().endswith(": done") for line in delivered)
+    assert "worker: stopping" in rest and "worker: stopped" in rest
     assert len(read_jsonl(sink)) == 33
