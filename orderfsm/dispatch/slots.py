@@ -68,8 +68,8 @@ class HandlerSlots:
     def start(self, handler: Handler, effect: Effect[Any]) -> Call:
         """Call ``handler(effect)`` in a new daemon thread; there must be a free slot."""
         with self._lock:
-            if self._running >= self.size:
-                raise RuntimeError("no free handler slot")  # the dispatcher counts its own first
+            # An invariant, not a condition: the dispatcher counts its free slots first.
+            assert self._running < self.size, "no free handler slot"
             self._running += 1
         call = Call(self._ended)
         thread = threading.Thread(
