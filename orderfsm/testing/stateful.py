@@ -58,6 +58,7 @@ from orderfsm.testing.invariants import (
     EffectLike,
     OrderSnapshot,
     assert_converged,
+    assert_done_effects_performed,
     assert_each_effect_once,
     assert_fulfilment_after_acceptance,
     assert_moves_forward,
@@ -82,6 +83,9 @@ class Enqueued:
     name: str
     key: str
     upstream_id: str
+    done: bool = False
+    """The outbox marks it done after a handler returned. (A done row with a note
+    never reached a handler: the dispatcher found nothing to deliver.)"""
 
 
 @dataclass(slots=True)
@@ -142,12 +146,16 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         self.run = next(_RUNS)
         self.recorder = EffectRecorder()
         """Every effect a handler accepted (see :meth:`sent`)."""
+        self.handled: frozenset[EffectName] = frozenset()
+        """The effect names :meth:`handlers` gave a handler for (judged on :meth:`sent`)."""
         self.orders: list[OrderRun] = []
         self._tmp: Path | None = None
         self._late = timedelta(0)
         self.engine = self.make_engine()
         self.registry = HandlerRegistry(classifier=self.classifier())
-        for name, handler in self.recorder.around(self.handlers()).items():
+        handlers = self.handlers()
+        self.handled = frozenset(handlers)
+        for name, handler in self.recorder.around(handlers).items():
             self.registry.register(name, handler)
         self.dispatcher = Dispatcher(
             self.engine.db, self.registry, self.dispatch_config, clock=self._now
@@ -168,7 +176,10 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
 
         The default is what a receiver deduplicating by key saw of the effects
         your handlers accepted. Override it when your fakes log what they were
-        asked to do, so the checks see repeats your handlers let through.
+        asked to do, so the checks see repeats your handlers let through, and
+        effects they returned from without doing: every effect of a name in
+        :meth:`handlers` that the outbox marks done must be here (by key). The
+        other effects are judged on the recorder, whose handler received them.
         """
         return self.recorder.sent
 
@@ -233,6 +244,8 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         """The dispatcher runs a pass (retries of earlier failures are due by now)."""
         self._late += self.dispatch_config.max_delay
         self.dispatcher.run_once()
+        for run in self.orders:
+            run.dirty = True  # its effects' statuses may have changed
 
     @precondition(lambda self: bool(self.recorder.calls))
     @rule(which=_PICK)
@@ -264,7 +277,15 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
             if run.last is not None:
                 assert_terminal_absorbs(run.last, now)
             run.last, run.dirty = now, False
-            run.enqueued = [Enqueued(e.type, e.key, view.upstream_id) for e in view.effects]
+            run.enqueued = [
+                Enqueued(
+                    e.type,
+                    e.key,
+                    view.upstream_id,
+                    done=e.status == EffectStatus.DONE and e.last_error is None,
+                )
+                for e in view.effects
+            ]
         enqueued = [e for run in self.orders for e in run.enqueued]
         accepted = {r.history.upstream_id for r in self.orders if r.last and r.last.accepted}
         assert_each_effect_once(enqueued)
@@ -276,6 +297,15 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         sent = [effect for effect in self.sent() if effect.upstream_id in ours]
         assert_fulfilment_after_acceptance(sent, accepted)
         assert_each_effect_once(sent)
+        # Exactly once needs the other half too: what the outbox marks done was performed.
+        done = [e for e in enqueued if e.done]
+        assert_done_effects_performed(
+            [e for e in done if e.name in self.handled], sent, seen_by="sent()"
+        )
+        recorded = [e for e in self.recorder.calls if e.name not in self.handled]
+        assert_done_effects_performed(
+            [e for e in done if e.name not in self.handled], recorded, seen_by="the recorder"
+        )
 
     def teardown(self) -> None:
         """Deliver the rest, dispatch until quiet, check convergence; then release the engine."""
