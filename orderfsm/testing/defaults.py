@@ -22,14 +22,17 @@ states a walk passes through. Kept so a future gap is named in one place.
 """
 
 
-def harness_settings(**overrides: Any) -> settings:
-    """The settings every subclass's ``TestCase`` starts from.
+def harness_settings(parent: settings | None = None, /, **overrides: Any) -> settings:
+    """The settings every subclass's ``TestCase`` starts from, with ``overrides``.
 
     No deadline (a run touches a database), no "too slow" health check, and no
     ``explain`` phase, whose tracing makes shrinking a stateful run minutes
     slower. Anything in ``overrides`` wins; unset values come from the loaded
-    hypothesis profile.
+    hypothesis profile, or from ``parent`` when given: pass the settings of the
+    machine you extend (``Parent.TestCase.settings``) to change only some.
     """
+    if parent is not None:
+        return settings(parent, **overrides)
     base: dict[str, Any] = {
         "deadline": None,
         "suppress_health_check": [HealthCheck.too_slow],

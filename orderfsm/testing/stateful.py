@@ -71,6 +71,8 @@ from orderfsm.testing.recorder import EffectRecorder
 from orderfsm.testing.strategies import history_plans
 
 _RUNS = itertools.count(1)
+_SETTINGS_APPLIED = "_hypothesis_internal_settings_applied"
+"""The attribute hypothesis's ``@settings`` sets on a machine class it decorated."""
 
 _PICK = st.integers(0, 15)
 _PLAN = st.runner().flatmap(lambda machine: machine.plans())
@@ -137,9 +139,15 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # Each subclass's TestCase gets the harness's defaults. A decorator on
-        # the subclass replaces them: use @harness_settings(...) to keep them.
-        cls.TestCase.settings = harness_settings()
+        # hypothesis marks a machine class its @settings decorated, and refuses a
+        # second decorator; subclasses inherit the mark, so a subclass of a
+        # decorated machine could not be decorated. Each subclass is a test of
+        # its own: it starts unmarked, with the settings of the machine it
+        # extends (the harness's defaults for a direct subclass).
+        setattr(cls, _SETTINGS_APPLIED, False)
+        parent = next(base for base in cls.__mro__[1:] if issubclass(base, OrderLifecycleMachine))
+        direct = parent is OrderLifecycleMachine
+        cls.TestCase.settings = harness_settings() if direct else parent.TestCase.settings
 
     def __init__(self) -> None:
         super().__init__()
