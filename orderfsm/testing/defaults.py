@@ -1,12 +1,7 @@
-"""The harness's defaults: hypothesis settings, DR steps left out, a migrated SQLite template."""
+"""The harness's defaults: hypothesis settings and the DR steps left out."""
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import tempfile
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
@@ -39,14 +34,3 @@ def harness_settings(parent: settings | None = None, /, **overrides: Any) -> set
         "phases": [phase for phase in Phase if phase is not Phase.explain],
     }
     return settings(**(base | overrides))
-
-
-@cache
-def migrated_sqlite() -> Path:
-    """An empty SQLite database at the current schema, made once per process and copied per run."""
-    from orderfsm.engine import Engine
-
-    folder = Path(tempfile.mkdtemp(prefix="orderfsm-template-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    Engine.open(f"sqlite:///{folder / 'template.db'}", create_if_empty=True).close()
-    return folder / "template.db"

@@ -26,13 +26,10 @@ final state with each effect delivered.
 from __future__ import annotations
 
 import itertools
-import shutil
 import sys
-import tempfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
@@ -44,14 +41,21 @@ from hypothesis.stateful import (
     rule,
 )
 
-from orderfsm.dispatch import Classifier, DispatchConfig, Dispatcher, Handler, HandlerRegistry
+from orderfsm.dispatch import (
+    Classifier,
+    DispatchConfig,
+    Dispatcher,
+    DispatchReport,
+    Handler,
+    HandlerRegistry,
+)
 from orderfsm.engine import Engine, EngineConfig
 from orderfsm.fsm.effects import EffectName
 from orderfsm.fsm.states import OrderState
 from orderfsm.persistence import EffectStatus
 from orderfsm.persistence.database import utcnow
 from orderfsm.persistence.records import OrderView
-from orderfsm.testing.defaults import KNOWN_ENGINE_GAPS, harness_settings, migrated_sqlite
+from orderfsm.testing.defaults import KNOWN_ENGINE_GAPS, harness_settings
 from orderfsm.testing.feed import deliver
 from orderfsm.testing.history import Delivery, DeliveryKind, DrHistory, build_history
 from orderfsm.testing.invariants import (
@@ -68,6 +72,7 @@ from orderfsm.testing.invariants import (
 )
 from orderfsm.testing.model import DrStep, HistoryPlan
 from orderfsm.testing.recorder import EffectRecorder
+from orderfsm.testing.scratch import is_scratch, scratch_database
 from orderfsm.testing.strategies import history_plans
 
 _RUNS = itertools.count(1)
@@ -75,7 +80,7 @@ _SETTINGS_APPLIED = "_hypothesis_internal_settings_applied"
 """The attribute hypothesis's ``@settings`` sets on a machine class it decorated."""
 
 _PICK = st.integers(0, 15)
-_PLAN = st.runner().flatmap(lambda machine: machine.plans())
+_PLAN = st.runner().flatmap(lambda machine: machine.plan_strategy())
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +128,7 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
     record), :meth:`classifier` (for items DR did not say are physical), and
     :meth:`sent` (what your fakes of the outside world received, when they
     keep their own log). :meth:`make_engine` / :meth:`close_engine` choose the
-    database (default: a fresh SQLite file per run).
+    database (default: SQLite, emptied before each run).
     """
 
     engine_config: ClassVar[EngineConfig] = EngineConfig()
@@ -157,8 +162,8 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         self.handled: frozenset[EffectName] = frozenset()
         """The effect names :meth:`handlers` gave a handler for (judged on :meth:`sent`)."""
         self.orders: list[OrderRun] = []
-        self._tmp: Path | None = None
         self._late = timedelta(0)
+        self._plans: st.SearchStrategy[HistoryPlan] | None = None
         self.engine = self.make_engine()
         self.registry = HandlerRegistry(classifier=self.classifier())
         handlers = self.handlers()
@@ -195,18 +200,24 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         """Where each order's DR history comes from."""
         return history_plans(steps=self.history_steps)
 
+    def plan_strategy(self) -> st.SearchStrategy[HistoryPlan]:
+        """:meth:`plans`, asked once per run (each new strategy is validated again)."""
+        if self._plans is None:
+            self._plans = self.plans()
+        return self._plans
+
     def make_engine(self) -> Engine:
-        """The engine to attack; by default on a fresh SQLite file, removed at teardown."""
-        self._tmp = Path(tempfile.mkdtemp(prefix="orderfsm-"))
-        database = self._tmp / "orders.db"
-        shutil.copyfile(migrated_sqlite(), database)
-        return Engine.open(f"sqlite:///{database}", config=self.engine_config)
+        """The engine to attack; by default on SQLite, emptied for each run.
+
+        One database per thread serves every run (see :mod:`.scratch`): each
+        run starts with no rows, and the database's statements stay compiled.
+        """
+        return Engine(scratch_database(), config=self.engine_config)
 
     def close_engine(self, engine: Engine) -> None:
-        """Release what :meth:`make_engine` made."""
-        engine.close()
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+        """Release what :meth:`make_engine` made (the scratch database stays for the next run)."""
+        if not is_scratch(engine.db):
+            engine.close()
 
     # -- rules -----------------------------------------------------------------
 
@@ -250,10 +261,7 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
     @rule()
     def dispatch(self) -> None:
         """The dispatcher runs a pass (retries of earlier failures are due by now)."""
-        self._late += self.dispatch_config.max_delay
-        self.dispatcher.run_once()
-        for run in self.orders:
-            run.dirty = True  # its effects' statuses may have changed
+        self._dispatch()
 
     @precondition(lambda self: bool(self.recorder.calls))
     @rule(which=_PICK)
@@ -330,8 +338,12 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
                 self._deliver(run, run.pending[0])
                 self.lifecycle_promises_hold()
         for _ in range(self.dispatch_config.max_attempts + 1):
-            self.dispatch()
+            report = self._dispatch()
             self.lifecycle_promises_hold()
+            if not (report.done or report.retried or report.dead or report.lost):
+                # Nothing was due: a retry is due within max_delay, which this
+                # pass's clock had passed, and nothing new is enqueued any more.
+                break
         for run, view in self._views():
             assert_converged(run.history.plan, snapshot(view), (e.type for e in view.effects))
             if run.history.dr_order_id != view.order_id:
@@ -353,6 +365,16 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
 
     def _now(self) -> datetime:
         return utcnow() + self._late
+
+    def _dispatch(self) -> DispatchReport:
+        self._late += self.dispatch_config.max_delay
+        report = self.dispatcher.run_once()
+        done = set(report.done_keys)
+        for run in self.orders:
+            # Only a done mark matters to the checks: those orders are read again.
+            if not run.dirty and any(e.key in done for e in run.enqueued):
+                run.dirty = True
+        return report
 
     def _waiting(self, pick: int) -> OrderRun:
         runs = [o for o in self.orders if o.pending]
