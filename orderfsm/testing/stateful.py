@@ -77,6 +77,7 @@ from orderfsm.testing.strategies import history_plans
 
 _RUNS = itertools.count(1)
 _SETTINGS_APPLIED = "_hypothesis_internal_settings_applied"
+_SETTLED = frozenset({EffectStatus.DONE, EffectStatus.DEAD})
 """The attribute hypothesis's ``@settings`` sets on a machine class it decorated."""
 
 _PICK = st.integers(0, 15)
@@ -93,6 +94,8 @@ class Enqueued:
     done: bool = False
     """The outbox marks it done after a handler returned. (A done row with a note
     never reached a handler: the dispatcher found nothing to deliver.)"""
+    settled: bool = False
+    """Done or dead: no dispatcher pass will hand it over again."""
 
 
 @dataclass(slots=True)
@@ -299,6 +302,7 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
                     e.key,
                     view.upstream_id,
                     done=e.status == EffectStatus.DONE and e.last_error is None,
+                    settled=e.status in _SETTLED,
                 )
                 for e in view.effects
             ]
@@ -368,13 +372,21 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
 
     def _dispatch(self) -> DispatchReport:
         self._late += self.dispatch_config.max_delay
+        if not self._unsettled():
+            # Every effect of this run is done or dead (the outbox as last read,
+            # which every delivery refreshes): a pass would find nothing of ours.
+            return DispatchReport()
         report = self.dispatcher.run_once()
-        done = set(report.done_keys)
+        settled = {*report.done_keys, *report.dead_keys}
         for run in self.orders:
-            # Only a done mark matters to the checks: those orders are read again.
-            if not run.dirty and any(e.key in done for e in run.enqueued):
+            # The checks only need effects that settled: those orders are read again.
+            if not run.dirty and any(e.key in settled for e in run.enqueued):
                 run.dirty = True
         return report
+
+    def _unsettled(self) -> bool:
+        """Some effect of this run may still be handed over (as last read; retries count)."""
+        return any(not e.settled for run in self.orders for e in run.enqueued)
 
     def _waiting(self, pick: int) -> OrderRun:
         runs = [o for o in self.orders if o.pending]
