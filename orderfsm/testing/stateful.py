@@ -56,7 +56,6 @@ from orderfsm.persistence import EffectStatus
 from orderfsm.persistence.database import utcnow
 from orderfsm.persistence.records import OrderView
 from orderfsm.testing.defaults import KNOWN_ENGINE_GAPS, harness_settings
-from orderfsm.testing.feed import deliver
 from orderfsm.testing.history import Delivery, DeliveryKind, DrHistory, build_history
 from orderfsm.testing.invariants import (
     EffectLike,
@@ -70,6 +69,7 @@ from orderfsm.testing.invariants import (
     assert_terminal_absorbs,
     snapshot,
 )
+from orderfsm.testing.journals import deliver
 from orderfsm.testing.model import DrStep, HistoryPlan
 from orderfsm.testing.recorder import EffectRecorder
 from orderfsm.testing.scratch import is_scratch, scratch_database
