@@ -235,5 +235,5 @@ def harness_report(sizes: HarnessSizes = HarnessSizes()) -> Report:
         "request_shipment delivered 2 times for order",
         sizes.repeat,
     )
-    hunts(report, "double mail", MailsAgain, "send_order_confirmation .* 2 times", sizes.repeat)
+    hunts(report, "double mail", MailsAgain, "send_order_confirmation.* 2 times", sizes.repeat)
     return report
