@@ -18,7 +18,8 @@ Like ``structlog.testing``, these are shipped for your tests, not ours alone:
   ``orderfsm.testing.plugin``.
 
 Names load on first use: importing this package imports neither hypothesis
-nor the engine.
+nor the engine. (No module here is named like a name it exports: importing
+the module would make the package attribute the module.)
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ if TYPE_CHECKING:
         expected_effects,
         expected_final_state,
     )
-    from orderfsm.testing.feed import feed
     from orderfsm.testing.history import Delivery, DrHistory, build_history
+    from orderfsm.testing.journals import feed
     from orderfsm.testing.model import (
         Answer,
         DrStep,
@@ -88,7 +89,7 @@ _LAZY = {
     "expected_disputed": "expectations",
     "expected_effects": "expectations",
     "expected_final_state": "expectations",
-    "feed": "feed",
+    "feed": "journals",
     "harness_settings": "defaults",
 }
 

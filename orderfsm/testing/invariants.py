@@ -9,7 +9,11 @@ What each checks, precisely:
 
 * :func:`assert_each_effect_once`: no idempotency key twice, and no order gets
   twice an effect that only entering a state emits (all but
-  ``notify_payment_failed``, which each failed charge may emit).
+  ``notify_payment_failed``, which each failed charge may emit): at most once.
+* :func:`assert_done_effects_performed`: every effect the outbox marks done
+  was performed (its key, or for a once-per-order effect its order and name,
+  among what the outside world received): at least once. With the check
+  above, exactly once.
 * :func:`assert_fulfilment_after_acceptance`: ``request_shipment`` and
   ``deliver_digital`` only for orders that have entered ``accepted``.
 * :func:`assert_nothing_after_terminal`: in the order given (enqueued or
@@ -123,7 +127,11 @@ def assert_each_effect_once(effects: Iterable[EffectLike]) -> None:
     keys = Counter(e.key for e in effects)
     twice = sorted(k for k, n in keys.items() if n > 1)
     if twice:
-        raise AssertionError(f"effect key {twice[0]!r} delivered {keys[twice[0]]} times")
+        first = next(e for e in effects if e.key == twice[0])
+        raise AssertionError(
+            f"{first.name} for order {first.upstream_id} (key {first.key!r}) delivered "
+            f"{keys[first.key]} times; expected at most once"
+        )
     per_order = Counter((e.upstream_id, e.name) for e in effects if e.name in ONCE_PER_ORDER)
     for (upstream_id, name), count in sorted(per_order.items()):
         if count > 1:
@@ -134,6 +142,29 @@ def assert_each_effect_once(effects: Iterable[EffectLike]) -> None:
                 f"{name} delivered {count} times for order {upstream_id} (keys {keys_seen}); "
                 "a lifecycle effect happens once per order"
             )
+
+
+def assert_done_effects_performed(
+    done: Iterable[EffectLike], performed: Iterable[EffectLike], *, seen_by: str
+) -> None:
+    """Every effect in ``done`` (marked done by the outbox) was performed: it is in ``performed``.
+
+    By key; or, for an effect an order gets at most once, by order and name
+    (a handler may pass its own key on; :func:`assert_each_effect_once` judges
+    its repeats). ``seen_by`` names where ``performed`` comes from, for the
+    message. A handler that returns without doing its work leaves the effect
+    done but never performed: "delivered" judged on the outbox alone passes it.
+    """
+    performed = list(performed)
+    keys = {e.key for e in performed}
+    once = {(e.upstream_id, e.name) for e in performed if e.name in ONCE_PER_ORDER}
+    for effect in done:
+        if effect.key in keys or (effect.upstream_id, effect.name) in once:
+            continue
+        raise AssertionError(
+            f"{effect.name} for order {effect.upstream_id} (key {effect.key!r}) is done in "
+            f"the outbox but was never performed: expected at least 1 in {seen_by}, saw 0"
+        )
 
 
 def assert_fulfilment_after_acceptance(

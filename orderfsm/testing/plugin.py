@@ -26,7 +26,7 @@ import pytest
 
 if TYPE_CHECKING:
     from orderfsm.engine import ApplyResult, Engine
-    from orderfsm.testing.feed import Journal
+    from orderfsm.testing.journals import Journal
     from orderfsm.testing.recorder import EffectRecorder
 
 
@@ -50,7 +50,7 @@ def orderfsm_recorder() -> EffectRecorder:
 @pytest.fixture
 def orderfsm_feed(orderfsm_engine: Engine) -> Callable[[Journal], list[ApplyResult]]:
     """``feed(journal)``: apply journal lines or a journal file to ``orderfsm_engine``."""
-    from orderfsm.testing.feed import feed
+    from orderfsm.testing.journals import feed
 
     def feed_engine(journal: Journal) -> list[ApplyResult]:
         return feed(orderfsm_engine, journal)

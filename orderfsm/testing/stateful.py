@@ -26,13 +26,10 @@ final state with each effect delivered.
 from __future__ import annotations
 
 import itertools
-import shutil
 import sys
-import tempfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
@@ -44,20 +41,27 @@ from hypothesis.stateful import (
     rule,
 )
 
-from orderfsm.dispatch import Classifier, DispatchConfig, Dispatcher, Handler, HandlerRegistry
+from orderfsm.dispatch import (
+    Classifier,
+    DispatchConfig,
+    Dispatcher,
+    DispatchReport,
+    Handler,
+    HandlerRegistry,
+)
 from orderfsm.engine import Engine, EngineConfig
 from orderfsm.fsm.effects import EffectName
 from orderfsm.fsm.states import OrderState
 from orderfsm.persistence import EffectStatus
 from orderfsm.persistence.database import utcnow
 from orderfsm.persistence.records import OrderView
-from orderfsm.testing.defaults import KNOWN_ENGINE_GAPS, harness_settings, migrated_sqlite
-from orderfsm.testing.feed import deliver
+from orderfsm.testing.defaults import KNOWN_ENGINE_GAPS, harness_settings
 from orderfsm.testing.history import Delivery, DeliveryKind, DrHistory, build_history
 from orderfsm.testing.invariants import (
     EffectLike,
     OrderSnapshot,
     assert_converged,
+    assert_done_effects_performed,
     assert_each_effect_once,
     assert_fulfilment_after_acceptance,
     assert_moves_forward,
@@ -65,14 +69,19 @@ from orderfsm.testing.invariants import (
     assert_terminal_absorbs,
     snapshot,
 )
+from orderfsm.testing.journals import deliver
 from orderfsm.testing.model import DrStep, HistoryPlan
 from orderfsm.testing.recorder import EffectRecorder
+from orderfsm.testing.scratch import is_scratch, scratch_database
 from orderfsm.testing.strategies import history_plans
 
 _RUNS = itertools.count(1)
+_SETTINGS_APPLIED = "_hypothesis_internal_settings_applied"
+_SETTLED = frozenset({EffectStatus.DONE, EffectStatus.DEAD})
+"""The attribute hypothesis's ``@settings`` sets on a machine class it decorated."""
 
 _PICK = st.integers(0, 15)
-_PLAN = st.runner().flatmap(lambda machine: machine.plans())
+_PLAN = st.runner().flatmap(lambda machine: machine.plan_strategy())
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +91,11 @@ class Enqueued:
     name: str
     key: str
     upstream_id: str
+    done: bool = False
+    """The outbox marks it done after a handler returned. (A done row with a note
+    never reached a handler: the dispatcher found nothing to deliver.)"""
+    settled: bool = False
+    """Done or dead: no dispatcher pass will hand it over again."""
 
 
 @dataclass(slots=True)
@@ -117,7 +131,7 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
     record), :meth:`classifier` (for items DR did not say are physical), and
     :meth:`sent` (what your fakes of the outside world received, when they
     keep their own log). :meth:`make_engine` / :meth:`close_engine` choose the
-    database (default: a fresh SQLite file per run).
+    database (default: SQLite, emptied before each run).
     """
 
     engine_config: ClassVar[EngineConfig] = EngineConfig()
@@ -133,21 +147,31 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # Each subclass's TestCase gets the harness's defaults. A decorator on
-        # the subclass replaces them: use @harness_settings(...) to keep them.
-        cls.TestCase.settings = harness_settings()
+        # hypothesis marks a machine class its @settings decorated, and refuses a
+        # second decorator; subclasses inherit the mark, so a subclass of a
+        # decorated machine could not be decorated. Each subclass is a test of
+        # its own: it starts unmarked, with the settings of the machine it
+        # extends (the harness's defaults for a direct subclass).
+        setattr(cls, _SETTINGS_APPLIED, False)
+        parent = next(base for base in cls.__mro__[1:] if issubclass(base, OrderLifecycleMachine))
+        direct = parent is OrderLifecycleMachine
+        cls.TestCase.settings = harness_settings() if direct else parent.TestCase.settings
 
     def __init__(self) -> None:
         super().__init__()
         self.run = next(_RUNS)
         self.recorder = EffectRecorder()
         """Every effect a handler accepted (see :meth:`sent`)."""
+        self.handled: frozenset[EffectName] = frozenset()
+        """The effect names :meth:`handlers` gave a handler for (judged on :meth:`sent`)."""
         self.orders: list[OrderRun] = []
-        self._tmp: Path | None = None
         self._late = timedelta(0)
+        self._plans: st.SearchStrategy[HistoryPlan] | None = None
         self.engine = self.make_engine()
         self.registry = HandlerRegistry(classifier=self.classifier())
-        for name, handler in self.recorder.around(self.handlers()).items():
+        handlers = self.handlers()
+        self.handled = frozenset(handlers)
+        for name, handler in self.recorder.around(handlers).items():
             self.registry.register(name, handler)
         self.dispatcher = Dispatcher(
             self.engine.db, self.registry, self.dispatch_config, clock=self._now
@@ -168,7 +192,10 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
 
         The default is what a receiver deduplicating by key saw of the effects
         your handlers accepted. Override it when your fakes log what they were
-        asked to do, so the checks see repeats your handlers let through.
+        asked to do, so the checks see repeats your handlers let through, and
+        effects they returned from without doing: every effect of a name in
+        :meth:`handlers` that the outbox marks done must be here (by key). The
+        other effects are judged on the recorder, whose handler received them.
         """
         return self.recorder.sent
 
@@ -176,18 +203,24 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         """Where each order's DR history comes from."""
         return history_plans(steps=self.history_steps)
 
+    def plan_strategy(self) -> st.SearchStrategy[HistoryPlan]:
+        """:meth:`plans`, asked once per run (each new strategy is validated again)."""
+        if self._plans is None:
+            self._plans = self.plans()
+        return self._plans
+
     def make_engine(self) -> Engine:
-        """The engine to attack; by default on a fresh SQLite file, removed at teardown."""
-        self._tmp = Path(tempfile.mkdtemp(prefix="orderfsm-"))
-        database = self._tmp / "orders.db"
-        shutil.copyfile(migrated_sqlite(), database)
-        return Engine.open(f"sqlite:///{database}", config=self.engine_config)
+        """The engine to attack; by default on SQLite, emptied for each run.
+
+        One database per thread serves every run (see :mod:`.scratch`): each
+        run starts with no rows, and the database's statements stay compiled.
+        """
+        return Engine(scratch_database(), config=self.engine_config)
 
     def close_engine(self, engine: Engine) -> None:
-        """Release what :meth:`make_engine` made."""
-        engine.close()
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+        """Release what :meth:`make_engine` made (the scratch database stays for the next run)."""
+        if not is_scratch(engine.db):
+            engine.close()
 
     # -- rules -----------------------------------------------------------------
 
@@ -231,8 +264,7 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
     @rule()
     def dispatch(self) -> None:
         """The dispatcher runs a pass (retries of earlier failures are due by now)."""
-        self._late += self.dispatch_config.max_delay
-        self.dispatcher.run_once()
+        self._dispatch()
 
     @precondition(lambda self: bool(self.recorder.calls))
     @rule(which=_PICK)
@@ -264,7 +296,16 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
             if run.last is not None:
                 assert_terminal_absorbs(run.last, now)
             run.last, run.dirty = now, False
-            run.enqueued = [Enqueued(e.type, e.key, view.upstream_id) for e in view.effects]
+            run.enqueued = [
+                Enqueued(
+                    e.type,
+                    e.key,
+                    view.upstream_id,
+                    done=e.status == EffectStatus.DONE and e.last_error is None,
+                    settled=e.status in _SETTLED,
+                )
+                for e in view.effects
+            ]
         enqueued = [e for run in self.orders for e in run.enqueued]
         accepted = {r.history.upstream_id for r in self.orders if r.last and r.last.accepted}
         assert_each_effect_once(enqueued)
@@ -276,6 +317,15 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         sent = [effect for effect in self.sent() if effect.upstream_id in ours]
         assert_fulfilment_after_acceptance(sent, accepted)
         assert_each_effect_once(sent)
+        # Exactly once needs the other half too: what the outbox marks done was performed.
+        done = [e for e in enqueued if e.done]
+        assert_done_effects_performed(
+            [e for e in done if e.name in self.handled], sent, seen_by="sent()"
+        )
+        recorded = [e for e in self.recorder.calls if e.name not in self.handled]
+        assert_done_effects_performed(
+            [e for e in done if e.name not in self.handled], recorded, seen_by="the recorder"
+        )
 
     def teardown(self) -> None:
         """Deliver the rest, dispatch until quiet, check convergence; then release the engine."""
@@ -292,8 +342,12 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
                 self._deliver(run, run.pending[0])
                 self.lifecycle_promises_hold()
         for _ in range(self.dispatch_config.max_attempts + 1):
-            self.dispatch()
+            report = self._dispatch()
             self.lifecycle_promises_hold()
+            if not (report.done or report.retried or report.dead or report.lost):
+                # Nothing was due: a retry is due within max_delay, which this
+                # pass's clock had passed, and nothing new is enqueued any more.
+                break
         for run, view in self._views():
             assert_converged(run.history.plan, snapshot(view), (e.type for e in view.effects))
             if run.history.dr_order_id != view.order_id:
@@ -315,6 +369,24 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
 
     def _now(self) -> datetime:
         return utcnow() + self._late
+
+    def _dispatch(self) -> DispatchReport:
+        self._late += self.dispatch_config.max_delay
+        if not self._unsettled():
+            # Every effect of this run is done or dead (the outbox as last read,
+            # which every delivery refreshes): a pass would find nothing of ours.
+            return DispatchReport()
+        report = self.dispatcher.run_once()
+        settled = {*report.done_keys, *report.dead_keys}
+        for run in self.orders:
+            # The checks only need effects that settled: those orders are read again.
+            if not run.dirty and any(e.key in settled for e in run.enqueued):
+                run.dirty = True
+        return report
+
+    def _unsettled(self) -> bool:
+        """Some effect of this run may still be handed over (as last read; retries count)."""
+        return any(not e.settled for run in self.orders for e in run.enqueued)
 
     def _waiting(self, pick: int) -> OrderRun:
         runs = [o for o in self.orders if o.pending]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -86,9 +87,18 @@ _ANSWERS = (
 _CREATION_ORDER = ("accepted", "in_review", "pending_payment")
 
 
+@cache
 def _step_counts(most: int) -> st.SearchStrategy[int]:
     """How many steps to try: any, but half the time at least half of ``most``."""
     return st.integers(0, most) | st.integers(most // 2, most)
+
+
+# Strategies history_plans draws from, built once: hypothesis validates each
+# new strategy object on its first draw, and a harness run draws many plans.
+_ANSWER = st.sampled_from(_ANSWERS)
+_RESUBMITTED = st.integers(0, 4)
+_CREATED_IN = st.sampled_from(_CREATION_ORDER)
+_STEP_CHOICE = st.integers(0, 9)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +111,11 @@ class CreateOrderAnswer:
 
 def order_shapes(flows: Sequence[SourceFlow] = tuple(SourceFlow)) -> st.SearchStrategy[OrderShape]:
     """Orders of 1-3 physical, digital or unknown items, 1-3 charges, any payment flow."""
+    return _shapes(tuple(flows))
+
+
+@cache
+def _shapes(flows: tuple[SourceFlow, ...]) -> st.SearchStrategy[OrderShape]:
     return st.builds(
         OrderShape,
         items=st.lists(st.sampled_from(ItemKind), min_size=1, max_size=3).map(tuple),
@@ -119,19 +134,19 @@ def history_plans(
 
     Only steps in ``steps`` are drawn (leave one out to study the others).
     """
-    answer = draw(st.sampled_from(_ANSWERS))
-    after_incomplete = answer is not Answer.INCOMPLETE and draw(st.integers(0, 4)) == 4
+    answer = draw(_ANSWER)
+    after_incomplete = answer is not Answer.INCOMPLETE and draw(_RESUBMITTED) == 4
     if not answer.creates_order:
         return HistoryPlan(draw(order_shapes()), answer, None, (), after_incomplete)
     # The creation state before the flow, so each shrinks on its own.
-    created_in = draw(st.sampled_from(_CREATION_ORDER))
+    created_in = draw(_CREATED_IN)
     shape = draw(order_shapes([f for f in SourceFlow if created_in in CREATION_STATES[f]]))
     order = start(HistoryPlan(shape, answer, created_in))
     taken: list[DrStep] = []
     for _ in range(draw(_step_counts(max_steps))):
         # Half the time DR takes the most natural step (the first option), so
         # long histories (complete, disputed, refunded) are drawn often.
-        choice = draw(st.integers(0, 9))
+        choice = draw(_STEP_CHOICE)
         options = [step for step in allowed_steps(order) if step in steps]
         if not options:
             break

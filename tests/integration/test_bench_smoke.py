@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from bench import dispatch, persisted, postgres, receiver, replay
+from bench import dispatch, persisted, postgres, property_harness, receiver, replay
 from bench.__main__ import main
 from bench.harness import Report, render
 
@@ -90,3 +90,15 @@ def test_the_receiver_benchmark_measures_every_level_or_says_it_is_pending() -> 
         assert report.figure("5 senders, p99 to 202").samples
     else:
         assert any("pending" in note for note in report.notes)
+
+
+def test_the_harness_benchmark_runs_scenarios_and_both_bug_hunts_find_their_bug() -> None:
+    sizes = property_harness.HarnessSizes(examples=3, steps=5, repeat=1)
+
+    report = property_harness.harness_report(sizes)
+
+    assert_sane(report)
+    assert report.figure("harness scenarios/s (CPU)").samples
+    # Both known bugs are found (a hunt that finds nothing adds no timing figure).
+    assert report.figure("docs/testing.md attempt-key bug: found and shrunk, CPU").samples
+    assert report.figure("double mail: found and shrunk, CPU").samples

@@ -1,8 +1,10 @@
 """The stateful base catches broken handlers and shrinks them to short examples.
 
-Two handlers a backend might really write: one that ships when the shopper is
-only told how to pay, and one that mails a confirmation each time it is handed
-the effect (it does not pass the idempotency key on, so a repeat mails again).
+Three handlers a backend might really write: one that ships when the shopper
+is only told how to pay, one that mails a confirmation each time it is handed
+the effect (the mail service does not deduplicate, so a repeat mails again),
+and one that returns success without calling the warehouse for multi-line
+orders (the outbox says done; nothing was shipped).
 """
 
 from __future__ import annotations
@@ -42,13 +44,13 @@ class FakeWarehouse:
 
 
 class FakeMailer:
-    """Sends every mail it is asked to send."""
+    """Sends every mail it is asked to send; the reference is only a header, not a dedupe key."""
 
     def __init__(self) -> None:
-        self.mails: list[tuple[str, str]] = []
+        self.mails: list[tuple[str, str, str]] = []
 
-    def send(self, order: str, subject: str) -> None:
-        self.mails.append((order, subject))
+    def send(self, order: str, subject: str, reference: str) -> None:
+        self.mails.append((order, subject, reference))
 
 
 class ShipsWhenPaymentInstructionsGoOut(OrderLifecycleMachine):
@@ -79,8 +81,8 @@ class MailsAgainWhenHandedAgain(OrderLifecycleMachine):
         self.mailer = FakeMailer()
 
         def confirm(effect: Any) -> None:
-            # The bug: the idempotency key is not passed on, so a repeat mails again.
-            self.mailer.send(effect.upstream_id, "Your order is confirmed")
+            # The bug: nothing checks whether this effect was mailed already.
+            self.mailer.send(effect.upstream_id, "Your order is confirmed", effect.key)
 
         return {EffectName.SEND_ORDER_CONFIRMATION: confirm}
 
@@ -89,8 +91,29 @@ class MailsAgainWhenHandedAgain(OrderLifecycleMachine):
 
     def sent(self) -> Sequence[Sent]:
         return [
-            Sent(EffectName.SEND_ORDER_CONFIRMATION, f"mail-{n}", order)
-            for n, (order, _) in enumerate(self.mailer.mails)
+            Sent(EffectName.SEND_ORDER_CONFIRMATION, reference, order)
+            for order, _, reference in self.mailer.mails
+        ]
+
+
+class SkipsMultiLineShipments(OrderLifecycleMachine):
+    def handlers(self) -> Mapping[EffectName, Handler]:
+        self.warehouse = FakeWarehouse()
+
+        def ship(effect: Any) -> None:
+            if len(effect.payload.items) > 1:
+                return  # the bug: reported as handled, but the warehouse never hears of it
+            self.warehouse.ship(effect.upstream_id, effect.key)
+
+        return {EffectName.REQUEST_SHIPMENT: ship}
+
+    def classifier(self) -> Classifier:
+        return lambda item: True
+
+    def sent(self) -> Sequence[Sent]:
+        return [
+            Sent(EffectName.REQUEST_SHIPMENT, key, order)
+            for key, order in self.warehouse.shipments.items()
         ]
 
 
@@ -115,10 +138,27 @@ def test_a_handler_that_ships_on_pending_payment_is_caught_and_shrunk() -> None:
 
 def test_a_handler_that_confirms_twice_when_handed_an_effect_again_is_caught_and_shrunk() -> None:
     with pytest.raises(
-        AssertionError, match="send_order_confirmation delivered 2 times"
+        AssertionError,
+        match=r"send_order_confirmation for order \S+ \(key '\S+'\) delivered 2 times; "
+        "expected at most once",
     ) as failure:
         run_state_machine_as_test(MailsAgainWhenHandedAgain, settings=HUNT)
 
     steps = shrunk_steps(failure.value)
     print("\n".join(failure.value.__notes__))
     assert 1 <= len(steps) <= 5, steps
+
+
+def test_a_handler_that_silently_skips_multi_line_shipments_is_caught_and_shrunk() -> None:
+    with pytest.raises(
+        AssertionError,
+        match=r"request_shipment for order \S+ \(key '\S+:accepted:request_shipment'\) is done "
+        r"in the outbox but was never performed: expected at least 1 in sent\(\), saw 0",
+    ) as failure:
+        run_state_machine_as_test(SkipsMultiLineShipments, settings=HUNT)
+
+    steps = shrunk_steps(failure.value)
+    print("\n".join(failure.value.__notes__))
+    assert 1 <= len(steps) <= 4, steps
+    # The shrunk history is the simplest that has the bug: one order of two lines.
+    assert "items=(ItemKind.PHYSICAL, ItemKind.PHYSICAL)" in steps[0], steps
