@@ -7,7 +7,10 @@
 2. signature: ``DigitalRiver-Signature`` against the configured secrets; 401
    ``{"error": "signature", "check": "<which check failed>"}``;
 3. basic auth, when configured: 401 ``{"error": "authentication"}``;
-4. envelope: ``id`` and ``type`` must be strings; 400 with what is wrong;
+4. payload: read with the DR adapter's parser, input limits and mapping,
+   exactly as the worker will read it (so a 202 is an event the worker can
+   apply or record as not relevant); 400 ``{"error": "payload", "detail":
+   "json.path: reason"}`` otherwise, never 500;
 5. store the raw body in the inbox, deduplicated by event id, and answer
    202 ``{"id": ..., "status": "stored" | "duplicate"}``. A database that
    cannot take the event gets 503, so DR delivers it again later.
