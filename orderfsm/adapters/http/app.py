@@ -19,13 +19,21 @@ The insert is synchronous SQLAlchemy, run in Starlette's threadpool so the
 event loop keeps accepting deliveries while the database works. A worker
 (``orderfsm worker``) applies the inbox later.
 
-``GET /healthz`` answers 200 with the inbox and outbox backlog, or 503 when
-the database cannot be reached. Nothing here logs a secret, a signature or a
-body.
+A body still arriving ``body_timeout`` seconds after its headers gets 408
+and the connection is closed.
+
+``GET /healthz`` answers 200 ``{"status": "ok"}``, or 503 ``{"status":
+"unavailable"}`` when the database cannot be reached: up or down, nothing
+more, to anyone. A caller with the receiver's basic credentials also gets the
+database state and the inbox and outbox backlog; without basic auth
+configured nobody does over HTTP (``orderfsm inbox`` and ``orderfsm
+effects`` read them from the database). Nothing here logs a secret, a
+signature or a body.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hmac
@@ -38,6 +46,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Engine as DbEngine
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -71,6 +80,17 @@ class Refusal(StrEnum):
     AUTHENTICATION = "authentication"
     PAYLOAD = "payload"
     STORAGE = "storage"
+    TIMEOUT = "timeout"
+
+
+class Health(StrEnum):
+    """The ``status`` ``GET /healthz`` answers."""
+
+    OK = "ok"
+    UNAVAILABLE = "unavailable"
+
+
+AUTHORIZATION = "authorization"
 
 
 class _Database:
@@ -118,14 +138,26 @@ def create_app(config: ReceiverConfig) -> Starlette:
 
     async def receive(request: Request) -> JSONResponse:
         try:
-            body = await read_limited(
-                request.stream(),
-                limit=config.max_body_bytes,
-                declared_length=request.headers.get("content-length"),
-            )
+            # uvicorn bounds the wait for headers (see .protocol), not for the
+            # body: a client trickling one byte a second would hold its
+            # connection for ever without this deadline.
+            async with asyncio.timeout(config.body_timeout):
+                body = await read_limited(
+                    request.stream(),
+                    limit=config.max_body_bytes,
+                    declared_length=request.headers.get("content-length"),
+                )
         except BodyTooLarge:
             return _refuse(
                 413, Refusal.TOO_LARGE, detail=f"body exceeds {config.max_body_bytes} bytes"
+            )
+        except TimeoutError:
+            log.info("delivery refused: body not received within %ss", config.body_timeout)
+            return _refuse(
+                408,
+                Refusal.TIMEOUT,
+                detail=f"body not received within {config.body_timeout:g} s",
+                headers={"Connection": "close"},
             )
         try:
             signature.verify(request.headers.get(SIGNATURE_HEADER), body, now=time.time())
@@ -133,7 +165,7 @@ def create_app(config: ReceiverConfig) -> Starlette:
             log.info("delivery refused: signature check failed: %s", exc.check)
             return _refuse(401, Refusal.SIGNATURE, check=exc.check)
         if config.basic_auth is not None and not _authorized(
-            request.headers.get("authorization"), config.basic_auth
+            request.headers.get(AUTHORIZATION), config.basic_auth
         ):
             log.info("delivery refused: basic authentication failed")
             return _refuse(
@@ -161,13 +193,24 @@ def create_app(config: ReceiverConfig) -> Starlette:
         receipt = Receipt.STORED if stored else Receipt.DUPLICATE
         return JSONResponse({"id": envelope.event_id, "status": receipt.value}, status_code=202)
 
-    async def healthz(_request: Request) -> JSONResponse:
+    async def healthz(request: Request) -> JSONResponse:
+        # Anyone may ask whether the receiver is up; only a caller with its
+        # credentials learns the backlog (which tells how busy the shop is).
+        detailed = config.basic_auth is not None and _authorized(
+            request.headers.get(AUTHORIZATION), config.basic_auth
+        )
         try:
-            counts = await run_in_threadpool(_backlog, database.get())
+            counts = await run_in_threadpool(_backlog if detailed else _ping, database.get())
         except SQLAlchemyError as exc:
             log.warning("health check: database unreachable (%s)", type(exc).__name__)
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
-        return JSONResponse({"status": "ok", "database": "reachable", **counts})
+            down: dict[str, Any] = {"status": Health.UNAVAILABLE.value}
+            if detailed:
+                down["database"] = "unreachable"
+            return JSONResponse(down, 503)
+        up: dict[str, Any] = {"status": Health.OK.value}
+        if detailed:
+            up |= {"database": "reachable", **counts}
+        return JSONResponse(up)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -183,6 +226,14 @@ def create_app(config: ReceiverConfig) -> Starlette:
         ],
         lifespan=lifespan,
     )
+
+
+def _ping(engine: DbEngine) -> dict[str, Any]:
+    # The cheapest statement that proves the database answers: anonymous
+    # callers must not make the receiver count rows.
+    with engine.connect() as connection:
+        connection.execute(select(1))
+    return {}
 
 
 def _backlog(engine: DbEngine) -> dict[str, Any]:
