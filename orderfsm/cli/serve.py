@@ -32,14 +32,15 @@ from orderfsm.adapters.http.config import (
     read_secret_file,
     split_secrets,
 )
-from orderfsm.adapters.http.protocol import DEFAULT_HEADER_TIMEOUT_S, DEFAULT_MAX_HEADER_BYTES
+from orderfsm.adapters.http.protocol import (
+    DEFAULT_HEADER_TIMEOUT_S,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_HEADER_BYTES,
+)
 from orderfsm.cli.errors import safe_url
 from orderfsm.cli.options import db_option
 from orderfsm.engine import Engine
 from orderfsm.errors import ConfigurationError
-
-DEFAULT_MAX_CONNECTIONS = 512
-"""Connections (and requests in progress) beyond which uvicorn answers 503 at once."""
 
 DEFAULT_KEEP_ALIVE_S = 5.0
 """An idle kept-alive connection is closed after this long (uvicorn's own default)."""
@@ -117,8 +118,8 @@ ARGV_WARNING = "visible to every local user in `ps`"
     default=DEFAULT_MAX_CONNECTIONS,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Per worker process: past this many open connections or requests in progress, "
-    "answer 503 (keep it below `ulimit -n`).",
+    help="Open connections per server process (keep it below `ulimit -n`); at the cap a new "
+    "one evicts the oldest idle or half-open one, or gets 503 when all are busy.",
 )
 @click.option(
     "--keep-alive",
@@ -301,7 +302,9 @@ def run_receiver(
         "log_config": _log_config(),
         "header_timeout": limits.header_timeout,
         "max_header_bytes": limits.max_header_bytes,
-        "limit_concurrency": limits.max_connections,
+        # Not uvicorn's limit_concurrency: it answers 503 only once headers are
+        # in, and never frees a descriptor; BoundedHttpProtocol caps connections.
+        "max_connections": limits.max_connections,
         "timeout_keep_alive": limits.keep_alive,
     }
     if workers == 1:

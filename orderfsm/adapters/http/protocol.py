@@ -9,9 +9,20 @@ file descriptors and made every request fail, ``/healthz`` included (issue 14).
 :class:`BoundedHttpProtocol` gives each request ``header_timeout`` seconds,
 from the connection's opening (or the first byte of a later request on it),
 to complete its headers, and at most ``max_header_bytes`` bytes for them; a
-connection that breaks either is answered 408 or 431 and closed. The body has
+connection that breaks either is answered 408 or 431 and closed.
+
+It also caps open connections at ``max_connections`` (below ``ulimit -n``,
+so the process never runs out of descriptors). uvicorn's own
+``limit_concurrency`` is not enough: it answers 503 only once a request's
+headers are in, so a connection that never sends them still holds its
+descriptor. A connection arriving at the cap evicts the longest-open one that
+has no request in progress (idle, or still sending headers: a sender that
+cannot wait); only when every connection is serving a request is the newcomer
+answered 503. A client that sends its request at once, as DR and load
+balancers do, so always gets in, however many half-open connections an
+attacker holds. The body has
 a deadline of its own in the app (``ReceiverConfig.body_timeout``), where
-Starlette reads it. :class:`ServerConfig` carries the two settings, and, being
+Starlette reads it. :class:`ServerConfig` carries the three settings, and, being
 a module-level class, travels to uvicorn's worker processes with the rest of
 uvicorn's configuration.
 """
@@ -30,7 +41,11 @@ DEFAULT_HEADER_TIMEOUT_S = 10.0
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
 """Most bytes a request's headers may take (DR's are well under 2 KiB)."""
 
+DEFAULT_MAX_CONNECTIONS = 512
+"""Open connections per server process; keep it below the process's ``ulimit -n``."""
+
 _TIMED_OUT = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+_BUSY = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 _TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
     b"content-length: 0\r\nconnection: close\r\n\r\n"
@@ -46,11 +61,13 @@ class ServerConfig(uvicorn.Config):
         *,
         header_timeout: float = DEFAULT_HEADER_TIMEOUT_S,
         max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         **options: Any,
     ) -> None:
         super().__init__(app, http=BoundedHttpProtocol, **options)
         self.header_timeout = header_timeout
         self.max_header_bytes = max_header_bytes
+        self.max_connections = max_connections
 
 
 class BoundedHttpProtocol(HttpToolsProtocol):
@@ -60,13 +77,24 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         super().__init__(config, *args, **kwargs)
         self._header_timeout = float(getattr(config, "header_timeout", DEFAULT_HEADER_TIMEOUT_S))
         self._max_header_bytes = int(getattr(config, "max_header_bytes", DEFAULT_MAX_HEADER_BYTES))
+        self._max_connections = int(getattr(config, "max_connections", DEFAULT_MAX_CONNECTIONS))
+        self._opened_at = 0.0
         self._deadline: asyncio.TimerHandle | None = None
         self._awaiting_headers = False
         self._header_bytes = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        """Start the clock for the first request's headers."""
+        """Make room if the cap is reached, then start the clock for the first headers."""
         super().connection_made(transport)
+        self._opened_at = self.loop.time()
+        if len(self.connections) > self._max_connections:
+            idle = self._oldest_idle()
+            if idle is None:
+                # Every other connection is serving a request: this one must wait its turn.
+                self.transport.write(_BUSY)
+                self.transport.close()
+                return
+            idle._refuse(_TIMED_OUT)
         self._await_headers()
 
     def data_received(self, data: bytes) -> None:
@@ -92,6 +120,18 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         """No deadline outlives its connection."""
         self._stop_clock()
         super().connection_lost(exc)
+
+    def _oldest_idle(self) -> BoundedHttpProtocol | None:
+        """The longest-open other connection with no request in progress, if any."""
+        idle = [
+            other
+            for other in self.connections
+            if isinstance(other, BoundedHttpProtocol)
+            and other is not self
+            and not other.transport.is_closing()
+            and (other.cycle is None or other.cycle.response_complete)
+        ]
+        return min(idle, key=lambda other: other._opened_at, default=None)
 
     def _await_headers(self) -> None:
         self._stop_clock()
