@@ -12,7 +12,8 @@
    apply or record as not relevant); 400 ``{"error": "payload", "detail":
    "json.path: reason"}`` otherwise, never 500;
 5. store the raw body in the inbox, deduplicated by event id, and answer
-   202 ``{"id": ..., "status": "stored" | "duplicate"}``. A database that
+   202 ``{"id": ..., "status": "stored" | "duplicate"}`` once the commit is
+   durable (on SQLite too: see :mod:`.durability`). A database that
    cannot take the event gets 503, so DR delivers it again later.
 
 The insert is synchronous SQLAlchemy, run in Starlette's threadpool so the
@@ -56,6 +57,7 @@ from starlette.routing import Route
 
 from orderfsm.adapters.digitalriver.signature import SIGNATURE_HEADER
 from orderfsm.adapters.http.config import HEALTH_PATH, BasicAuth, ReceiverConfig
+from orderfsm.adapters.http.durability import make_commits_durable
 from orderfsm.adapters.http.envelope import BodyTooLarge, EnvelopeError, read_envelope, read_limited
 from orderfsm.errors import SignatureError
 from orderfsm.persistence import open_engine
@@ -102,7 +104,10 @@ class _Database:
 
     def __init__(self, database: str | DbEngine) -> None:
         self._given = database
-        self._engine: DbEngine | None = None if isinstance(database, str) else database
+        self._engine: DbEngine | None = None
+        if not isinstance(database, str):
+            make_commits_durable(database)
+            self._engine = database
         self._lock = threading.Lock()
 
     def get(self) -> DbEngine:
@@ -110,7 +115,9 @@ class _Database:
             with self._lock:
                 if self._engine is None:
                     assert isinstance(self._given, str)
-                    self._engine = open_engine(self._given)
+                    engine = open_engine(self._given)
+                    make_commits_durable(engine)
+                    self._engine = engine
         return self._engine
 
     def close(self) -> None:
