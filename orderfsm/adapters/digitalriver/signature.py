@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from orderfsm.errors import SignatureError
+from orderfsm.errors import ConfigurationError, SignatureError
 
 SIGNATURE_HEADER = "DigitalRiver-Signature"
 """The HTTP header DR puts the signature in."""
@@ -51,10 +51,10 @@ class SignatureConfig:
     tolerance: timedelta = DEFAULT_TOLERANCE
 
     def __post_init__(self) -> None:
-        if not self.secrets or not all(self.secrets):
-            raise ValueError("SignatureConfig needs at least one non-empty secret")
+        if not self.secrets or not all(secret.strip() for secret in self.secrets):
+            raise ConfigurationError("SignatureConfig needs secrets, none of them blank")
         if self.tolerance < timedelta(0):
-            raise ValueError("SignatureConfig.tolerance must not be negative")
+            raise ConfigurationError("SignatureConfig.tolerance must not be negative")
 
     def verify(self, header: str | None, body: bytes, *, now: datetime | float) -> None:
         """:func:`verify_signature` with this configuration."""

@@ -16,7 +16,7 @@ import pytest
 
 from orderfsm.adapters.digitalriver import SignatureConfig, sign, verify_signature
 from orderfsm.adapters.digitalriver import signature as signature_module
-from orderfsm.errors import SignatureError
+from orderfsm.errors import ConfigurationError, SignatureError
 
 SECRET = "whsec_current_9f8e7d6c"
 OLD_SECRET = "whsec_previous_1a2b3c4d"
@@ -325,12 +325,18 @@ def test_a_signature_config_never_shows_its_secrets() -> None:
 
 @pytest.mark.parametrize(
     ("secrets", "tolerance"),
-    [((), timedelta(minutes=5)), (("",), timedelta(minutes=5)), ((SECRET,), timedelta(-1))],
+    [
+        ((), timedelta(minutes=5)),
+        (("",), timedelta(minutes=5)),
+        ((" ",), timedelta(minutes=5)),
+        ((SECRET, "\t"), timedelta(minutes=5)),
+        ((SECRET,), timedelta(-1)),
+    ],
 )
-def test_a_signature_config_refuses_no_secret_or_a_negative_tolerance(
+def test_a_signature_config_refuses_no_secret_a_blank_one_or_a_negative_tolerance(
     secrets: tuple[str, ...], tolerance: timedelta
 ) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigurationError):
         SignatureConfig(secrets, tolerance=tolerance)
 
 
