@@ -186,7 +186,7 @@ def serve(
     secrets in ORDERFSM_WEBHOOK_SECRETS or --secret-file: on the command line
     (--secret, --basic-auth-password) they are visible to every local user in
     `ps`. Put a reverse proxy in front when the receiver faces the internet
-    (README: "Running the receiver").
+    (README: "Behind a proxy").
 
     \b
     Example:
