@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-from click.core import ParameterSource
 
 from orderfsm.adapters.http.config import (
     DEFAULT_BODY_TIMEOUT_S,
+    DEFAULT_HEADER_TIMEOUT_S,
     DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_HEADER_BYTES,
     ENV_BASIC_AUTH_PASSWORD,
     ENV_BASIC_AUTH_PASSWORD_FILE,
     ENV_BASIC_AUTH_USER,
@@ -28,24 +30,15 @@ from orderfsm.adapters.http.config import (
     WEBHOOK_PATH,
     BasicAuth,
     ReceiverConfig,
-    read_password_file,
-    read_secret_file,
-    split_secrets,
-)
-from orderfsm.adapters.http.protocol import (
-    DEFAULT_HEADER_TIMEOUT_S,
-    DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_HEADER_BYTES,
 )
 from orderfsm.cli.errors import safe_url
 from orderfsm.cli.options import db_option
+from orderfsm.cli.serve_secrets import ARGV_WARNING, password_from, secrets_from
 from orderfsm.engine import Engine
 from orderfsm.errors import ConfigurationError
 
 DEFAULT_KEEP_ALIVE_S = 5.0
 """An idle kept-alive connection is closed after this long (uvicorn's own default)."""
-
-ARGV_WARNING = "visible to every local user in `ps`"
 
 
 @click.command("serve")
@@ -193,8 +186,8 @@ def serve(
       export ORDERFSM_WEBHOOK_SECRETS=whsec_current,whsec_previous
       orderfsm serve --db postgresql+psycopg://shop@127.0.0.1/shop --port 8080 --workers 4
     """
-    secrets = _secrets(argv_secrets, secret_file)
-    password = _password(ctx, basic_auth_password, basic_auth_password_file)
+    secrets = secrets_from(argv_secrets, secret_file)
+    password = password_from(ctx, basic_auth_password, basic_auth_password_file)
     if basic_auth_user and not password:
         raise click.UsageError(
             "--basic-auth-user needs a password: "
@@ -222,51 +215,6 @@ def serve(
     )
     limits = ServerLimits(header_timeout, max_header_bytes, max_connections, keep_alive)
     run_receiver(config, host=host, port=port, workers=workers, log_level=log_level, limits=limits)
-
-
-def _secrets(argv_secrets: tuple[str, ...], secret_file: Path | None) -> tuple[str, ...]:
-    """The signing secrets from exactly one place: the variable, --secret-file or --secret."""
-    from_env = split_secrets(os.environ.get(ENV_SECRETS, ""))
-    sources = [ENV_SECRETS] if from_env else []
-    sources += ["--secret-file"] if secret_file is not None else []
-    sources += ["--secret"] if argv_secrets else []
-    if len(sources) > 1:
-        raise click.UsageError(f"give the signing secrets one way, not {' and '.join(sources)}")
-    if secret_file is not None:
-        try:
-            return read_secret_file(secret_file)
-        except ConfigurationError as exc:
-            raise click.UsageError(str(exc)) from None
-    if argv_secrets:
-        _warn_argv("--secret")
-        return tuple(secret.strip() for secret in argv_secrets)
-    if not from_env:
-        raise click.UsageError(f"give the webhook signing secrets: {ENV_SECRETS} or --secret-file")
-    return from_env
-
-
-def _password(ctx: click.Context, password: str | None, password_file: Path | None) -> str | None:
-    if password_file is not None:
-        if password:
-            raise click.UsageError(
-                "give the basic auth password one way: its variable, --basic-auth-password "
-                "or --basic-auth-password-file"
-            )
-        try:
-            return read_password_file(password_file)
-        except ConfigurationError as exc:
-            raise click.UsageError(str(exc)) from None
-    if password and ctx.get_parameter_source("basic_auth_password") is ParameterSource.COMMANDLINE:
-        _warn_argv("--basic-auth-password")
-    return password
-
-
-def _warn_argv(option: str) -> None:
-    click.echo(
-        f"orderfsm: warning: {option} on the command line is {ARGV_WARNING}; "
-        f"use {ENV_SECRETS}, --secret-file or the password variable or file instead",
-        err=True,
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,15 @@ HEALTH_PATH = "/healthz"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 """Bodies larger than this are refused with 413 (DR's events are a few KiB)."""
 
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+"""Seconds a client has to send a request's headers (DR sends them at once)."""
+
+DEFAULT_MAX_HEADER_BYTES = 64 * 1024
+"""Most bytes a request's headers may take (DR's are well under 2 KiB)."""
+
+DEFAULT_MAX_CONNECTIONS = 512
+"""Open connections per server process; keep it below the process's ``ulimit -n``."""
+
 DEFAULT_BODY_TIMEOUT_S = 10.0
 """A body not fully received this long after its headers gets 408 (DR sends a few KiB at once)."""
 

@@ -35,14 +35,11 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-DEFAULT_HEADER_TIMEOUT_S = 10.0
-"""Seconds a client has to send a request's headers (DR sends them at once)."""
-
-DEFAULT_MAX_HEADER_BYTES = 64 * 1024
-"""Most bytes a request's headers may take (DR's are well under 2 KiB)."""
-
-DEFAULT_MAX_CONNECTIONS = 512
-"""Open connections per server process; keep it below the process's ``ulimit -n``."""
+from orderfsm.adapters.http.config import (
+    DEFAULT_HEADER_TIMEOUT_S,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_HEADER_BYTES,
+)
 
 _TIMED_OUT = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 _BUSY = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"

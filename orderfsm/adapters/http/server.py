@@ -21,7 +21,8 @@ from contextlib import contextmanager
 import uvicorn
 from starlette.types import ASGIApp
 
-from orderfsm.adapters.http.protocol import DEFAULT_HEADER_TIMEOUT_S, ServerConfig
+from orderfsm.adapters.http.config import DEFAULT_HEADER_TIMEOUT_S
+from orderfsm.adapters.http.protocol import ServerConfig
 from orderfsm.errors import OrderFsmError
 
 START_TIMEOUT_S = 30.0
