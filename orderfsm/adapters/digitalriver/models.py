@@ -21,6 +21,9 @@ from orderfsm.adapters.digitalriver.limits import string_problem
 MAX_TOKEN_LENGTH = 255
 """Longest id, type or state accepted; DR's are UUIDs or short words."""
 
+MAX_FRAUD_STATE_LENGTH = 32
+"""Longest ``fraudState`` accepted: it is stored with the order (DR's are single words)."""
+
 MAX_EVENT_TYPE_LENGTH = 128
 """Longest event type accepted; DR's are dotted words (``order.charge.capture.complete``)."""
 
@@ -65,6 +68,13 @@ EventType = Annotated[
     AfterValidator(_storable),
 ]
 """An event's ``type``: a token, and short enough for every table that records it."""
+
+FraudState = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_FRAUD_STATE_LENGTH),
+    AfterValidator(_storable),
+]
+"""An order's ``fraudState``, short enough for the orders table that keeps it."""
 
 
 class DrModel(BaseModel):

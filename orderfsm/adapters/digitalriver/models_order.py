@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from orderfsm.adapters.digitalriver.models import DrModel, Token, UtcDatetime
+from orderfsm.adapters.digitalriver.models import DrModel, FraudState, Token, UtcDatetime
 
 
 class Address(DrModel):
@@ -168,7 +168,7 @@ class Order(DrModel):
     checkout_id: Token | None = None
     checkout_session_id: str | None = None
     upstream_id: str | None = None
-    fraud_state: str | None = None
+    fraud_state: FraudState | None = None
     """review_opened, passed or blocked; absent on complete orders and wire transfers."""
     fraud_state_transitions: dict[str, UtcDatetime] = Field(default_factory=dict)
     payment: Payment = Field(default_factory=Payment)

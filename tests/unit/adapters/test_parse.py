@@ -265,11 +265,23 @@ def test_each_object_reader_names_the_path_of_its_problem(
 
 def test_the_adapters_limits_fit_the_inboxs_columns() -> None:
     # The adapter may not import persistence (import-linter); this keeps the two in step.
-    from orderfsm.adapters.digitalriver.models import MAX_EVENT_TYPE_LENGTH, MAX_TOKEN_LENGTH
+    from orderfsm.adapters.digitalriver.models import (
+        MAX_EVENT_TYPE_LENGTH,
+        MAX_FRAUD_STATE_LENGTH,
+        MAX_TOKEN_LENGTH,
+    )
     from orderfsm.persistence.inbox import EVENT_ID_MAX_CHARS, EVENT_TYPE_MAX_CHARS
+    from orderfsm.persistence.tables import OrderRow
 
+    fraud_state_column = OrderRow.__table__.c.fraud_state.type.length  # type: ignore[attr-defined]
     assert MAX_TOKEN_LENGTH <= EVENT_ID_MAX_CHARS
     assert MAX_EVENT_TYPE_LENGTH <= EVENT_TYPE_MAX_CHARS
+    assert fraud_state_column >= MAX_FRAUD_STATE_LENGTH
+
+
+def test_a_fraud_state_longer_than_the_orders_table_keeps_is_a_payload_error() -> None:
+    with pytest.raises(PayloadError, match=r"data\.object\.fraudState"):
+        signal_from_body(_event(fraudState="x" * 33))
 
 
 @pytest.mark.parametrize(
