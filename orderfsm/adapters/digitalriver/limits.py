@@ -25,8 +25,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-MAX_DEPTH = 128
-"""Deepest nesting of objects and arrays accepted; DR's payloads nest under 10 levels."""
+MAX_DEPTH = 200
+"""Deepest nesting accepted: pydantic-core's JSON parser's own bound, kept for mappings too."""
 
 _DEPTH_SHOWN = 6
 _FORBIDDEN_CHARACTER = re.compile("[\x00\ud800-\udfff]")
@@ -43,6 +43,27 @@ def string_problem(text: str) -> str | None:
     if found is None:
         return None
     return NUL_REASON if found.group() == "\x00" else SURROGATE_REASON
+
+
+# What a JSON text needs before its decoded form can break a limit: a NUL comes
+# only from the escape \u0000 (raw control characters and lone surrogates are
+# refused by the parser itself); an infinity only from a number whose integer
+# part has 100 digits or more, or whose exponent has three: without either a
+# number stays below 1e199. A text with none of these is within the limits;
+# one with any (or a false alarm, such as "\\u0000" in a string) is walked.
+_SUSPECT_TEXT = r"\\u0000|[:,\[]\s*-?(?:\d{100}|[\d.]+[eE][+-]?\d{3})"
+_SUSPECT_STR = re.compile(_SUSPECT_TEXT)
+_SUSPECT_BYTES = re.compile(_SUSPECT_TEXT.encode())
+
+
+def may_break_limits(raw: bytes | str) -> bool:
+    """Whether the JSON text ``raw`` may decode to something :func:`check_limits` refuses.
+
+    A scan of the text, several times cheaper than walking the decoded value;
+    ``False`` is certain, ``True`` means "walk it".
+    """
+    found = _SUSPECT_BYTES.search(raw) if isinstance(raw, bytes) else _SUSPECT_STR.search(raw)
+    return found is not None
 
 
 def check_limits(data: object, render: Callable[[list[str | int]], str]) -> str | None:

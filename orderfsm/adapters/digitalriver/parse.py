@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails, from_json
 
-from orderfsm.adapters.digitalriver.limits import check_limits, string_problem
+from orderfsm.adapters.digitalriver.limits import check_limits, may_break_limits, string_problem
 from orderfsm.adapters.digitalriver.models import MAX_TOKEN_LENGTH, DrModel, ErrorBody, Event
 from orderfsm.adapters.digitalriver.models_order import Order
 from orderfsm.adapters.digitalriver.models_other import Charge, Fulfillment, Refund
@@ -124,7 +124,8 @@ def _load(raw: RawPayload) -> dict[str, Any]:
         raise PayloadError([f"{_ROOT}: expected JSON text or a mapping, not {type(raw).__name__}"])
     if not isinstance(data, dict):
         raise PayloadError([f"{_ROOT}: expected a JSON object, not {_json_kind(data)}"])
-    problem = check_limits(data, lambda loc: json_path("", loc))
+    walk = not isinstance(raw, bytes | str) or may_break_limits(raw)
+    problem = check_limits(data, lambda loc: json_path("", loc)) if walk else None
     if problem is not None:
         event_id, event_type = _reference(data)
         raise PayloadError([problem], event_id=event_id, event_type=event_type)
