@@ -1,7 +1,7 @@
-"""The parser's quick scan never lets through a body that breaks the input limits.
+"""The parser's quick check never lets through a body that breaks the input limits.
 
-``may_break_limits`` decides from the JSON text alone whether the decoded value
-must be walked; it may raise false alarms, never miss a NUL or an infinity.
+``may_break_limits`` decides whether a decoded value must be walked; it may
+raise false alarms, never miss a NUL or an infinity.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ VALUES = st.recursive(
 
 
 @given(value=VALUES, as_bytes=st.booleans())
-def test_a_text_the_scan_passes_decodes_within_the_limits(value: object, as_bytes: bool) -> None:
+def test_a_value_the_quick_check_passes_is_within_the_limits(value: object, as_bytes: bool) -> None:
     text = _dumps(value)
     raw: bytes | str = text.encode() if as_bytes else text
     try:
@@ -74,4 +74,4 @@ def test_a_text_the_scan_passes_decodes_within_the_limits(value: object, as_byte
     problem = check_limits(decoded, lambda loc: repr(loc))
 
     if problem is not None:
-        assert may_break_limits(raw), problem
+        assert may_break_limits(decoded), problem

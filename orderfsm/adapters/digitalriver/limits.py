@@ -25,6 +25,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from pydantic_core import PydanticSerializationError, to_json
+
 MAX_DEPTH = 200
 """Deepest nesting accepted: pydantic-core's JSON parser's own bound, kept for mappings too."""
 
@@ -45,25 +47,25 @@ def string_problem(text: str) -> str | None:
     return NUL_REASON if found.group() == "\x00" else SURROGATE_REASON
 
 
-# What a JSON text needs before its decoded form can break a limit: a NUL comes
-# only from the escape \u0000 (raw control characters and lone surrogates are
-# refused by the parser itself); an infinity only from a number whose integer
-# part has 100 digits or more, or whose exponent has three: without either a
-# number stays below 1e199. A text with none of these is within the limits;
-# one with any (or a false alarm, such as "\\u0000" in a string) is walked.
-_SUSPECT_TEXT = r"\\u0000|[:,\[]\s*-?(?:\d{100}|[\d.]+[eE][+-]?\d{3})"
-_SUSPECT_STR = re.compile(_SUSPECT_TEXT)
-_SUSPECT_BYTES = re.compile(_SUSPECT_TEXT.encode())
+# Re-encoding the decoded value in Rust (pydantic-core) shows at once whether
+# it can break a limit: a NUL comes out as the escape \u0000, an infinity as
+# the constant Infinity (NaN as NaN) and a lone surrogate cannot be encoded
+# at all. Only a value that shows one of them (or a false alarm, such as the
+# text "Infinity" in a string) is walked, in Python, for the precise path.
+_SIGNS = (b"\\u0000", b"Infinity", b"NaN")
 
 
-def may_break_limits(raw: bytes | str) -> bool:
-    """Whether the JSON text ``raw`` may decode to something :func:`check_limits` refuses.
+def may_break_limits(data: object) -> bool:
+    """Whether a decoded JSON value may break a limit; ``False`` is certain.
 
-    A scan of the text, several times cheaper than walking the decoded value;
-    ``False`` is certain, ``True`` means "walk it".
+    Several times cheaper than :func:`check_limits`, which it spares for
+    nearly every payload. It does not judge depth: the JSON parser bounds it.
     """
-    found = _SUSPECT_BYTES.search(raw) if isinstance(raw, bytes) else _SUSPECT_STR.search(raw)
-    return found is not None
+    try:
+        text = to_json(data, inf_nan_mode="constants")
+    except (PydanticSerializationError, ValueError, RecursionError):
+        return True
+    return any(sign in text for sign in _SIGNS)
 
 
 def check_limits(data: object, render: Callable[[list[str | int]], str]) -> str | None:

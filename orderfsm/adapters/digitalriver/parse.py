@@ -124,7 +124,8 @@ def _load(raw: RawPayload) -> dict[str, Any]:
         raise PayloadError([f"{_ROOT}: expected JSON text or a mapping, not {type(raw).__name__}"])
     if not isinstance(data, dict):
         raise PayloadError([f"{_ROOT}: expected a JSON object, not {_json_kind(data)}"])
-    walk = not isinstance(raw, bytes | str) or may_break_limits(raw)
+    # A mapping built in Python has no parser's depth bound: always walked.
+    walk = not isinstance(raw, bytes | str) or may_break_limits(data)
     problem = check_limits(data, lambda loc: json_path("", loc)) if walk else None
     if problem is not None:
         event_id, event_type = _reference(data)
