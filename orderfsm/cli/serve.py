@@ -33,7 +33,12 @@ from orderfsm.adapters.http.config import (
 )
 from orderfsm.cli.errors import safe_url
 from orderfsm.cli.options import db_option
-from orderfsm.cli.serve_secrets import ARGV_WARNING, password_from, secrets_from
+from orderfsm.cli.serve_secrets import (
+    ARGV_WARNING,
+    password_from,
+    secrets_from,
+    warn_about_argv,
+)
 from orderfsm.engine import Engine
 from orderfsm.errors import ConfigurationError
 
@@ -208,6 +213,8 @@ def serve(
     # Refuse a database that is unreachable or behind now, in one line, rather
     # than on DR's first delivery; a brand-new empty one gets the schema.
     Engine.open(db_url, create_if_empty=True).close()
+    # After the database check, so that a wrong URL still ends in one line.
+    warn_about_argv(ctx, argv_secrets)
     click.echo(
         f"orderfsm: receiving Digital River webhooks at http://{host}:{port}{path} "
         f"({len(secrets)} signing secret(s), database {safe_url(db_url)}, {workers} worker(s))",

@@ -40,7 +40,6 @@ def secrets_from(argv_secrets: tuple[str, ...], secret_file: Path | None) -> tup
         except ConfigurationError as exc:
             raise click.UsageError(str(exc)) from None
     if argv_secrets:
-        _warn_argv("--secret")
         return tuple(secret.strip() for secret in argv_secrets)
     if not from_env:
         raise click.UsageError(f"give the webhook signing secrets: {ENV_SECRETS} or --secret-file")
@@ -61,14 +60,17 @@ def password_from(
             return read_password_file(password_file)
         except ConfigurationError as exc:
             raise click.UsageError(str(exc)) from None
-    if password and ctx.get_parameter_source("basic_auth_password") is ParameterSource.COMMANDLINE:
-        _warn_argv("--basic-auth-password")
     return password
 
 
-def _warn_argv(option: str) -> None:
-    click.echo(
-        f"orderfsm: warning: {option} on the command line is {ARGV_WARNING}; "
-        f"use {ENV_SECRETS}, --secret-file or the password variable or file instead",
-        err=True,
-    )
+def warn_about_argv(ctx: click.Context, argv_secrets: tuple[str, ...]) -> None:
+    """One warning line per secret given on the command line (said once the server can start)."""
+    given = ["--secret"] if argv_secrets else []
+    if ctx.get_parameter_source("basic_auth_password") is ParameterSource.COMMANDLINE:
+        given.append("--basic-auth-password")
+    for option in given:
+        click.echo(
+            f"orderfsm: warning: {option} on the command line is {ARGV_WARNING}; "
+            f"use {ENV_SECRETS}, --secret-file or the password variable or file instead",
+            err=True,
+        )
