@@ -49,11 +49,20 @@ def safe_customer_text(message: str | None, *, codes: Iterable[str | None]) -> s
     text = _tidy(message)
     if not text or len(text) > MAX_CUSTOMER_TEXT_LENGTH or CODE_SHAPED.fullmatch(text):
         return None
-    letters = _letters(text)
+    folded, letters = text.casefold(), _letters(text)
     for code in codes:
-        if code and (needle := _letters(code)) and needle in letters:
+        if code and _names(folded, letters, code):
             return None
     return text
+
+
+def _names(folded: str, letters: str, code: str) -> bool:
+    """Whether a message (case-folded, and as letters and digits only) spells ``code``."""
+    # As written (a code of punctuation only has no letters to compare), and
+    # as its letters and digits, whatever the case and separators between them.
+    as_written = _tidy(code).casefold()
+    as_letters = _letters(code)
+    return bool(as_written and as_written in folded) or bool(as_letters and as_letters in letters)
 
 
 def payment_refusal_text(body: ErrorBody) -> str:
