@@ -50,7 +50,7 @@ def test_the_demo_runs_the_whole_flow_and_leaves_its_results_in_the_output_folde
         'forged order.cancelled: 401 {"error": "signature", "check": "no matching signature"}'
         in (printed)
     )
-    assert 'truncated body: 400 {"error": "payload", "detail": "body is not JSON' in printed
+    assert 'truncated body: 400 {"error": "payload", "detail": "$: not valid JSON' in printed
     for state in ("complete", "blocked", "cancelled", "rejected", "accepted", "pending_payment"):
         assert f" {state} " in printed
     assert (out / "demo.db").exists() and (out / "journal.jsonl").exists()

@@ -198,11 +198,11 @@ def test_a_bad_or_missing_signature_gets_401_naming_the_check_and_stores_nothing
 @pytest.mark.parametrize(
     ("body", "detail"),
     [
-        (b'{"id": "e2e-truncated", "type": "order.accepted"', "body is not JSON"),
-        (b"[1, 2]", "body is JSON but not an object (found an array)"),
-        (b'{"type": "order.accepted", "data": {}}', "id: missing"),
-        (b'{"id": 17, "type": "order.accepted"}', "id: expected a string, found a number"),
-        (b'{"id": "e2e-no-type", "data": {}}', "type: missing"),
+        (b'{"id": "e2e-truncated", "type": "order.accepted"', "$: not valid JSON"),
+        (b"[1, 2]", "$: expected a JSON object, not an array"),
+        (b'{"type": "order.accepted", "data": {}}', "id: Field required"),
+        (b'{"id": 17, "type": "order.accepted"}', "id: Input should be a valid string"),
+        (b'{"id": "e2e-no-type", "data": {}}', "type: Field required"),
         (b'{"id": "e2e-latin1", "type": "order.accepted", "x": "caf\xe9"}', "body is not UTF-8"),
     ],
 )
@@ -265,18 +265,12 @@ def test_the_202_comes_before_any_lifecycle_work_which_waits_for_the_worker(
         assert engine.show("E2E-1").state == "accepted"
 
 
-def test_health_reports_the_database_reachable_and_the_backlog(
-    receiver: Receiver, db_url: str
+def test_health_tells_an_anonymous_caller_only_that_the_receiver_is_up(
+    receiver: Receiver,
 ) -> None:
     answer = httpx.get(f"{receiver.base_url}/healthz", timeout=30)
 
-    assert answer.status_code == 200
-    health = answer.json()
-    assert (health["status"], health["database"]) == ("ok", "reachable")
-    with Engine.open(db_url) as engine, engine.db.connect() as connection:
-        counts = store.backlog(connection)
-    assert (health["inbox"], health["outbox"]) == (counts.inbox, counts.outbox)
-    assert set(health["inbox"]) == {"received", "applied", "dead"}
+    assert (answer.status_code, answer.json()) == (200, {"status": "ok"})
 
 
 async def _deliver_concurrently(url: str, body: bytes, times: int) -> list[httpx.Response]:

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from orderfsm import Engine
-from orderfsm.adapters.http.config import ENV_DB, ENV_SECRETS
-from tests.e2e.http_receiver import free_port, running_receiver, running_server, signed_headers
+from orderfsm.adapters.http.config import ENV_BASIC_AUTH_PASSWORD, ENV_DB, ENV_SECRETS
+from orderfsm.persistence import inbox as store
+from tests.e2e.http_receiver import (
+    ORDERFSM,
+    free_port,
+    running_receiver,
+    running_server,
+    signed_headers,
+)
 
 SECRET = "whsec_do_not_print_7f3a9c"
 OLD_SECRET = "whsec_previous_do_not_print_41b2"
@@ -109,10 +119,97 @@ def test_health_answers_503_when_the_database_cannot_be_reached() -> None:
             timeout=60,
         )
 
-    assert (health.status_code, health.json()) == (
-        503,
-        {"status": "unavailable", "database": "unreachable"},
-    )
+    # Anonymous: down, and nothing about why (no credentials are configured here).
+    assert (health.status_code, health.json()) == (503, {"status": "unavailable"})
     assert delivery.status_code == 503
     assert json.loads(delivery.text)["error"] == "storage"
     assert "nobody" not in server.printed()
+
+
+def test_health_shows_the_backlog_only_to_a_caller_with_the_basic_credentials(
+    tmp_path: Path,
+) -> None:
+    url = fresh_db(tmp_path)
+    env = {ENV_SECRETS: SECRET, ENV_BASIC_AUTH_PASSWORD: PASSWORD}
+    with running_receiver(url, "--basic-auth-user", "dr", env=env) as receiver:
+        health = f"{receiver.base_url}/healthz"
+        anonymous = httpx.get(health, timeout=30)
+        wrong = httpx.get(health, headers=basic("dr", "wrong"), timeout=30)
+        operator = httpx.get(health, headers=basic("dr", PASSWORD), timeout=30)
+
+    assert (anonymous.status_code, anonymous.json()) == (200, {"status": "ok"})
+    assert wrong.json() == {"status": "ok"}
+    detail = operator.json()
+    assert (detail["status"], detail["database"]) == ("ok", "reachable")
+    with Engine.open(url) as engine, engine.db.connect() as connection:
+        counts = store.backlog(connection)
+    assert (detail["inbox"], detail["outbox"]) == (counts.inbox, counts.outbox)
+    assert set(detail["inbox"]) == {"received", "applied", "dead"}
+
+
+def test_secrets_from_a_file_newest_first_and_a_password_from_a_file(tmp_path: Path) -> None:
+    secret_file = tmp_path / "secrets"
+    secret_file.write_text(f"{SECRET}\n\n{OLD_SECRET}\n")
+    password_file = tmp_path / "password"
+    password_file.write_text(PASSWORD + "\n")
+    body = EVENT.read_bytes()
+    args = ("--secret-file", str(secret_file), "--basic-auth-user", "dr")
+    args += ("--basic-auth-password-file", str(password_file))
+    with running_receiver(fresh_db(tmp_path), *args, env={ENV_SECRETS: ""}) as receiver:
+        answers = [
+            httpx.post(
+                receiver.webhook_url,
+                content=body,
+                headers={**signed_headers(body, secret), **basic("dr", PASSWORD)},
+                timeout=30,
+            )
+            for secret in (OLD_SECRET, SECRET, "whsec_not_in_the_file")
+        ]
+    printed = receiver.printed()
+
+    assert [a.status_code for a in answers] == [202, 202, 401]
+    assert "2 signing secret(s)" in printed and "warning" not in printed
+    assert all(secret not in printed for secret in (SECRET, OLD_SECRET, PASSWORD))
+
+
+def test_a_secret_on_the_command_line_works_but_is_warned_against(tmp_path: Path) -> None:
+    body = EVENT.read_bytes()
+    with running_receiver(fresh_db(tmp_path), "--secret", SECRET, env={ENV_SECRETS: ""}) as rx:
+        answer = httpx.post(rx.webhook_url, content=body, headers=signed_headers(body, SECRET))
+
+    assert answer.status_code == 202
+    assert "warning: --secret on the command line is visible to every local user" in rx.printed()
+    assert SECRET not in rx.printed()
+
+
+def test_serve_help_warns_that_argv_secrets_are_visible_in_ps() -> None:
+    shown = subprocess.run(
+        [ORDERFSM, "serve", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+
+    assert "--secret-file" in shown and "--basic-auth-password-file" in shown
+    assert shown.count("visible to every local user") >= 2
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        ("  \n\n", (), "no secret in it"),
+        (None, (), "cannot read"),
+        (SECRET, ("--secret", SECRET), "one way"),
+    ],
+)
+def test_serve_refuses_secrets_it_cannot_use_in_one_line_without_echoing_them(
+    tmp_path: Path, content: str | None, args: tuple[str, ...], message: str
+) -> None:
+    secret_file = tmp_path / "secrets"
+    if content is not None:
+        secret_file.write_text(content)
+    argv = [ORDERFSM, "serve", "--db", fresh_db(tmp_path), "--secret-file", str(secret_file)]
+    done = subprocess.run(
+        [*argv, *args], capture_output=True, text=True, env={**os.environ, ENV_SECRETS: ""}
+    )
+
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert SECRET not in done.stderr

@@ -184,7 +184,7 @@ def test_serve_without_a_secret_says_where_to_give_it(
     code, err = run_cli(monkeypatch, capsys, ["serve", "--db", url])
 
     assert code == 2
-    assert "--secret or ORDERFSM_WEBHOOK_SECRETS" in assert_one_line(err)
+    assert "ORDERFSM_WEBHOOK_SECRETS or --secret-file" in assert_one_line(err)
 
 
 def head_revision() -> str:

@@ -9,6 +9,7 @@ in internal records (the stored snapshot), never in customer text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from orderfsm.adapters.digitalriver.models import ErrorBody
@@ -28,24 +29,40 @@ ORDER_BLOCKED_TEXT = (
 MAX_CUSTOMER_TEXT_LENGTH = 300
 """Longer messages are not DR's short sentences: the default is used instead."""
 
+# One token joined by _ or - (``failed-request``, ``card_declined``): a machine
+# code, not a sentence, even when it is not among the codes given.
+CODE_SHAPED = re.compile(r"[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)+")
+"""What a message shaped like a machine code looks like; never shown to a customer."""
+
 
 def safe_customer_text(message: str | None, *, codes: Iterable[str | None]) -> str | None:
     """``message`` tidied for a customer, or ``None`` if it must not be shown.
 
-    Refused: a missing, blank or over-long message, and one that contains any
-    of ``codes`` (ignoring case and runs of whitespace), so a code can never slip out
-    inside the text meant to replace it.
+    Refused: a missing, blank or over-long message; one that names any of
+    ``codes`` however it is cased or separated (``do_not_honor``, ``DO NOT
+    HONOR``, ``do-not-honor`` and ``DoNotHonor`` are one code), so a code can
+    never slip out inside the text meant to replace it; and one that is itself
+    shaped like a code (a single ``word_with-separators``).
     """
     if not message:
         return None
     text = _tidy(message)
-    if not text or len(text) > MAX_CUSTOMER_TEXT_LENGTH:
+    if not text or len(text) > MAX_CUSTOMER_TEXT_LENGTH or CODE_SHAPED.fullmatch(text):
         return None
-    folded = text.casefold()
+    folded, letters = text.casefold(), _letters(text)
     for code in codes:
-        if code and (needle := _tidy(code).casefold()) and needle in folded:
+        if code and _names(folded, letters, code):
             return None
     return text
+
+
+def _names(folded: str, letters: str, code: str) -> bool:
+    """Whether a message (case-folded, and as letters and digits only) spells ``code``."""
+    # As written (a code of punctuation only has no letters to compare), and
+    # as its letters and digits, whatever the case and separators between them.
+    as_written = _tidy(code).casefold()
+    as_letters = _letters(code)
+    return bool(as_written and as_written in folded) or bool(as_letters and as_letters in letters)
 
 
 def payment_refusal_text(body: ErrorBody) -> str:
@@ -72,6 +89,11 @@ def failed_charge_text(charges: Iterable[OrderCharge]) -> str:
         if text is not None:
             return text
     return DEFAULT_PAYMENT_FAILED_TEXT
+
+
+def _letters(text: str) -> str:
+    """Only the letters and digits, case-folded: how a code is compared, whatever its spelling."""
+    return "".join(char for char in text.casefold() if char.isalnum())
 
 
 def _tidy(text: str) -> str:

@@ -16,8 +16,16 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Str
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from orderfsm.adapters.digitalriver.limits import string_problem
+
 MAX_TOKEN_LENGTH = 255
 """Longest id, type or state accepted; DR's are UUIDs or short words."""
+
+MAX_FRAUD_STATE_LENGTH = 32
+"""Longest ``fraudState`` accepted: it is stored with the order (DR's are single words)."""
+
+MAX_EVENT_TYPE_LENGTH = 128
+"""Longest event type accepted; DR's are dotted words (``order.charge.capture.complete``)."""
 
 
 def _require_datetime_text(value: object) -> object:
@@ -39,8 +47,34 @@ def _as_utc(value: datetime) -> datetime:
 UtcDatetime = Annotated[datetime, BeforeValidator(_require_datetime_text), AfterValidator(_as_utc)]
 """An ISO-8601 date-time from DR, always returned timezone-aware in UTC."""
 
-Token = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TOKEN_LENGTH)]
-"""A DR identifier, event type or state: a non-empty string of bounded length."""
+
+def _storable(value: str) -> str:
+    # The parser refuses these anywhere in a payload; a model validated from a
+    # mapping built in Python must refuse them as well (see .limits).
+    reason = string_problem(value)
+    if reason is not None:
+        raise PydanticCustomError("token_characters", "Text " + reason)
+    return value
+
+
+Token = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_TOKEN_LENGTH), AfterValidator(_storable)
+]
+"""A DR identifier, event type or state: a non-empty string of bounded length, storable."""
+
+EventType = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_EVENT_TYPE_LENGTH),
+    AfterValidator(_storable),
+]
+"""An event's ``type``: a token, and short enough for every table that records it."""
+
+FraudState = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_FRAUD_STATE_LENGTH),
+    AfterValidator(_storable),
+]
+"""An order's ``fraudState``, short enough for the orders table that keeps it."""
 
 
 class DrModel(BaseModel):
@@ -66,7 +100,7 @@ class Event(DrModel):
     """A webhook event (or an item of ``GET /events``)."""
 
     id: Token
-    type: Token
+    type: EventType
     data: EventData
     created_time: UtcDatetime
     live_mode: bool | None = None

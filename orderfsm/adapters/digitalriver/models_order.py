@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import Field
 
-from orderfsm.adapters.digitalriver.models import DrModel, Token, UtcDatetime
+from orderfsm.adapters.digitalriver.models import DrModel, FraudState, Token, UtcDatetime
 
 # ``billTo``/``shipTo`` are read straight into the handlers' contact model:
 # one definition, so what DR sends and what a handler gets cannot drift apart.
@@ -167,7 +167,7 @@ class Order(DrModel):
     checkout_id: Token | None = None
     checkout_session_id: str | None = None
     upstream_id: str | None = None
-    fraud_state: str | None = None
+    fraud_state: FraudState | None = None
     """review_opened, passed or blocked; absent on complete orders and wire transfers."""
     fraud_state_transitions: dict[str, UtcDatetime] = Field(default_factory=dict)
     payment: Payment = Field(default_factory=Payment)

@@ -1,7 +1,8 @@
 """Reading DR payloads: raw bytes, text or mappings in, models out.
 
 Whatever is wrong with a payload (not JSON, cut short, nested too deeply, a
-wrong type, a missing field, an id far too long) comes out as ONE
+wrong type, a missing field, an id far too long, a NUL, a lone surrogate or
+an infinite number anywhere: see :mod:`.limits`) comes out as ONE
 :class:`~orderfsm.errors.PayloadError` listing each problem as
 ``"json.path: reason"`` and naming the event's id and type when they could be
 read. No other exception escapes these functions for bad input.
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails, from_json
 
+from orderfsm.adapters.digitalriver.limits import check_limits, may_break_limits, string_problem
 from orderfsm.adapters.digitalriver.models import MAX_TOKEN_LENGTH, DrModel, ErrorBody, Event
 from orderfsm.adapters.digitalriver.models_order import Order
 from orderfsm.adapters.digitalriver.models_other import Charge, Fulfillment, Refund
@@ -122,6 +124,12 @@ def _load(raw: RawPayload) -> dict[str, Any]:
         raise PayloadError([f"{_ROOT}: expected JSON text or a mapping, not {type(raw).__name__}"])
     if not isinstance(data, dict):
         raise PayloadError([f"{_ROOT}: expected a JSON object, not {_json_kind(data)}"])
+    # A mapping built in Python has no parser's depth bound: always walked.
+    walk = not isinstance(raw, bytes | str) or may_break_limits(data)
+    problem = check_limits(data, lambda loc: json_path("", loc)) if walk else None
+    if problem is not None:
+        event_id, event_type = _reference(data)
+        raise PayloadError([problem], event_id=event_id, event_type=event_type)
     return data
 
 
@@ -164,8 +172,9 @@ def _reference(data: object) -> tuple[str | None, str | None]:
 
 
 def _short_text(value: object) -> str | None:
+    # Only text an error message can carry: bounded, no NUL, no lone surrogate.
     if isinstance(value, str) and 0 < len(value) <= MAX_TOKEN_LENGTH:
-        return value
+        return value if string_problem(value) is None else None
     return None
 
 

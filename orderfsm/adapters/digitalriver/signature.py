@@ -54,8 +54,8 @@ class SignatureConfig:
         # The secrets' values are never put in a message.
         if not self.secrets:
             raise ConfigurationError("SignatureConfig.secrets must hold at least one secret")
-        if not all(self.secrets):
-            raise ConfigurationError("SignatureConfig.secrets must not hold an empty secret")
+        if not all(secret.strip() for secret in self.secrets):
+            raise ConfigurationError("SignatureConfig.secrets must not hold a blank secret")
         if self.tolerance < timedelta(0):
             raise ConfigurationError(
                 f"SignatureConfig.tolerance must not be negative, not {self.tolerance}"

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from email_validator import EmailNotValidError, validate_email
 
 from orderfsm.dispatch import Effect, HandlerRegistry
 from orderfsm.errors import EffectDeliveryError, PermanentEffectError
@@ -106,11 +107,12 @@ class SmtpNotifier:
         """The email for ``effect`` (text and HTML parts), without sending it."""
         if effect.name not in NOTIFICATIONS:
             raise PermanentEffectError(f"the SMTP notifier does not handle {effect.name.value}")
-        to = effect.payload.email or (self._recipient(effect) if self._recipient else None)
-        if not to:
+        given = effect.payload.email or (self._recipient(effect) if self._recipient else None)
+        if not given:
             raise PermanentEffectError(
                 f"no customer email for order {effect.upstream_id} ({effect.name.value})"
             )
+        to = customer_address(given, upstream_id=effect.upstream_id)
         context = {
             "effect": effect,
             "payload": effect.payload,
@@ -133,15 +135,17 @@ class SmtpNotifier:
         return message
 
     def __call__(self, effect: Effect[Any]) -> None:
-        """Send the email for ``effect``."""
+        """Send the email for ``effect``, to its one customer address and no other."""
         message = self.message(effect)
+        recipient = str(message["To"])
         try:
             with self._connect() as smtp:
                 if self.config.starttls and not self.config.use_ssl:
                     smtp.starttls(context=ssl.create_default_context())
                 if self.config.username:
                     smtp.login(self.config.username, self.config.password or "")
-                smtp.send_message(message)
+                # The envelope recipient given outright: never a list parsed from a header.
+                smtp.send_message(message, to_addrs=[recipient])
         except smtplib.SMTPResponseException as exc:
             reason = f"SMTP {exc.smtp_code}: {_text(exc.smtp_error)}"
             if 500 <= exc.smtp_code < 600:
@@ -162,6 +166,23 @@ class SmtpNotifier:
                 cfg.host, cfg.port, timeout=cfg.timeout, context=ssl.create_default_context()
             )
         return smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+
+
+def customer_address(given: str, *, upstream_id: str) -> str:
+    """The one address ``given`` holds, normalised, or :class:`PermanentEffectError` saying why not.
+
+    A customer email is DR's copy of what the shopper typed: ``victim@x,
+    attacker@y`` or a CR/LF in it must not become several recipients or an
+    extra header, and retrying cannot make it valid, so the effect goes dead
+    at once with the reason (the address itself is left out of the message).
+    """
+    try:
+        checked = validate_email(given, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise PermanentEffectError(
+            f"customer email for order {upstream_id} is not one valid address: {exc}"
+        ) from None
+    return str(checked.normalized)
 
 
 def money(amount: Decimal | None, currency: str | None = None) -> str:

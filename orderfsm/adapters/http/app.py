@@ -7,22 +7,34 @@
 2. signature: ``DigitalRiver-Signature`` against the configured secrets; 401
    ``{"error": "signature", "check": "<which check failed>"}``;
 3. basic auth, when configured: 401 ``{"error": "authentication"}``;
-4. envelope: ``id`` and ``type`` must be strings; 400 with what is wrong;
+4. payload: read with the DR adapter's parser, input limits and mapping,
+   exactly as the worker will read it (so a 202 is an event the worker can
+   apply or record as not relevant); 400 ``{"error": "payload", "detail":
+   "json.path: reason"}`` otherwise, never 500;
 5. store the raw body in the inbox, deduplicated by event id, and answer
-   202 ``{"id": ..., "status": "stored" | "duplicate"}``. A database that
+   202 ``{"id": ..., "status": "stored" | "duplicate"}`` once the commit is
+   durable (on SQLite too: see :mod:`.durability`). A database that
    cannot take the event gets 503, so DR delivers it again later.
 
 The insert is synchronous SQLAlchemy, run in Starlette's threadpool so the
 event loop keeps accepting deliveries while the database works. A worker
 (``orderfsm worker``) applies the inbox later.
 
-``GET /healthz`` answers 200 with the inbox and outbox backlog, or 503 when
-the database cannot be reached. Nothing here logs a secret, a signature or a
-body.
+A body still arriving ``body_timeout`` seconds after its headers gets 408
+and the connection is closed.
+
+``GET /healthz`` answers 200 ``{"status": "ok"}``, or 503 ``{"status":
+"unavailable"}`` when the database cannot be reached: up or down, nothing
+more, to anyone. A caller with the receiver's basic credentials also gets the
+database state and the inbox and outbox backlog; without basic auth
+configured nobody does over HTTP (``orderfsm inbox`` and ``orderfsm
+effects`` read them from the database). Nothing here logs a secret, a
+signature or a body.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hmac
@@ -35,6 +47,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Engine as DbEngine
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -44,6 +57,7 @@ from starlette.routing import Route
 
 from orderfsm.adapters.digitalriver.signature import SIGNATURE_HEADER
 from orderfsm.adapters.http.config import HEALTH_PATH, BasicAuth, ReceiverConfig
+from orderfsm.adapters.http.durability import make_commits_durable
 from orderfsm.adapters.http.envelope import read_envelope, read_limited
 from orderfsm.errors import BodyTooLarge, EnvelopeError, SignatureError
 from orderfsm.persistence import open_engine
@@ -68,6 +82,17 @@ class Refusal(StrEnum):
     AUTHENTICATION = "authentication"
     PAYLOAD = "payload"
     STORAGE = "storage"
+    TIMEOUT = "timeout"
+
+
+class Health(StrEnum):
+    """The ``status`` ``GET /healthz`` answers."""
+
+    OK = "ok"
+    UNAVAILABLE = "unavailable"
+
+
+AUTHORIZATION = "authorization"
 
 
 class _Database:
@@ -79,7 +104,10 @@ class _Database:
 
     def __init__(self, database: str | DbEngine) -> None:
         self._given = database
-        self._engine: DbEngine | None = None if isinstance(database, str) else database
+        self._engine: DbEngine | None = None
+        if not isinstance(database, str):
+            make_commits_durable(database)
+            self._engine = database
         self._lock = threading.Lock()
 
     def get(self) -> DbEngine:
@@ -87,7 +115,9 @@ class _Database:
             with self._lock:
                 if self._engine is None:
                     assert isinstance(self._given, str)
-                    self._engine = open_engine(self._given)
+                    engine = open_engine(self._given)
+                    make_commits_durable(engine)
+                    self._engine = engine
         return self._engine
 
     def close(self) -> None:
@@ -115,14 +145,26 @@ def create_app(config: ReceiverConfig) -> Starlette:
 
     async def receive(request: Request) -> JSONResponse:
         try:
-            body = await read_limited(
-                request.stream(),
-                limit=config.max_body_bytes,
-                declared_length=request.headers.get("content-length"),
-            )
+            # uvicorn bounds the wait for headers (see .protocol), not for the
+            # body: a client trickling one byte a second would hold its
+            # connection for ever without this deadline.
+            async with asyncio.timeout(config.body_timeout):
+                body = await read_limited(
+                    request.stream(),
+                    limit=config.max_body_bytes,
+                    declared_length=request.headers.get("content-length"),
+                )
         except BodyTooLarge:
             return _refuse(
                 413, Refusal.TOO_LARGE, detail=f"body exceeds {config.max_body_bytes} bytes"
+            )
+        except TimeoutError:
+            log.info("delivery refused: body not received within %ss", config.body_timeout)
+            return _refuse(
+                408,
+                Refusal.TIMEOUT,
+                detail=f"body not received within {config.body_timeout:g} s",
+                headers={"Connection": "close"},
             )
         try:
             signature.verify(request.headers.get(SIGNATURE_HEADER), body, now=time.time())
@@ -130,7 +172,7 @@ def create_app(config: ReceiverConfig) -> Starlette:
             log.info("delivery refused: signature check failed: %s", exc.check)
             return _refuse(401, Refusal.SIGNATURE, check=exc.check)
         if config.basic_auth is not None and not _authorized(
-            request.headers.get("authorization"), config.basic_auth
+            request.headers.get(AUTHORIZATION), config.basic_auth
         ):
             log.info("delivery refused: basic authentication failed")
             return _refuse(
@@ -158,13 +200,24 @@ def create_app(config: ReceiverConfig) -> Starlette:
         receipt = Receipt.STORED if stored else Receipt.DUPLICATE
         return JSONResponse({"id": envelope.event_id, "status": receipt.value}, status_code=202)
 
-    async def healthz(_request: Request) -> JSONResponse:
+    async def healthz(request: Request) -> JSONResponse:
+        # Anyone may ask whether the receiver is up; only a caller with its
+        # credentials learns the backlog (which tells how busy the shop is).
+        detailed = config.basic_auth is not None and _authorized(
+            request.headers.get(AUTHORIZATION), config.basic_auth
+        )
         try:
-            counts = await run_in_threadpool(_backlog, database.get())
+            counts = await run_in_threadpool(_backlog if detailed else _ping, database.get())
         except SQLAlchemyError as exc:
             log.warning("health check: database unreachable (%s)", type(exc).__name__)
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
-        return JSONResponse({"status": "ok", "database": "reachable", **counts})
+            down: dict[str, Any] = {"status": Health.UNAVAILABLE.value}
+            if detailed:
+                down["database"] = "unreachable"
+            return JSONResponse(down, 503)
+        up: dict[str, Any] = {"status": Health.OK.value}
+        if detailed:
+            up |= {"database": "reachable", **counts}
+        return JSONResponse(up)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -180,6 +233,14 @@ def create_app(config: ReceiverConfig) -> Starlette:
         ],
         lifespan=lifespan,
     )
+
+
+def _ping(engine: DbEngine) -> dict[str, Any]:
+    # The cheapest statement that proves the database answers: anonymous
+    # callers must not make the receiver count rows.
+    with engine.connect() as connection:
+        connection.execute(select(1))
+    return {}
 
 
 def _backlog(engine: DbEngine) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine as DbEngine
 
@@ -30,6 +31,18 @@ HEALTH_PATH = "/healthz"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 """Bodies larger than this are refused with 413 (DR's events are a few KiB)."""
 
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+"""Seconds a client has to send a request's headers (DR sends them at once)."""
+
+DEFAULT_MAX_HEADER_BYTES = 64 * 1024
+"""Most bytes a request's headers may take (DR's are well under 2 KiB)."""
+
+DEFAULT_MAX_CONNECTIONS = 512
+"""Open connections per server process; keep it below the process's ``ulimit -n``."""
+
+DEFAULT_BODY_TIMEOUT_S = 10.0
+"""A body not fully received this long after its headers gets 408 (DR sends a few KiB at once)."""
+
 ENV_DB = "ORDERFSM_DB"
 ENV_SECRETS = "ORDERFSM_WEBHOOK_SECRETS"
 ENV_TOLERANCE = "ORDERFSM_WEBHOOK_TOLERANCE"
@@ -37,6 +50,9 @@ ENV_MAX_BODY_BYTES = "ORDERFSM_WEBHOOK_MAX_BODY_BYTES"
 ENV_BASIC_AUTH_USER = "ORDERFSM_WEBHOOK_BASIC_AUTH_USER"
 ENV_BASIC_AUTH_PASSWORD = "ORDERFSM_WEBHOOK_BASIC_AUTH_PASSWORD"
 ENV_PATH = "ORDERFSM_WEBHOOK_PATH"
+ENV_BODY_TIMEOUT = "ORDERFSM_WEBHOOK_BODY_TIMEOUT"
+ENV_SECRET_FILE = "ORDERFSM_WEBHOOK_SECRET_FILE"
+ENV_BASIC_AUTH_PASSWORD_FILE = "ORDERFSM_WEBHOOK_BASIC_AUTH_PASSWORD_FILE"
 
 SECRETS_SEPARATOR = ","
 """``ORDERFSM_WEBHOOK_SECRETS`` holds one or more secrets separated by commas."""
@@ -48,6 +64,12 @@ class BasicAuth:
 
     user: str
     password: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.user.strip() or not self.password.strip():
+            raise ConfigurationError("basic auth needs a non-blank user and password")
+        if ":" in self.user:
+            raise ConfigurationError("the basic auth user must not contain ':'")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +87,8 @@ class ReceiverConfig:
     basic_auth: BasicAuth | None = None
     """When set, deliveries must also carry these HTTP basic credentials."""
     path: str = WEBHOOK_PATH
+    body_timeout: float = DEFAULT_BODY_TIMEOUT_S
+    """Seconds a delivery may take to send its body once its headers are in; then 408."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.database, str):
@@ -72,8 +96,10 @@ class ReceiverConfig:
             object.__setattr__(
                 self, "database", database_of(self.database, needed_by="ReceiverConfig.database")
             )
-        if not self.secrets or not all(self.secrets):
-            raise ConfigurationError("the receiver needs at least one non-empty signing secret")
+        if not self.secrets or not all(secret.strip() for secret in self.secrets):
+            raise ConfigurationError("the receiver needs signing secrets, none of them blank")
+        if not self.body_timeout > 0:
+            raise ConfigurationError("body_timeout must be a positive number of seconds")
         if self.max_body_bytes < 1:
             raise ConfigurationError("max_body_bytes must be at least 1")
         if self.tolerance < timedelta(0):
@@ -106,6 +132,7 @@ class ReceiverConfig:
             ENV_TOLERANCE: str(self.tolerance.total_seconds()),
             ENV_MAX_BODY_BYTES: str(self.max_body_bytes),
             ENV_PATH: self.path,
+            ENV_BODY_TIMEOUT: str(self.body_timeout),
         }
         if self.basic_auth is not None:
             env[ENV_BASIC_AUTH_USER] = self.basic_auth.user
@@ -121,12 +148,14 @@ class ReceiverConfig:
         user = environ.get(ENV_BASIC_AUTH_USER)
         tolerance = environ.get(ENV_TOLERANCE)
         max_body = environ.get(ENV_MAX_BODY_BYTES)
+        body_timeout = environ.get(ENV_BODY_TIMEOUT)
         try:
             seconds = float(tolerance) if tolerance else DEFAULT_TOLERANCE.total_seconds()
             max_body_bytes = int(max_body) if max_body else DEFAULT_MAX_BODY_BYTES
+            body_seconds = float(body_timeout) if body_timeout else DEFAULT_BODY_TIMEOUT_S
         except ValueError as exc:
             raise ConfigurationError(
-                f"{ENV_TOLERANCE} and {ENV_MAX_BODY_BYTES} must be numbers"
+                f"{ENV_TOLERANCE}, {ENV_MAX_BODY_BYTES} and {ENV_BODY_TIMEOUT} must be numbers"
             ) from exc
         return cls(
             database=database,
@@ -135,9 +164,40 @@ class ReceiverConfig:
             max_body_bytes=max_body_bytes,
             basic_auth=BasicAuth(user, environ.get(ENV_BASIC_AUTH_PASSWORD, "")) if user else None,
             path=environ.get(ENV_PATH) or WEBHOOK_PATH,
+            body_timeout=body_seconds,
         )
 
 
 def split_secrets(text: str) -> tuple[str, ...]:
     """Secrets from their comma-separated form; blanks around and between are dropped."""
     return tuple(part.strip() for part in text.split(SECRETS_SEPARATOR) if part.strip())
+
+
+def read_secret_file(path: Path) -> tuple[str, ...]:
+    """Signing secrets from a file, one a line, the newest first; blank lines are skipped.
+
+    A file keeps secrets out of ``argv`` (``ps`` shows argv to every local
+    user); errors name the file, never a line of it.
+    """
+    lines = _read_private_file(path).splitlines()
+    secrets = tuple(line.strip() for line in lines if line.strip())
+    if not secrets:
+        raise ConfigurationError(f"secret file {path}: no secret in it")
+    return secrets
+
+
+def read_password_file(path: Path) -> str:
+    """A password from a file: its first line, without the line break."""
+    lines = _read_private_file(path).splitlines()
+    password = lines[0].strip() if lines else ""
+    if not password:
+        raise ConfigurationError(f"password file {path}: empty")
+    return password
+
+
+def _read_private_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigurationError(f"cannot read {path}: {reason}") from None

@@ -1,17 +1,18 @@
 """Reading a delivery: the raw body within its size limit, then only the event's envelope.
 
-The receiver reads no more of an event than it needs to store it: its ``id``
-(the deduplication key) and its ``type``. Everything else is the engine's
-business, later, in a worker.
+The receiver stores an event's ``id`` (the deduplication key), its ``type``
+and its raw body; the lifecycle work is the engine's business, later, in a
+worker. But it reads the body with the same parser, limits and mapping as the
+worker, so a body it answers 202 for is one the worker can read.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from orderfsm.errors import BodyTooLarge, EnvelopeError
+from orderfsm.adapters.digitalriver import map_event, parse_event
+from orderfsm.errors import BodyTooLarge, EnvelopeError, PayloadError
 from orderfsm.persistence.inbox import EVENT_ID_MAX_CHARS, EVENT_TYPE_MAX_CHARS
 
 
@@ -44,41 +45,23 @@ async def read_limited(
 
 
 def read_envelope(body: bytes) -> Envelope:
-    """The event's ``id`` and ``type``; :class:`EnvelopeError` when the body is not an event."""
+    """The event's ``id`` and ``type``, read exactly as the worker will read the body.
+
+    The body goes through the DR adapter's own parser and mapping (the
+    worker's path, without the database): what passes here, the worker can
+    apply or record as not relevant; anything else is an :class:`EnvelopeError`
+    naming what is wrong, never a stored event that goes dead later.
+    """
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise EnvelopeError(f"body is not UTF-8 text (byte {exc.start})") from exc
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise EnvelopeError(
-            f"body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from exc
-    if not isinstance(data, dict):
-        raise EnvelopeError(f"body is JSON but not an object (found {_kind(data)})")
-    event_id = _text_field(data, "id", EVENT_ID_MAX_CHARS)
-    event_type = _text_field(data, "type", EVENT_TYPE_MAX_CHARS)
-    return Envelope(event_id, event_type, text)
-
-
-def _text_field(data: dict[str, object], key: str, max_chars: int) -> str:
-    if key not in data:
-        raise EnvelopeError(f"{key}: missing (a DR event has 'id' and 'type')")
-    value = data[key]
-    if not isinstance(value, str):
-        raise EnvelopeError(f"{key}: expected a string, found {_kind(value)}")
-    if not value.strip():
-        raise EnvelopeError(f"{key}: empty")
-    if len(value) > max_chars:
-        raise EnvelopeError(f"{key}: longer than {max_chars} characters")
-    return value
-
-
-def _kind(value: object) -> str:
-    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
-    if value is None:
-        return "null"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return "a number"
-    return names.get(type(value), type(value).__name__)
+        event = parse_event(text)
+        map_event(event)
+    except PayloadError as exc:
+        raise EnvelopeError("; ".join(exc.problems)) from exc
+    # The models bound ids and types; the inbox's columns must hold what they accept.
+    if len(event.id) > EVENT_ID_MAX_CHARS or len(event.type) > EVENT_TYPE_MAX_CHARS:
+        raise EnvelopeError("id or type: longer than the inbox can store")
+    return Envelope(event.id, event.type, text)

@@ -21,6 +21,8 @@ from contextlib import contextmanager
 import uvicorn
 from starlette.types import ASGIApp
 
+from orderfsm.adapters.http.config import DEFAULT_HEADER_TIMEOUT_S
+from orderfsm.adapters.http.protocol import ServerConfig
 from orderfsm.errors import ServerStartError
 
 START_TIMEOUT_S = 30.0
@@ -29,16 +31,25 @@ STOP_TIMEOUT_S = 30.0
 
 @contextmanager
 def serving(
-    app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning"
+    app: ASGIApp,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    log_level: str = "warning",
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT_S,
 ) -> Iterator[str]:
-    """Serve ``app`` with uvicorn in a thread; yield its base URL; stop it when the block ends."""
+    """Serve ``app`` with uvicorn in a thread; yield its base URL; stop it when the block ends.
+
+    The server bounds request headers as ``orderfsm serve`` does (see :mod:`.protocol`).
+    """
     # IPPROTO_TCP named explicitly: asyncio sets TCP_NODELAY on accepted
     # connections only then; without it every answer waits ~40 ms (Nagle).
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((host, port))
     bound_port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, lifespan="on"))
+    config = ServerConfig(app, header_timeout=header_timeout, log_level=log_level, lifespan="on")
+    server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [listener]}, name="orderfsm-receiver", daemon=True
     )

@@ -206,3 +206,50 @@ def test_an_unreachable_mail_server_is_retried_later(engine: Engine) -> None:
     row = effects(engine)["UP1:cancelled:notify_order_cancelled"]
     assert (report.retried, row.status, row.attempts) == (1, EffectStatus.FAILED, 1)
     assert row.last_error is not None and row.last_error.startswith("SMTP 127.0.0.1:")
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "victim@example.com, attacker@example.org",
+        "victim@example.com\r\nBcc: attacker@example.org",
+        "victim@example.com\nattacker@example.org",
+        "Victim <victim@example.com>",
+    ],
+)
+def test_a_customer_email_that_is_not_one_address_is_dead_at_once_and_nothing_is_sent(
+    engine: Engine, mail: tuple[int, Mailbox], email: str
+) -> None:
+    port, mailbox = mail
+    o = OrderSketch(
+        dr_order_id="DR7",
+        checkout_id="CO7",
+        upstream_id="UP7",
+        items=sketch(7).items,
+        charge_ids=("ch-7",),
+        email=email,
+    )
+    engine.submit(o.upstream_id, o.checkout_id)
+    engine.record_create_order_response(o.upstream_id, 201, o.order("accepted", T0))
+
+    report = dispatch(engine, notifier(port))
+
+    row = effects(engine)["UP7:accepted:send_order_confirmation"]
+    assert (report.dead, row.status, row.attempts) == (1, EffectStatus.DEAD, 1)
+    assert row.last_error is not None
+    assert row.last_error.startswith("customer email for order UP7 is not one valid address")
+    assert "attacker" not in row.last_error
+    assert mailbox.received == []
+
+
+def test_a_valid_customer_email_is_the_only_envelope_recipient(
+    engine: Engine, mail: tuple[int, Mailbox]
+) -> None:
+    port, mailbox = mail
+    o = sketch(8)
+    engine.submit(o.upstream_id, o.checkout_id)
+    engine.record_create_order_response(o.upstream_id, 201, o.order("accepted", T0))
+
+    dispatch(engine, notifier(port))
+
+    assert [recipients for recipients, _ in mailbox.received] == [["shopper8@example.com"]]

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orderfsm.adapters.digitalriver import ErrorBody
 from orderfsm.adapters.digitalriver.customer_text import (
+    CODE_SHAPED,
     DEFAULT_PAYMENT_FAILED_TEXT,
     MAX_CUSTOMER_TEXT_LENGTH,
     failed_charge_text,
@@ -125,3 +128,73 @@ def test_a_charge_message_naming_any_charges_failure_code_is_not_shown() -> None
 
 def test_no_charges_at_all_tell_the_default() -> None:
     assert failed_charge_text([]) == DEFAULT_PAYMENT_FAILED_TEXT
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Declined: DO NOT HONOR (processor ref 55)",
+        "declined (do-not-honor)",
+        "Declined, DoNotHonor.",
+        "do.not.honor",
+    ],
+)
+def test_a_code_is_caught_however_it_is_cased_or_separated(message: str) -> None:
+    # The red-team case of issue 14: failureCode=do_not_honor, message in capitals.
+    charges = [_charge(failureCode="do_not_honor", failureMessage=message)]
+
+    assert failed_charge_text(charges) == DEFAULT_PAYMENT_FAILED_TEXT
+
+
+@pytest.mark.parametrize("message", ["card_declined", "failed-request", "PROCESSOR_ERROR_12"])
+def test_a_message_shaped_like_a_code_is_not_shown_even_when_no_code_is_given(
+    message: str,
+) -> None:
+    assert safe_customer_text(message, codes=()) is None
+
+
+_WORDS = st.lists(
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=8),
+    min_size=1,
+    max_size=4,
+)
+_SEPARATORS = st.sampled_from(["_", "-", " ", ".", "", " - ", "/", "\t"])
+_PROSE = st.text(alphabet=st.characters(categories=["L", "N", "P", "Zs"]), max_size=40)
+
+
+@given(
+    words=_WORDS,
+    code_separator=_SEPARATORS,
+    message_separator=_SEPARATORS,
+    upper=st.lists(st.booleans(), min_size=1, max_size=80),
+    before=_PROSE,
+    after=_PROSE,
+)
+def test_a_message_naming_its_code_in_any_case_or_spelling_is_replaced_by_the_default(
+    words: list[str],
+    code_separator: str,
+    message_separator: str,
+    upper: list[bool],
+    before: str,
+    after: str,
+) -> None:
+    code = code_separator.join(words)
+    spelled = "".join(
+        char.upper() if upper[i % len(upper)] else char
+        for i, char in enumerate(message_separator.join(words))
+    )
+    message = f"{before} {spelled} {after}"
+
+    text = failed_charge_text([_charge(failureCode=code, failureMessage=message)])
+
+    assert text == DEFAULT_PAYMENT_FAILED_TEXT
+
+
+@given(message=_PROSE.filter(lambda text: text.strip()))
+def test_a_message_naming_no_code_is_told_as_it_was_sent(message: str) -> None:
+    expected = " ".join(message.split())
+    shown = safe_customer_text(message, codes=("zz_never_in_prose_zz",))
+
+    assert shown in {expected, None}
+    if not CODE_SHAPED.fullmatch(expected):
+        assert shown == expected

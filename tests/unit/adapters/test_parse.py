@@ -20,8 +20,6 @@ from orderfsm.adapters.digitalriver.parse import (
     parse_refund,
 )
 from orderfsm.errors import OrderFsmError, PayloadError
-from orderfsm.fsm.signals import Signal
-from orderfsm.fsm.states import Trigger
 
 EVENT_ID = "4f1c2d0e-0000-4000-8000-000000000001"
 
@@ -120,12 +118,14 @@ def test_a_python_mapping_nested_beyond_pythons_recursion_limit_is_a_payload_err
         deep = {"more": deep}
     raw = _event(payment={"charges": [{"id": "ch-1", "state": "capturable", "x": deep}]})
 
-    # Unknown fields are kept as they are, not walked: reading must not crash.
-    mapped = signal_from_body(raw)
+    # Unknown fields are walked by the input limits too (no recursion: no crash),
+    # since a snapshot this deep could not be stored as JSON anyway.
+    with pytest.raises(PayloadError) as caught:
+        signal_from_body(raw)
 
-    assert isinstance(mapped, Signal)
-    assert mapped.trigger is Trigger.ACCEPT
-    assert mapped.snapshot["payment"]["charges"][0]["x"] is deep
+    assert caught.value.event_id == "4f1c2d0e-0000-4000-8000-000000000001"
+    assert "data.object.payment.charges[0].x" in str(caught.value)
+    assert "nested deeper than" in str(caught.value)
 
 
 def test_nan_and_infinity_are_refused_as_not_json() -> None:
@@ -261,3 +261,48 @@ def test_each_object_reader_names_the_path_of_its_problem(
         reader(raw)
 
     assert caught.value.problems[0].startswith(f"{path}:")
+
+
+def test_the_adapters_limits_fit_the_inboxs_columns() -> None:
+    # The adapter may not import persistence (import-linter); this keeps the two in step.
+    from orderfsm.adapters.digitalriver.models import (
+        MAX_EVENT_TYPE_LENGTH,
+        MAX_FRAUD_STATE_LENGTH,
+        MAX_TOKEN_LENGTH,
+    )
+    from orderfsm.persistence.inbox import EVENT_ID_MAX_CHARS, EVENT_TYPE_MAX_CHARS
+    from orderfsm.persistence.tables import OrderRow
+
+    fraud_state_column = OrderRow.__table__.c.fraud_state.type.length  # type: ignore[attr-defined]
+    assert MAX_TOKEN_LENGTH <= EVENT_ID_MAX_CHARS
+    assert MAX_EVENT_TYPE_LENGTH <= EVENT_TYPE_MAX_CHARS
+    assert fraud_state_column >= MAX_FRAUD_STATE_LENGTH
+
+
+def test_a_fraud_state_longer_than_the_orders_table_keeps_is_a_payload_error() -> None:
+    with pytest.raises(PayloadError, match=r"data\.object\.fraudState"):
+        signal_from_body(_event(fraudState="x" * 33))
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("evt-\x00", "NUL"),
+        ("evt-\ud800", "lone UTF-16 surrogate"),
+    ],
+)
+def test_an_event_built_in_python_with_an_unstorable_id_is_a_payload_error(
+    value: str, reason: str
+) -> None:
+    event = _event()
+    event["id"] = value
+
+    with pytest.raises(PayloadError, match=f"id: .*{reason}"):
+        parse_event(event)
+
+
+def test_an_infinite_number_read_from_1e999999_is_a_payload_error_naming_its_path() -> None:
+    raw = json.dumps(_event(big="__big__")).replace('"__big__"', "1e999999")
+
+    with pytest.raises(PayloadError, match=r"data\.object\.big: is not a finite number"):
+        signal_from_body(raw)

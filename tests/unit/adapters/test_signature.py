@@ -328,10 +328,12 @@ def test_a_signature_config_never_shows_its_secrets() -> None:
     [
         ((), timedelta(minutes=5), "secrets"),
         (("",), timedelta(minutes=5), "secrets"),
+        ((" ",), timedelta(minutes=5), "secrets"),
+        ((SECRET, "\t"), timedelta(minutes=5), "secrets"),
         ((SECRET,), timedelta(-1), "tolerance"),
     ],
 )
-def test_a_signature_config_refuses_no_secret_or_a_negative_tolerance(
+def test_a_signature_config_refuses_no_secret_a_blank_one_or_a_negative_tolerance(
     secrets: tuple[str, ...], tolerance: timedelta, field: str
 ) -> None:
     with pytest.raises(ConfigurationError, match=rf"^SignatureConfig\.{field} ") as raised:
