@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench.harness import Report, render
 
-NAMES = ("dispatch", "memory", "persisted", "replay", "postgres", "receiver")
+NAMES = ("dispatch", "memory", "persisted", "replay", "postgres", "receiver", "startup")
 
 
 def machine_description() -> str:
@@ -43,7 +43,7 @@ def machine_description() -> str:
 
 def benchmarks(quick: bool, huge: bool) -> dict[str, Callable[[], Report]]:
     """Each benchmark by name, sized for a full run or a quick one."""
-    from bench import dispatch, persisted, postgres, receiver, replay
+    from bench import dispatch, persisted, postgres, receiver, replay, startup
 
     if quick:
         d = dispatch.DispatchSizes(
@@ -53,12 +53,14 @@ def benchmarks(quick: bool, huge: bool) -> dict[str, Callable[[], Report]]:
         r = replay.ReplaySizes(orders=(10, 20), repeat=1)
         g = postgres.PostgresSizes(orders=10, workers=(1, 2), repeat=1)
         h = receiver.ReceiverSizes(levels=(5, 20), requests=40, repeat=1)
+        s = startup.StartupSizes(repeat=1, commands=("show",))
     else:
         d = dispatch.DispatchSizes()
         p = persisted.PersistedSizes()
         r = replay.ReplaySizes(huge=100_000 if huge else None)
         g = postgres.PostgresSizes()
         h = receiver.ReceiverSizes()
+        s = startup.StartupSizes()
     return {
         "dispatch": lambda: dispatch.dispatch_report(d),
         "memory": lambda: dispatch.memory_report(d),
@@ -66,6 +68,7 @@ def benchmarks(quick: bool, huge: bool) -> dict[str, Callable[[], Report]]:
         "replay": lambda: replay.replay_report(r),
         "postgres": lambda: postgres.postgres_report(g),
         "receiver": lambda: receiver.receiver_report(h),
+        "startup": lambda: startup.startup_report(s),
     }
 
 

@@ -18,11 +18,14 @@ from types import FrameType
 
 import click
 from rich.console import Console
+from rich.text import Text
 from sqlalchemy import Engine
 
 from orderfsm.adapters.handlers import JsonlSink
 from orderfsm.cli.inbox import inbox_step
 from orderfsm.cli.options import db_option
+from orderfsm.cli.redact import redact
+from orderfsm.cli.text import joined, plain
 from orderfsm.dispatch import (
     BUILT_IN_CLASSIFIERS,
     Classifier,
@@ -79,11 +82,13 @@ def dispatch_step(dispatcher: Dispatcher, console: Console, *, verbose: bool) ->
     def step() -> int:
         report = dispatcher.run_once()
         if report.handled or report.lost or verbose:
-            console.print(describe(report))
+            console.print(plain(describe(report)))
         if report.unhandled_keys != last_unhandled[0] and report.unhandled:
             console.print(
-                f"[yellow]{report.unhandled} effect(s) wait with no handler:[/yellow] "
-                + ", ".join(report.unhandled_keys)
+                joined(
+                    (f"{report.unhandled} effect(s) wait with no handler: ", "yellow"),
+                    plain(", ".join(report.unhandled_keys)),
+                )
             )
         last_unhandled[0] = report.unhandled_keys
         return report.handled
@@ -182,17 +187,22 @@ def worker(
         if not once:
             _stop_on_signals(stop)
             console.print(
-                f"worker: {len(registry)} effect(s) handled; every {interval:g}s when idle"
+                plain(f"worker: {len(registry)} effect(s) handled; every {interval:g}s when idle")
             )
         run_steps(
             worker_steps(db, dispatcher, console, once=once),
             once=once,
             interval=interval,
             stop=stop,
-            on_error=lambda exc: console.print(f"[red]worker step failed:[/red] {exc}"),
+            on_error=lambda exc: console.print(step_failed(exc)),
         )
     finally:
         db.dispose()
+
+
+def step_failed(exc: Exception) -> Text:
+    """The worker's line for a failed step: the error as plain text, no password shown."""
+    return joined(("worker step failed: ", "red"), plain(redact(str(exc))))
 
 
 def build_registry(handler_refs: Sequence[str], sinks: Sequence[str]) -> HandlerRegistry:

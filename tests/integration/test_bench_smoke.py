@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from bench import dispatch, persisted, postgres, receiver, replay
+from bench import dispatch, persisted, postgres, receiver, replay, startup
 from bench.__main__ import main
 from bench.harness import Report, render
 
@@ -90,3 +90,12 @@ def test_the_receiver_benchmark_measures_every_level_or_says_it_is_pending() -> 
         assert report.figure("5 senders, p99 to 202").samples
     else:
         assert any("pending" in note for note in report.notes)
+
+
+def test_the_startup_benchmark_times_the_cli_beside_its_baselines() -> None:
+    report = startup.startup_report(startup.StartupSizes(repeat=1, commands=("show",)))
+
+    assert_sane(report)
+    assert report.figure("orderfsm show --help / import click").samples
+    assert report.figure("orderfsm --version").target == startup.TARGET_GROUP_SECONDS
+    assert report.notes == [f"orderfsm --help imported none of {startup.HEAVY}"]
