@@ -16,6 +16,7 @@ from orderfsm.adapters.http import ReceiverConfig, create_app
 from orderfsm.adapters.http.server import serving
 from orderfsm.cli.demo_delivery import Traffic, deliver_journal, deliver_troublemakers
 from orderfsm.cli.diagram import order_diagram
+from orderfsm.cli.logs import log_to_terminal
 from orderfsm.cli.text import plain
 from orderfsm.cli.worker import build_registry, run_steps, worker_steps
 from orderfsm.diagrams import DiagramError, graph_from_lifecycle, write_diagram
@@ -27,6 +28,7 @@ from orderfsm.samples.demo import SCENARIOS, demo_journal
 
 def run_demo(out_dir: Path) -> None:
     """Run the whole flow into ``out_dir`` and print what happened."""
+    log_to_terminal()
     console = Console()
     paths = _fresh_output(out_dir)
     lines = demo_journal()

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 
 from orderfsm.adapters.handlers import JsonlSink
 from orderfsm.cli.inbox import inbox_step
+from orderfsm.cli.logs import log_to_terminal
 from orderfsm.cli.options import db_option
 from orderfsm.cli.redact import redact
 from orderfsm.cli.text import joined, plain
@@ -174,6 +175,7 @@ def worker(
       orderfsm worker --db postgresql://... --handlers myshop.effects:registry
       orderfsm worker --db postgresql://... --classifier physical --sink jsonl:effects.jsonl
     """
+    log_to_terminal()
     registry = build_registry(handler_refs, sinks)
     classifier = load_classifier(classifier_ref) if classifier_ref else None
     console = Console()
