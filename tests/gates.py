@@ -5,6 +5,8 @@ skips the tests that need it, with a reason ``-ra`` lists; under ``CI=true``
 the same tests fail, so CI can never pass by silently skipping them.
 
 - ``@pytest.mark.requires_dot``: the test runs Graphviz's ``dot``.
+- ``@pytest.mark.requires_browser``: the test drives Chromium through
+  chromedriver (none does yet; .ci/run installs both once one does).
 - PostgreSQL: ``ORDERFSM_TEST_POSTGRES_URL`` when set; otherwise the local
   default below, when a server answers there within a second. pytest's header
   says which URL the run uses (password hidden) or why it has none.
@@ -27,8 +29,15 @@ LOCAL_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PROBE_TIMEOUT_SECONDS = 1
 INSTALL_DOT = "Graphviz's dot is not on PATH: apt-get install graphviz (or brew install graphviz)"
 REQUIRES_DOT = "requires_dot"
+REQUIRES_BROWSER = "requires_browser"
+BROWSER_PROGRAMS = ("chromium", "chromedriver")
+INSTALL_BROWSER = (
+    "chromium and chromedriver are not on PATH: apt-get install chromium chromium-driver"
+)
 MARKERS = (
     f"{REQUIRES_DOT}: runs Graphviz's dot; skipped without it (fails under CI=true)",
+    f"{REQUIRES_BROWSER}: drives Chromium via chromedriver; skipped without them "
+    "(fails under CI=true)",
     "postgres: needs a PostgreSQL server (ORDERFSM_TEST_POSTGRES_URL, else a local one "
     "answering at 127.0.0.1:5432); added automatically to tests using the postgres fixtures",
 )
@@ -114,6 +123,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker(REQUIRES_DOT) is not None and shutil.which("dot") is None:
         missing(INSTALL_DOT)
+    if item.get_closest_marker(REQUIRES_BROWSER) is not None and not all(
+        shutil.which(program) for program in BROWSER_PROGRAMS
+    ):
+        missing(INSTALL_BROWSER)
 
 
 def path_without(program: str, folder: Path) -> str:
