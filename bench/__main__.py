@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench.harness import Report, render
 
-NAMES = ("dispatch", "memory", "persisted", "replay", "postgres", "receiver", "harness")
+NAMES = ("dispatch", "memory", "persisted", "replay", "postgres", "receiver", "harness", "startup")
 
 
 def machine_description() -> str:
@@ -43,7 +43,7 @@ def machine_description() -> str:
 
 def benchmarks(quick: bool, huge: bool) -> dict[str, Callable[[], Report]]:
     """Each benchmark by name, sized for a full run or a quick one."""
-    from bench import dispatch, persisted, postgres, property_harness, receiver, replay
+    from bench import dispatch, persisted, postgres, property_harness, receiver, replay, startup
 
     if quick:
         d = dispatch.DispatchSizes(
@@ -54,6 +54,7 @@ def benchmarks(quick: bool, huge: bool) -> dict[str, Callable[[], Report]]:
         g = postgres.PostgresSizes(orders=10, workers=(1, 2), repeat=1)
         h = receiver.ReceiverSizes(levels=(5, 20), requests=40, repeat=1)
         t = property_harness.HarnessSizes(examples=3, steps=5, repeat=1)
+        s = startup.StartupSizes(repeat=1, commands=("show",))
     else:
         d = dispatch.DispatchSizes()
         p = persisted.PersistedSizes()
@@ -61,6 +62,7 @@ def benchmarks(quick: bool, huge: bool) -> dict[str, Callable[[], Report]]:
         g = postgres.PostgresSizes()
         h = receiver.ReceiverSizes()
         t = property_harness.HarnessSizes()
+        s = startup.StartupSizes()
     return {
         "dispatch": lambda: dispatch.dispatch_report(d),
         "memory": lambda: dispatch.memory_report(d),
@@ -69,6 +71,7 @@ def benchmarks(quick: bool, huge: bool) -> dict[str, Callable[[], Report]]:
         "postgres": lambda: postgres.postgres_report(g),
         "receiver": lambda: receiver.receiver_report(h),
         "harness": lambda: property_harness.harness_report(t),
+        "startup": lambda: startup.startup_report(s),
     }
 
 

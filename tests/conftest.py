@@ -1,7 +1,8 @@
 """Fixtures shared by every test folder: databases and Digital River payloads.
 
 PostgreSQL comes from ``ORDERFSM_TEST_POSTGRES_URL`` (a SQLAlchemy URL such as
-``postgresql+psycopg://postgres@127.0.0.1:5432/test``). Without it, tests that
+``postgresql+psycopg://postgres@127.0.0.1:5432/test``), else from a local server
+answering at that address (see tests/gates.py). Without either, tests that
 need PostgreSQL are skipped on a developer's machine but fail under ``CI=true``,
 so CI can never pass by silently skipping them. Each test that asks for
 ``pg_schema_url`` gets a schema of its own, dropped afterwards.
@@ -9,7 +10,6 @@ so CI can never pass by silently skipping them. Each test that asks for
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,14 +17,9 @@ from pathlib import Path
 
 import pytest
 
-POSTGRES_URL_ENV = "ORDERFSM_TEST_POSTGRES_URL"
 DR_FIXTURES = Path(__file__).parent / "fixtures" / "dr"
 
-pytest_plugins = ("pytester",)
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() == "true"
+pytest_plugins = ("pytester", "tests.gates")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -35,18 +30,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """The SQLAlchemy URL of the test PostgreSQL server, from the environment."""
-    url = os.environ.get(POSTGRES_URL_ENV, "").strip()
-    if not url:
-        reason = (
-            f"{POSTGRES_URL_ENV} is not set: point it at a PostgreSQL database, e.g. "
-            "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        )
-        if _in_ci():
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    return url
+def postgres_url(pytestconfig: pytest.Config) -> str:
+    """The SQLAlchemy URL of the test PostgreSQL server (environment, else local)."""
+    # Imported here: tests.gates is loaded as a plugin (pytest_plugins) first.
+    from tests.gates import missing, postgres_choice
+
+    choice = postgres_choice(pytestconfig)
+    if choice.url is None:
+        missing(choice.why)
+    return choice.url
 
 
 @contextmanager

@@ -1,28 +1,68 @@
-"""The command group; every user mistake ends as one clear line and a non-zero exit."""
+"""The command group; every user mistake ends as one clear line and a non-zero exit.
+
+Only click is imported here: each command's module (and SQLAlchemy, rich,
+pydantic, the engine behind it) is imported when that command runs. Every
+error path prints through :func:`~orderfsm.cli.redact.redact`, so no
+password from a URL is ever shown.
+"""
 
 from __future__ import annotations
 
 import sys
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
-from orderfsm.cli.apply import apply
-from orderfsm.cli.db import db
-from orderfsm.cli.demo import demo
-from orderfsm.cli.diagram import diagram
-from orderfsm.cli.effects import effects
-from orderfsm.cli.errors import database_error_line
-from orderfsm.cli.inbox import inbox
-from orderfsm.cli.sandbox import sandbox
-from orderfsm.cli.serve import serve
-from orderfsm.cli.show import show
-from orderfsm.cli.submit import submit
-from orderfsm.cli.worker import worker
-from orderfsm.errors import MissingExtra, OrderFsmError
+from orderfsm.cli.lazy import LazyCommand, LazyGroup
+from orderfsm.cli.redact import redact
+from orderfsm.cli.text import visible
+
+COMMANDS = {
+    "apply": LazyCommand(
+        "orderfsm.cli.apply:apply",
+        "Apply journal FILES (JSON lines: DR events, submits, POST /orders answers).",
+    ),
+    "db": LazyCommand("orderfsm.cli.db:db", "Manage the database schema."),
+    "demo": LazyCommand(
+        "orderfsm.cli.demo:demo",
+        "Run the whole flow on this machine: receiver, signed webhooks, worker, effects.",
+    ),
+    "diagram": LazyCommand(
+        "orderfsm.cli.diagram:diagram",
+        "Draw the lifecycle table, or the path one stored order took through it.",
+    ),
+    "effects": LazyCommand(
+        "orderfsm.cli.effects:effects",
+        "List the effects in the outbox (default), or re-queue a dead one.",
+    ),
+    "inbox": LazyCommand(
+        "orderfsm.cli.inbox:inbox", "List webhook deliveries the receiver stored, newest first."
+    ),
+    "sandbox": LazyCommand(
+        "orderfsm.cli.sandbox:sandbox",
+        "Serve a local, stateful Digital River: orders, events, fulfilments, webhooks.",
+    ),
+    "serve": LazyCommand(
+        "orderfsm.cli.serve:serve",
+        "Receive Digital River webhooks: verify, store in the inbox, answer 202.",
+    ),
+    "show": LazyCommand(
+        "orderfsm.cli.show:show", "Show the order REF (upstream id, DR order id or checkout id)."
+    ),
+    "submit": LazyCommand(
+        "orderfsm.cli.submit:submit",
+        "Submit CHECKOUT_ID to Digital River as the order UPSTREAM_ID.",
+    ),
+    "worker": LazyCommand(
+        "orderfsm.cli.worker:worker",
+        "Apply stored webhooks, then deliver the outbox's effects to handlers.",
+    ),
+}
+"""Every command: where it lives and its summary (the first line of its docstring)."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(package_name="orderfsm")
 def cli() -> None:
     """Run orders' lifecycle against Digital River.
@@ -33,7 +73,7 @@ def cli() -> None:
       orderfsm apply --db sqlite:///shop.db journal.jsonl
       orderfsm show SHOP-0001 --db sqlite:///shop.db
       orderfsm diagram -o lifecycle.svg
-      orderfsm serve --db sqlite:///shop.db --secret whsec_... --port 8080
+      orderfsm serve --db sqlite:///shop.db --secret-file secrets.txt --port 8080
       orderfsm worker --db sqlite:///shop.db --sink jsonl:effects.jsonl
       orderfsm inbox --db sqlite:///shop.db --status dead
       orderfsm sandbox --port 8765
@@ -41,28 +81,25 @@ def cli() -> None:
     """
 
 
-for command in (apply, db, demo, diagram, effects, inbox, sandbox, serve, show, submit, worker):
-    cli.add_command(command)
-
-
 def main() -> None:
-    """Console entry point: domain errors become ``error: ...`` and exit 1."""
+    """Console entry point: domain and database errors become ``error: ...`` and exit 1."""
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except MissingExtra as exc:
-        click.echo(str(exc), err=True)  # already a complete sentence: what to install
-        sys.exit(1)
-    except OrderFsmError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    except SQLAlchemyError as exc:
-        click.echo(f"error: {database_error_line(exc)}", err=True)
-        sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        # click's typing marks ``message`` final; its show() reads it, so redact it in place.
+        setattr(exc, "message", redact(exc.message))  # noqa: B010
+        exc.show()
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        # Imported here: only a failing run pays for classifying its error.
+        from orderfsm.cli.errors import error_line, internal_error
+
+        line = error_line(exc)
+        shown = visible(line) if line is not None else internal_error(exc)
+        click.echo(redact(shown), err=True)
+        sys.exit(1)

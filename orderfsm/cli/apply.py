@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from rich.table import Table
 
 from orderfsm.cli.options import db_option
-from orderfsm.engine import Engine
-from orderfsm.journal import JournalReport, apply_journal, numbered_lines
+from orderfsm.cli.text import plain, visible
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from orderfsm.journal import JournalReport
 
 PROGRESS_FROM_LINES = 2_000
 """Journals at least this long get a progress bar (on a terminal)."""
@@ -34,6 +36,13 @@ def apply(db_url: str, files: tuple[Path, ...]) -> None:
     Example:
       orderfsm apply --db sqlite:///shop.db day1.jsonl day2.jsonl
     """
+    # Imported here: `orderfsm apply --help` needs none of the engine's stack.
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from orderfsm.engine import Engine
+    from orderfsm.journal import apply_journal, numbered_lines
+
     err = Console(stderr=True)
     total = sum(1 for _ in numbered_lines(files))
     with Engine.open(db_url, create_if_empty=True) as engine:
@@ -52,9 +61,9 @@ def apply(db_url: str, files: tuple[Path, ...]) -> None:
         else:
             report = apply_journal(engine, numbered_lines(files))
     for problem in report.errors:
-        click.echo(problem, err=True)
+        click.echo(visible(problem), err=True)
     console = Console()
-    console.print(summary(report), soft_wrap=True)
+    console.print(plain(summary(report)), soft_wrap=True)
     console.print(outcome_table(report))
     if not report.ok:
         sys.exit(1)
@@ -70,11 +79,13 @@ def summary(report: JournalReport) -> str:
 
 def outcome_table(report: JournalReport) -> Table:
     """Outcomes of a journal run as a table."""
+    from rich.table import Table
+
     table = Table(title="outcomes", title_justify="left")
     table.add_column("outcome")
     table.add_column("count", justify="right")
     for outcome, count in sorted(report.outcomes.items()):
-        table.add_row(outcome, str(count))
+        table.add_row(plain(outcome), str(count))
     if report.errors:
-        table.add_row("[red]unreadable[/red]", str(len(report.errors)))
+        table.add_row(plain("unreadable", "red"), str(len(report.errors)))
     return table

@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 
 from orderfsm.cli.options import db_option
-from orderfsm.persistence import open_engine, upgrade
-from orderfsm.persistence.schema import current_revision, head_revision
 
 
 @click.group("db")
@@ -28,6 +26,10 @@ def upgrade_command(db_url: str) -> None:
     Example:
       orderfsm db upgrade --db sqlite:///orderfsm.db
     """
+    # Imported here: `orderfsm db --help` needs none of the database stack.
+    from orderfsm.persistence import open_engine, upgrade
+    from orderfsm.persistence.schema import current_revision
+
     engine = open_engine(db_url)
     try:
         before = current_revision(engine)
@@ -47,6 +49,9 @@ def current_command(db_url: str) -> None:
     Example:
       orderfsm db current --db sqlite:///orderfsm.db
     """
+    from orderfsm.persistence import open_engine
+    from orderfsm.persistence.schema import current_revision, head_revision
+
     engine = open_engine(db_url)
     try:
         current = current_revision(engine)

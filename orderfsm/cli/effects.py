@@ -2,35 +2,27 @@
 
 from __future__ import annotations
 
-import json
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from orderfsm.cli.options import db_option
-from orderfsm.persistence import EffectStatus, ensure_current, open_engine
-from orderfsm.persistence.database import utcnow
-from orderfsm.persistence.outbox import OutboxEntry, list_effects, requeue_dead
+from orderfsm.cli.options import EFFECT_STATUSES, db_option
+from orderfsm.cli.text import plain, visible
 
-STATUS_STYLE = {
-    EffectStatus.PENDING: "cyan",
-    EffectStatus.FAILED: "yellow",
-    EffectStatus.DONE: "green",
-    EffectStatus.DEAD: "bold red",
-}
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from orderfsm.persistence.outbox import OutboxEntry
+
+STATUS_STYLE = {"pending": "cyan", "failed": "yellow", "done": "green", "dead": "bold red"}
+WAITING = ("pending", "failed")
 ERROR_WIDTH = 80
 """Errors longer than this are cut in the table and printed in full under it."""
 
 
 @click.group("effects", invoke_without_command=True)
 @db_option
-@click.option(
-    "--status",
-    type=click.Choice([s.value for s in EffectStatus]),
-    help="Only effects in this status.",
-)
+@click.option("--status", type=click.Choice(EFFECT_STATUSES), help="Only effects in this status.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many (oldest first).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_context
@@ -46,6 +38,14 @@ def effects(
     """
     if ctx.invoked_subcommand is not None:
         return
+    # Imported here: `orderfsm effects --help` needs none of the database stack.
+    import json
+
+    from rich.console import Console
+
+    from orderfsm.persistence import EffectStatus, ensure_current, open_engine
+    from orderfsm.persistence.outbox import list_effects
+
     db = open_engine(db_url)
     try:
         ensure_current(db, url_for_message=db_url)
@@ -63,10 +63,10 @@ def effects(
     console.print(effects_table(entries))
     cut = [entry for entry in entries if len(entry.last_error or "") > ERROR_WIDTH]
     if cut:
-        console.print("[bold]last errors in full[/bold]")
+        console.print(plain("last errors in full", "bold"))
     for entry in cut:
-        console.print(f"{escape(entry.key)}:", style="bold")
-        console.print(escape(entry.last_error or ""), soft_wrap=True)
+        console.print(plain(f"{entry.key}:", "bold"))
+        console.print(plain(entry.last_error or ""), soft_wrap=True)
 
 
 @effects.command("retry")
@@ -79,6 +79,10 @@ def retry(key: str, db_url: str) -> None:
     Example:
       orderfsm effects retry SHOP-0001:accepted:request_shipment --db sqlite:///shop.db
     """
+    from orderfsm.persistence import ensure_current, open_engine
+    from orderfsm.persistence.database import utcnow
+    from orderfsm.persistence.outbox import requeue_dead
+
     db = open_engine(db_url)
     try:
         ensure_current(db, url_for_message=db_url)
@@ -86,29 +90,30 @@ def retry(key: str, db_url: str) -> None:
             requeue_dead(connection, key, now=utcnow())
     finally:
         db.dispose()
-    click.echo(f"re-queued {key}")
+    click.echo(f"re-queued {visible(key)}")
 
 
 def effects_table(entries: list[OutboxEntry]) -> Table:
     """Outbox rows as a table (long errors cut: the command prints them under it)."""
+    from rich.table import Table
+
     table = Table(title=f"{len(entries)} effect(s)", title_justify="left")
     table.add_column("key", overflow="fold")
     table.add_column("effect", overflow="fold")
     for column in ("status", "attempts", "next attempt", "last error / note"):
         table.add_column(column)
     for entry in entries:
-        style = STATUS_STYLE.get(EffectStatus(entry.status), "")
-        waiting = entry.status in (EffectStatus.PENDING, EffectStatus.FAILED)
+        status = str(entry.status)
         error = entry.last_error or ""
         if len(error) > ERROR_WIDTH:
             error = error[: ERROR_WIDTH - 1] + "…"
         table.add_row(
-            escape(entry.key),
-            entry.effect,
-            f"[{style}]{entry.status}[/{style}]",
+            plain(entry.key),
+            plain(entry.effect),
+            plain(status, STATUS_STYLE.get(status, "")),
             str(entry.attempts),
-            entry.next_attempt_at.strftime("%Y-%m-%d %H:%M:%S") if waiting else "",
-            escape(error),
+            entry.next_attempt_at.strftime("%Y-%m-%d %H:%M:%S") if status in WAITING else "",
+            plain(error),
         )
     return table
 

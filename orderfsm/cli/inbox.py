@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-import click
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
-from orderfsm.cli.options import DEFAULT_DB, database_option, db_option
-from orderfsm.engine import Engine
+import click
+
+from orderfsm.cli.options import DEFAULT_DB, INBOX_STATUSES, database_option, db_option
+from orderfsm.cli.text import plain, visible
 from orderfsm.errors import InboxEntryNotFound
-from orderfsm.persistence import InboxStatus
-from orderfsm.persistence import inbox as store
-from orderfsm.persistence.inbox import InboxEntry
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from orderfsm.persistence.inbox import InboxEntry
 
 ERROR_COLUMN_CHARS = 100
-STATUS_STYLE = {
-    InboxStatus.RECEIVED: "yellow",
-    InboxStatus.APPLIED: "green",
-    InboxStatus.DEAD: "red",
-}
+STATUS_STYLE = {"received": "yellow", "applied": "green", "dead": "red"}
 
 
 @click.group("inbox", invoke_without_command=True)
 @db_option
-@click.option(
-    "--status",
-    type=click.Choice([s.value for s in InboxStatus]),
-    help="Only entries in this status.",
-)
+@click.option("--status", type=click.Choice(INBOX_STATUSES), help="Only entries in this status.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
 @click.pass_context
 def inbox(ctx: click.Context, db_url: str, status: str | None, limit: int) -> None:
@@ -43,6 +37,13 @@ def inbox(ctx: click.Context, db_url: str, status: str | None, limit: int) -> No
     """
     if ctx.invoked_subcommand is not None:
         return
+    # Imported here: `orderfsm inbox --help` needs none of the engine's stack.
+    from rich.console import Console
+
+    from orderfsm.engine import Engine
+    from orderfsm.persistence import InboxStatus
+    from orderfsm.persistence import inbox as store
+
     with Engine.open(db_url) as engine:
         shown = store.entries(
             engine.db, status=InboxStatus(status) if status else None, limit=limit
@@ -50,31 +51,34 @@ def inbox(ctx: click.Context, db_url: str, status: str | None, limit: int) -> No
         with engine.db.connect() as connection:
             counts = store.backlog(connection).inbox
     console = Console()
-    console.print("inbox: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
+    console.print(
+        plain("inbox: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
+    )
     if shown:
         console.print(entry_table(shown))
     else:
-        console.print(f"no {status + ' ' if status else ''}entries")
+        console.print(plain(f"no {status + ' ' if status else ''}entries"))
 
 
 def entry_table(shown: list[InboxEntry]) -> Table:
-    """Inbox entries as a table (errors cut to one short line)."""
+    """Inbox entries as a table (errors cut to one short line; every value plain text)."""
+    from rich.table import Table
+
     table = Table(title_justify="left")
     for column in ("id", "event id", "type", "status", "attempts", "received", "error"):
         table.add_column(column)
     for entry in shown:
-        style = STATUS_STYLE[entry.status]
         error = (entry.error or "").splitlines()[0] if entry.error else ""
         if len(error) > ERROR_COLUMN_CHARS:
             error = error[: ERROR_COLUMN_CHARS - 3] + "..."
         table.add_row(
             str(entry.id),
-            entry.event_id,
-            entry.event_type,
-            f"[{style}]{entry.status.value}[/{style}]",
+            plain(entry.event_id),
+            plain(entry.event_type),
+            plain(entry.status.value, STATUS_STYLE.get(entry.status.value, "")),
             str(entry.attempts),
             entry.received_at.strftime("%Y-%m-%d %H:%M:%S"),
-            error,
+            plain(error),
         )
     return table
 
@@ -93,6 +97,10 @@ def retry(ctx: click.Context, ref: str, db_url: str | None) -> None:
       orderfsm inbox retry 42 --db sqlite:///shop.db
       orderfsm inbox retry 3a1c9c0e-1f6b-4a33-9a8e-5f0f2b9c1d11 --db sqlite:///shop.db
     """
+    from orderfsm.engine import Engine
+    from orderfsm.persistence import InboxStatus
+    from orderfsm.persistence import inbox as store
+
     url = db_url or (ctx.parent.params["db_url"] if ctx.parent else DEFAULT_DB)
     with Engine.open(url) as engine:
         found = store.find_entry(engine.db, ref)
@@ -102,10 +110,11 @@ def retry(ctx: click.Context, ref: str, db_url: str | None) -> None:
             raise InboxEntryNotFound(f"no inbox entry with id or event id {ref!r}")
         if found.status is InboxStatus.APPLIED:
             raise click.ClickException(
-                f"inbox entry {found.id} (event {found.event_id}) was applied; nothing to retry"
+                f"inbox entry {found.id} (event {visible(found.event_id)}) was applied; "
+                "nothing to retry"
             )
         store.retry(engine.db, found.id)
     click.echo(
-        f"inbox entry {found.id} (event {found.event_id}, {found.event_type}) is back in line: "
-        "the next worker pass applies it"
+        f"inbox entry {found.id} (event {visible(found.event_id)}, {visible(found.event_type)}) "
+        "is back in line: the next worker pass applies it"
     )

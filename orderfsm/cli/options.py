@@ -1,4 +1,10 @@
-"""Options shared by several commands; the environment is read here and nowhere else."""
+"""Options shared by several commands; the environment is read here and nowhere else.
+
+Imports only click: every command's ``--help`` reads these. The environment
+names are the receiver's too (``orderfsm.adapters.http.config`` reads them
+back in ``serve --workers N``); tests/architecture checks that they agree,
+so importing this module need not load the receiver's package.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,22 @@ from typing import Any
 import click
 from click.decorators import FC
 
-from orderfsm.adapters.http.config import ENV_DB, ENV_SECRETS
+from orderfsm.cli.redact import remember_url
 
+ENV_DB = "ORDERFSM_DB"
+ENV_SECRETS = "ORDERFSM_WEBHOOK_SECRETS"
 DEFAULT_DB = "sqlite:///orderfsm.db"
+INBOX_STATUSES = ("received", "applied", "dead")
+"""``orderfsm.persistence.InboxStatus``'s values (that module loads SQLAlchemy)."""
+EFFECT_STATUSES = ("pending", "done", "failed", "dead")
+"""``orderfsm.persistence.EffectStatus``'s values (that module loads SQLAlchemy)."""
+
+
+def read_database_url(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> str | None:
+    """Note the ``--db`` URL, so that no message ever shows its password (see redact)."""
+    return remember_url(value) if value is not None else None
 
 
 def database_option(
@@ -26,6 +45,7 @@ def database_option(
         show_default=default is not None,
         show_envvar=True,
         metavar="URL",
+        callback=read_database_url,
         help=help,
     )
 

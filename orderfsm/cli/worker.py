@@ -22,7 +22,9 @@ from rich.console import Console
 from rich.text import Text
 
 from orderfsm.adapters.handlers import JsonlSink
+from orderfsm.cli.logs import log_to_terminal
 from orderfsm.cli.options import db_option
+from orderfsm.cli.redact import redact
 from orderfsm.dispatch import (
     BUILT_IN_CLASSIFIERS,
     Classifier,
@@ -49,7 +51,8 @@ def printer(console: Console) -> Callable[[WorkerReport], None]:
 
     def show(report: WorkerReport) -> None:
         style = "red" if isinstance(report, Outage) else ""
-        console.print(Text(describe(report), style=style), soft_wrap=True)
+        # An outage's line carries the database's own message: hide any password in it.
+        console.print(Text(redact(describe(report)), style=style), soft_wrap=True)
         if isinstance(report, EffectsPassed) and report.report.unhandled:
             waiting = report.report
             line = f"{timestamp(report.at)} {waiting.unhandled} effect(s) wait with no handler: "
@@ -205,6 +208,7 @@ def worker(
     ).with_lease(timedelta(seconds=lease))
     stop = threading.Event()
     _stop_on_signals(stop)
+    log_to_terminal()
     run_worker(
         db_url,
         registry,

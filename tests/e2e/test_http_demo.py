@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.gates import path_without
+
 ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
 
 
@@ -30,6 +32,7 @@ print(json.dumps({"code": code, "left": left}))
 """
 
 
+@pytest.mark.requires_dot
 def test_the_demo_runs_the_whole_flow_and_leaves_its_results_in_the_output_folder(
     tmp_path: Path,
 ) -> None:
@@ -65,6 +68,27 @@ def test_the_demo_runs_the_whole_flow_and_leaves_its_results_in_the_output_folde
     assert receiver is not None
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{receiver.group(1)}/healthz")
+
+
+def test_without_graphviz_the_demo_runs_the_flow_and_says_why_it_drew_nothing(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "demo-output"
+    done = subprocess.run(
+        [ORDERFSM, "demo", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200", "PATH": path_without("dot", tmp_path / "bin")},
+    )
+
+    assert done.returncode == 0, done.stderr
+    printed = done.stdout
+    assert "202 stored" in printed and "receiver: stopped" in printed
+    delivered = (out / "effects.jsonl").read_text().splitlines()
+    assert delivered and f"effects: {len(delivered)} done, 0 retried, 0 dead" in printed
+    assert "diagrams skipped: cannot render svg: Graphviz's dot was not found" in printed
+    assert not (out / "lifecycle.svg").exists() and not list((out / "orders").glob("*.svg"))
 
 
 def test_the_demo_stops_everything_it_started(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from bench import dispatch, persisted, postgres, property_harness, receiver, replay
+from bench import dispatch, persisted, postgres, property_harness, receiver, replay, startup
 from bench.__main__ import main
 from bench.harness import Report, render
 
@@ -102,3 +102,10 @@ def test_the_harness_benchmark_runs_scenarios_and_both_bug_hunts_find_their_bug(
     # Both known bugs are found (a hunt that finds nothing adds no timing figure).
     assert report.figure("docs/testing.md attempt-key bug: found and shrunk, CPU").samples
     assert report.figure("double mail: found and shrunk, CPU").samples
+def test_the_startup_benchmark_times_the_cli_beside_its_baselines() -> None:
+    report = startup.startup_report(startup.StartupSizes(repeat=1, commands=("show",)))
+
+    assert_sane(report)
+    assert report.figure("orderfsm show --help / import click").samples
+    assert report.figure("orderfsm --version").target == startup.TARGET_GROUP_SECONDS
+    assert report.notes == [f"orderfsm --help imported none of {startup.HEAVY}"]

@@ -15,7 +15,6 @@ from orderfsm.diagrams.dot import SIGNALS_NODE, TAKEN_CLASS
 from orderfsm.engine import Engine
 from orderfsm.samples.builders import Item, OrderSketch
 from tests.unit.diagrams.dotparse import parse, text_of
-from tests.unit.diagrams.support import require_dot
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -52,8 +51,8 @@ def test_an_output_suffix_it_cannot_draw_is_refused_and_nothing_is_written(
     assert not out.exists()
 
 
+@pytest.mark.requires_dot
 def test_svg_is_drawn_by_dot_into_the_file(tmp_path: Path) -> None:
-    require_dot()
     out = tmp_path / "lifecycle.svg"
 
     result = run("-o", str(out))
@@ -102,8 +101,8 @@ def test_check_passes_a_fresh_file_and_fails_a_stale_one_with_a_diff(
     assert "out of date" in stale.stderr
 
 
+@pytest.mark.requires_dot
 def test_check_compares_an_svg_by_the_dot_source_it_embeds(tmp_path: Path) -> None:
-    require_dot()
     path = tmp_path / "lifecycle.svg"
     assert run("-o", str(path)).exit_code == 0
     fresh = run("--check", str(path))

@@ -53,8 +53,10 @@ def test_tables_created_through_the_url_live_in_a_fresh_private_schema(
 
 
 def test_the_schema_is_dropped_when_the_test_using_it_ends(
-    postgres_url: str, pytester: pytest.Pytester
+    postgres_url: str, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The copied conftest loads tests/gates.py as plugin ``tests.gates``.
+    monkeypatch.setenv("PYTHONPATH", str(CONFTEST.parents[1]))
     # Run a real test that uses the fixture, in a pytest session of its own,
     # so that the fixture's teardown has happened when we look afterwards.
     record = pytester.path / "schema.txt"

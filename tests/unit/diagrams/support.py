@@ -1,13 +1,12 @@
-"""Shared by the diagram tests: the lifecycle's expected edges and the `dot` gate."""
+"""Shared by the diagram tests: the lifecycle's expected edges and sample histories.
+
+Tests that run Graphviz's ``dot`` say so with ``@pytest.mark.requires_dot`` (tests/gates.py).
+"""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections import Counter
 from dataclasses import dataclass
-
-import pytest
 
 from orderfsm.fsm.lifecycle import LIFECYCLE
 
@@ -15,17 +14,6 @@ from orderfsm.fsm.lifecycle import LIFECYCLE
 def table_edges() -> Counter[str]:
     """Every declared edge of the table as ``source:trigger:dest`` (dest = source if internal)."""
     return Counter(f"{e.source}:{e.trigger}:{e.target}" for e in LIFECYCLE.edges())
-
-
-def require_dot() -> str:
-    """The path of Graphviz's ``dot``; skip visibly without it, but fail under CI=true."""
-    found = shutil.which("dot")
-    if found is None:
-        reason = "dot not installed: apt-get install graphviz (or brew install graphviz)"
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    return found
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 from orderfsm.diagrams import DiagramError, dot_source, graph_from_lifecycle, order_path, render
 from orderfsm.diagrams.dot import embedded_source
 from orderfsm.fsm.lifecycle import LIFECYCLE
-from tests.unit.diagrams.support import accepted_then_fulfilled, require_dot
+from tests.unit.diagrams.support import accepted_then_fulfilled
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -20,8 +20,8 @@ def svg_texts(svg: bytes) -> list[str]:
     return [t.text or "" for t in root.iter(f"{SVG}text")]
 
 
+@pytest.mark.requires_dot
 def test_the_svg_parses_as_xml_and_names_every_state() -> None:
-    require_dot()
 
     svg = render(graph_from_lifecycle(), "svg")
 
@@ -33,15 +33,15 @@ def test_the_svg_parses_as_xml_and_names_every_state() -> None:
         assert first_text == spec.state.value
 
 
+@pytest.mark.requires_dot
 def test_the_svg_embeds_the_dot_source_it_was_drawn_from() -> None:
-    require_dot()
     graph = graph_from_lifecycle()
 
     assert embedded_source(render(graph, "svg")) == dot_source(graph)
 
 
+@pytest.mark.requires_dot
 def test_an_order_svg_shows_its_title_and_signals() -> None:
-    require_dot()
 
     svg = render(order_path(accepted_then_fulfilled(), "fulfilled", title="order UP1"), "svg")
 
@@ -50,8 +50,8 @@ def test_an_order_svg_shows_its_title_and_signals() -> None:
     assert any(t.startswith("7. await_payment") for t in texts)
 
 
+@pytest.mark.requires_dot
 def test_the_png_is_a_png() -> None:
-    require_dot()
 
     assert render(graph_from_lifecycle(), "png").startswith(b"\x89PNG\r\n\x1a\n")
 

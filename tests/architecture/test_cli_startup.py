@@ -1,0 +1,79 @@
+"""The CLI starts on click alone: commands load their stack when they run.
+
+Checked in fresh interpreters (this test process has imported everything
+long ago). Speed itself is measured by ``python -m bench --only startup``,
+never asserted here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+
+import click
+import pytest
+
+from orderfsm.adapters.http import config as receiver_config
+from orderfsm.cli import cli, options
+from orderfsm.cli.app import COMMANDS
+from orderfsm.cli.lazy import load
+from orderfsm.persistence import EffectStatus, InboxStatus
+
+HEAVY = ["sqlalchemy", "rich", "pydantic", "starlette", "uvicorn", "httpx", "alembic"]
+LIGHT_COMMANDS = ["apply", "db", "demo", "diagram", "effects", "inbox", "show"]
+"""Commands whose --help loads none of HEAVY (worker and serve: see docs/architecture.md)."""
+
+
+def loaded_after(args: list[str]) -> list[str]:
+    """Which HEAVY modules ``orderfsm ARGS`` imported, in a fresh interpreter."""
+    probe = (
+        "import json, sys\n"
+        "from orderfsm.cli import cli\n"
+        "try:\n"
+        f"    cli.main({args!r}, standalone_mode=False)\n"
+        "finally:\n"
+        f"    print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    loaded: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
+    return loaded
+
+
+def test_the_groups_help_and_version_load_no_heavy_library() -> None:
+    assert loaded_after(["--help"]) == []
+    assert loaded_after(["--version"]) == []
+
+
+@pytest.mark.parametrize("name", LIGHT_COMMANDS)
+def test_a_commands_own_help_loads_no_heavy_library(name: str) -> None:
+    assert loaded_after([name, "--help"]) == []
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_each_listed_summary_is_the_first_line_of_its_commands_docstring(name: str) -> None:
+    command = load(COMMANDS[name])
+
+    assert command.name == name
+    assert (command.help or "").strip().splitlines()[0] == COMMANDS[name].summary
+
+
+def test_every_command_module_is_listed() -> None:
+    found = set()
+    for name in COMMANDS:
+        module = importlib.import_module(COMMANDS[name].target.partition(":")[0])
+        found |= {v.name for v in vars(module).values() if isinstance(v, click.Command)}
+
+    assert set(cli.list_commands(click.Context(cli))) == set(COMMANDS)
+    assert set(COMMANDS) <= found
+
+
+def test_the_clis_copies_of_names_agree_with_their_sources() -> None:
+    assert options.ENV_DB == receiver_config.ENV_DB
+    assert options.ENV_SECRETS == receiver_config.ENV_SECRETS
+    assert tuple(s.value for s in InboxStatus) == options.INBOX_STATUSES
+    assert tuple(s.value for s in EffectStatus) == options.EFFECT_STATUSES

@@ -1,0 +1,98 @@
+"""No command prints a password from a ``--db`` URL, whether the URL parses or not.
+
+Every command that takes ``--db`` (and ``ORDERFSM_DB``) is run through the
+console entry point (``orderfsm.cli.main``, in-process) with URLs of many
+shapes, each holding a password and none reaching a database; whatever the
+command says, on stdout or stderr, holds no piece of the password.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from orderfsm.cli import main
+from orderfsm.cli.worker import step_failed
+
+CLOSED = "127.0.0.1:9"
+URLS = {
+    "no scheme slashes (issue 14)": "postgres:/shop:TopSecretPw@127.0.0.1/shop",
+    "no scheme at all": "shop:TopSecretPw@127.0.0.1/shop",
+    "a port that is not a number": "postgresql://shop:TopSecretPw@127.0.0.1:notaport/shop",
+    "an unclosed IPv6 host": "postgresql://shop:TopSecretPw@[::1/shop",
+    "an unsupported database": "mysql://shop:TopSecretPw@db.example/shop",
+    "a valid URL, nobody listening": f"postgresql+psycopg://shop:TopSecretPw@{CLOSED}/shop",
+    "an @ in the password": f"postgresql+psycopg://shop:TopSecret@Pw@{CLOSED}/shop",
+    "a blank in the password": f"postgresql+psycopg://shop:TopSecret Pw@{CLOSED}/shop",
+    "a password in the query": f"postgresql+psycopg://{CLOSED}/shop?password=TopSecretPw",
+}
+PIECES = ("TopSecret", "SecretPw")
+"""What must not be printed: any of these pieces of the password."""
+
+COMMANDS = {
+    "apply": ["apply", "{journal}"],
+    "show": ["show", "SHOP-1"],
+    "db current": ["db", "current"],
+    "db upgrade": ["db", "upgrade"],
+    "inbox": ["inbox"],
+    "inbox retry": ["inbox", "retry", "7"],
+    "effects": ["effects"],
+    "effects retry": ["effects", "retry", "SHOP-1:accepted:request_shipment"],
+    "serve": ["serve", "--secret", "whsec_x", "--port", "0"],
+    "diagram --order": ["diagram", "--order", "SHOP-1", "--format", "mermaid"],
+    "worker": ["worker", "--once"],
+}
+
+
+def run_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> tuple[int, str]:
+    monkeypatch.setattr(sys, "argv", ["orderfsm", *args])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    code = exited.value.code
+    captured = capsys.readouterr()
+    return (code if isinstance(code, int) else 1), captured.out + captured.err
+
+
+def command_args(name: str, tmp_path: Path) -> list[str]:
+    journal = tmp_path / "journal.jsonl"
+    journal.write_text('{"kind": "submit", "upstreamId": "SHOP-1", "checkoutId": "co-1"}\n')
+    return [part.format(journal=journal) for part in COMMANDS[name]]
+
+
+@pytest.mark.parametrize("shape", URLS)
+@pytest.mark.parametrize("name", COMMANDS)
+def test_no_command_prints_the_password_of_its_db_url(
+    name: str,
+    shape: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("ORDERFSM_DB", raising=False)
+    args = [*command_args(name, tmp_path), "--db", URLS[shape]]
+    code, printed = run_cli(monkeypatch, capsys, args)
+
+    assert code != 0
+    assert printed.strip(), "the command said nothing about what went wrong"
+    assert not [piece for piece in PIECES if piece in printed], printed
+
+
+@pytest.mark.parametrize("shape", URLS)
+def test_a_url_from_the_environment_is_hidden_the_same_way(
+    shape: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ORDERFSM_DB", URLS[shape])
+    code, printed = run_cli(monkeypatch, capsys, command_args("show", tmp_path))
+
+    assert code != 0
+    assert not [piece for piece in PIECES if piece in printed], printed
+
+
+def test_the_workers_line_for_a_failed_step_hides_the_password() -> None:
+    line = step_failed(RuntimeError(f"cannot open postgresql://shop:TopSecretPw@{CLOSED}/shop"))
+
+    assert line.plain == f"worker step failed: cannot open postgresql://shop:***@{CLOSED}/shop"
