@@ -54,7 +54,7 @@ COMMANDS = {
     ),
     "worker": LazyCommand(
         "orderfsm.cli.worker:worker",
-        "Apply stored webhooks, then deliver the outbox's effects to handlers.",
+        "Apply stored webhooks and deliver the outbox's effects to handlers.",
     ),
 }
 """Every command: where it lives and its summary (the first line of its docstring)."""

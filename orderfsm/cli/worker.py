@@ -19,12 +19,12 @@ from types import FrameType
 
 import click
 from rich.console import Console
-from rich.text import Text
 
 from orderfsm.adapters.handlers import JsonlSink
 from orderfsm.cli.logs import log_to_terminal
 from orderfsm.cli.options import db_option
 from orderfsm.cli.redact import redact
+from orderfsm.cli.text import plain
 from orderfsm.dispatch import (
     BUILT_IN_CLASSIFIERS,
     Classifier,
@@ -52,13 +52,11 @@ def printer(console: Console) -> Callable[[WorkerReport], None]:
     def show(report: WorkerReport) -> None:
         style = "red" if isinstance(report, Outage) else ""
         # An outage's line carries the database's own message: hide any password in it.
-        console.print(Text(redact(describe(report)), style=style), soft_wrap=True)
+        console.print(plain(redact(describe(report)), style), soft_wrap=True)
         if isinstance(report, EffectsPassed) and report.report.unhandled:
             waiting = report.report
             line = f"{timestamp(report.at)} {waiting.unhandled} effect(s) wait with no handler: "
-            console.print(
-                Text(line + ", ".join(waiting.unhandled_keys), style="yellow"), soft_wrap=True
-            )
+            console.print(plain(line + ", ".join(waiting.unhandled_keys), "yellow"), soft_wrap=True)
 
     return show
 

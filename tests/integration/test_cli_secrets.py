@@ -8,13 +8,17 @@ command says, on stdout or stderr, holds no piece of the password.
 
 from __future__ import annotations
 
+import io
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from orderfsm.cli import main
-from orderfsm.cli.worker import step_failed
+from orderfsm.cli.worker import printer
+from orderfsm.service.worker_reports import Outage, Part
 
 CLOSED = "127.0.0.1:9"
 URLS = {
@@ -92,7 +96,20 @@ def test_a_url_from_the_environment_is_hidden_the_same_way(
     assert not [piece for piece in PIECES if piece in printed], printed
 
 
-def test_the_workers_line_for_a_failed_step_hides_the_password() -> None:
-    line = step_failed(RuntimeError(f"cannot open postgresql://shop:TopSecretPw@{CLOSED}/shop"))
+def test_the_workers_line_for_a_failed_pass_hides_the_password() -> None:
+    out = io.StringIO()
+    show = printer(Console(file=out, width=200, highlight=False))
 
-    assert line.plain == f"worker step failed: cannot open postgresql://shop:***@{CLOSED}/shop"
+    show(
+        Outage(
+            at=datetime(2026, 12, 1, tzinfo=UTC),
+            part=Part.INBOX,
+            error=f"cannot open postgresql://shop:TopSecretPw@{CLOSED}/shop",
+            failures=1,
+            retry_in=timedelta(seconds=1),
+        )
+    )
+
+    line = out.getvalue()
+    assert f"cannot open postgresql://shop:***@{CLOSED}/shop" in line
+    assert not any(piece in line for piece in PIECES)
