@@ -21,7 +21,7 @@ from orderfsm.fsm import (
 
 if TYPE_CHECKING:
     from orderfsm.dispatch import DispatchConfig, Dispatcher, Effect, HandlerRegistry
-    from orderfsm.engine import ApplyResult, Engine, EngineConfig
+    from orderfsm.service import ApplyResult, Engine, EngineConfig
 
 __all__ = [
     "ApplyResult",
@@ -40,9 +40,9 @@ __all__ = [
 ]
 
 _LAZY = {
-    "ApplyResult": "orderfsm.engine",
-    "Engine": "orderfsm.engine",
-    "EngineConfig": "orderfsm.engine",
+    "ApplyResult": "orderfsm.service",
+    "Engine": "orderfsm.service",
+    "EngineConfig": "orderfsm.service",
     "DispatchConfig": "orderfsm.dispatch",
     "Dispatcher": "orderfsm.dispatch",
     "Effect": "orderfsm.dispatch",

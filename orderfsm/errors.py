@@ -11,6 +11,7 @@
     ├── SchemaOutOfDate          the database is behind the package's migrations
     ├── DatabaseUnavailable      the database URL could not be opened or reached
     ├── ContentionExhausted      a unit of work kept colliding with other workers
+    ├── StorageError             the database refused or lost a unit of work (which operation)
     ├── EffectRegistrationError  a handler names an effect outside the vocabulary
     ├── EffectDeliveryError      an effect handler's attempt failed; the dispatcher retries
     │   └── PermanentEffectError a handler says retrying cannot help: the effect goes dead
@@ -132,6 +133,21 @@ class ContentionExhausted(OrderFsmError):
         super().__init__(
             f"gave up after {attempts} attempts colliding with other workers: {last_error}"
         )
+
+
+class StorageError(OrderFsmError):
+    """The database failed a unit of work for a reason a retry cannot fix; nothing was committed.
+
+    ``operation`` names what was being done (``apply``, ``show``...);
+    ``connection_lost`` is True when the connection itself broke (the server
+    went away), which says nothing about the work. The database's own error
+    is the ``__cause__``; the message never holds a password.
+    """
+
+    def __init__(self, operation: str, detail: str, *, connection_lost: bool = False) -> None:
+        self.operation = operation
+        self.connection_lost = connection_lost
+        super().__init__(f"{operation}: database error: {detail}")
 
 
 class ConfigurationError(OrderFsmError):

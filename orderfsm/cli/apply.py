@@ -11,8 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from orderfsm.cli.options import db_option
-from orderfsm.engine import Engine
 from orderfsm.journal import JournalReport, apply_journal, numbered_lines
+from orderfsm.service import Engine
 
 PROGRESS_FROM_LINES = 2_000
 """Journals at least this long get a progress bar (on a terminal)."""

@@ -20,9 +20,9 @@ from orderfsm.cli.diagram import order_diagram
 from orderfsm.cli.worker import build_registry, run_steps, worker_steps
 from orderfsm.diagrams import DiagramError, graph_from_lifecycle, write_diagram
 from orderfsm.dispatch import Dispatcher
-from orderfsm.engine import Engine
 from orderfsm.persistence import OrderView
 from orderfsm.samples.demo import SCENARIOS, demo_journal
+from orderfsm.service import Engine
 
 
 @click.command("demo")

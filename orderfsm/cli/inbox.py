@@ -10,12 +10,12 @@ from rich.table import Table
 from sqlalchemy import Engine as DbEngine
 
 from orderfsm.cli.options import DEFAULT_DB, database_option, db_option
-from orderfsm.engine import Engine
 from orderfsm.errors import OrderFsmError
 from orderfsm.inbox import InboxReport, drain_inbox
 from orderfsm.persistence import InboxStatus
 from orderfsm.persistence import inbox as store
 from orderfsm.persistence.inbox import InboxEntry
+from orderfsm.service import Engine
 
 ERROR_COLUMN_CHARS = 100
 STATUS_STYLE = {

@@ -19,7 +19,7 @@ from orderfsm.adapters.http.config import (
 )
 from orderfsm.cli.errors import safe_url
 from orderfsm.cli.options import db_option, secrets_option
-from orderfsm.engine import Engine
+from orderfsm.service import Engine
 
 
 @click.command("serve")

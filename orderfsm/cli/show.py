@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from orderfsm.cli.options import db_option
-from orderfsm.engine import Engine
 from orderfsm.persistence import OrderView
+from orderfsm.service import Engine
 
 OUTCOME_STYLE = {
     "applied": "green",

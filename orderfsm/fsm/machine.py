@@ -72,7 +72,8 @@ class Refused:
     reason: str
 
 
-Outcome = Applied | Refused
+Fired = Applied | Refused
+"""What firing one trigger gives."""
 
 NO_FACTS = Facts()
 """Facts of a signal that tells nothing beyond its trigger."""
@@ -235,7 +236,7 @@ class LifecycleMachine:
         facts: Facts = NO_FACTS,
         *,
         vouched: bool = False,
-    ) -> Outcome:
+    ) -> Fired:
         """Fire one trigger along a declared edge; a refusal leaves ``order`` untouched."""
         source = order.state
         edges = self._edges.get((source, trigger))

@@ -41,7 +41,7 @@ def harness_settings(**overrides: Any) -> settings:
 @cache
 def migrated_sqlite() -> Path:
     """An empty SQLite database at the current schema, made once per process and copied per run."""
-    from orderfsm.engine import Engine
+    from orderfsm.service import Engine
 
     folder = Path(tempfile.mkdtemp(prefix="orderfsm-template-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from orderfsm.engine import ApplyResult, Engine
 from orderfsm.journal import JournalLineError, apply_entry, numbered_lines, read_entry
+from orderfsm.service import ApplyResult, Engine
 
 Journal = str | os.PathLike[str] | Iterable[Mapping[str, Any] | str]
 """A journal file's path, or journal lines as dicts or JSON text."""

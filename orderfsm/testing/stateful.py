@@ -45,12 +45,12 @@ from hypothesis.stateful import (
 )
 
 from orderfsm.dispatch import Classifier, DispatchConfig, Dispatcher, Handler, HandlerRegistry
-from orderfsm.engine import Engine, EngineConfig
 from orderfsm.fsm.effects import EffectName
 from orderfsm.fsm.states import OrderState
 from orderfsm.persistence import EffectStatus
 from orderfsm.persistence.database import utcnow
 from orderfsm.persistence.records import OrderView
+from orderfsm.service import Engine, EngineConfig
 from orderfsm.testing.defaults import KNOWN_ENGINE_GAPS, harness_settings, migrated_sqlite
 from orderfsm.testing.feed import deliver
 from orderfsm.testing.history import Delivery, DeliveryKind, DrHistory, build_history

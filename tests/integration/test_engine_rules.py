@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from orderfsm.engine import Engine
 from orderfsm.errors import OrderConflict, SchemaOutOfDate
 from orderfsm.fsm import OrderState
-from orderfsm.persistence import Outcome, open_engine
+from orderfsm.fsm.outcomes import Outcome
+from orderfsm.persistence import open_engine
 from orderfsm.persistence.schema import upgrade
 from orderfsm.samples.builders import Item, OrderSketch, conflict_body, not_found_body
+from orderfsm.service import Engine
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

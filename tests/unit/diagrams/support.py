@@ -30,7 +30,7 @@ def require_dot() -> str:
 
 @dataclass(frozen=True)
 class Entry:
-    """A history entry as the engine reports it (the diagrams' HistoryEntry protocol)."""
+    """A history entry as the engine reports it (the diagrams' HistoryLike protocol)."""
 
     trigger: str
     from_state: str | None
