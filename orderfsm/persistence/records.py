@@ -48,13 +48,13 @@ class OrderRecord:
     def known(self) -> DrKnowledge:
         """What the order knows of DR besides its state."""
         return DrKnowledge(
-            self.dr_order_id,
-            self.checkout_id,
-            self.fraud_state,
-            self.charges,
-            self.dispute_changed_at,
-            self.dr_time,
-            self.snapshot,
+            dr_order_id=self.dr_order_id,
+            checkout_id=self.checkout_id,
+            fraud_state=self.fraud_state,
+            charges=self.charges,
+            dispute_changed_at=self.dispute_changed_at,
+            dr_time=self.dr_time,
+            snapshot=self.snapshot,
         )
 
     def evolved(
@@ -62,20 +62,20 @@ class OrderRecord:
     ) -> OrderRecord:
         """This order after a change, one version on (what a save writes)."""
         return OrderRecord(
-            self.id,
-            self.upstream_id,
-            known.checkout_id,
-            known.dr_order_id,
-            state,
-            known.fraud_state,
-            known.charges,
-            disputed,
-            known.dispute_changed_at,
-            known.dr_time,
-            known.snapshot,
-            self.version + 1,
-            self.created_at,
-            now,
+            id=self.id,
+            upstream_id=self.upstream_id,
+            checkout_id=known.checkout_id,
+            dr_order_id=known.dr_order_id,
+            state=state,
+            fraud_state=known.fraud_state,
+            charges=known.charges,
+            disputed=disputed,
+            dispute_changed_at=known.dispute_changed_at,
+            dr_time=known.dr_time,
+            snapshot=known.snapshot,
+            version=self.version + 1,
+            created_at=self.created_at,
+            updated_at=now,
         )
 
 

@@ -131,20 +131,20 @@ def new_order_values(order: NewOrder) -> OrderValues:
 def created_record(new_id: int, order: NewOrder) -> OrderRecord:
     """The record of an order just inserted from ``order``."""
     return OrderRecord(
-        new_id,
-        order.upstream_id,
-        order.checkout_id,
-        order.dr_order_id,
-        order.state,
-        None,
-        (),
-        False,
-        None,
-        None,
-        None,
-        1,
-        order.created_at,
-        order.created_at,
+        id=new_id,
+        upstream_id=order.upstream_id,
+        checkout_id=order.checkout_id,
+        dr_order_id=order.dr_order_id,
+        state=order.state,
+        fraud_state=None,
+        charges=(),
+        disputed=False,
+        dispute_changed_at=None,
+        dr_time=None,
+        snapshot=None,
+        version=1,
+        created_at=order.created_at,
+        updated_at=order.created_at,
     )
 
 
@@ -170,20 +170,20 @@ def order_update(order: OrderRecord, *, read_version: int) -> OrderUpdate:
 def order_record(row: RowMapping) -> OrderRecord:
     """An ``orders`` row as a record."""
     return OrderRecord(
-        row["id"],
-        row["upstream_id"],
-        row["checkout_id"],
-        row["dr_order_id"],
-        OrderState(row["state"]),
-        row["fraud_state"],
-        tuple(ChargeFact(c.get("id"), c.get("state")) for c in row["charges"] or ()),
-        bool(row["disputed"]),
-        row["dispute_changed_at"],
-        row["dr_time"],
-        row["snapshot"],
-        row["version"],
-        row["created_at"],
-        row["updated_at"],
+        id=row["id"],
+        upstream_id=row["upstream_id"],
+        checkout_id=row["checkout_id"],
+        dr_order_id=row["dr_order_id"],
+        state=OrderState(row["state"]),
+        fraud_state=row["fraud_state"],
+        charges=tuple(ChargeFact(c.get("id"), c.get("state")) for c in row["charges"] or ()),
+        disputed=bool(row["disputed"]),
+        dispute_changed_at=row["dispute_changed_at"],
+        dr_time=row["dr_time"],
+        snapshot=row["snapshot"],
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
     )
 
 
