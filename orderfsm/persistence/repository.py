@@ -106,7 +106,10 @@ class Repository:
 
     def save_order(self, order: OrderRecord) -> None:
         """Write ``order`` back if nobody changed it since it was read."""
-        self.save_orders([order_update(order, read_version=order.version - 1)])
+        # One set of parameters, not a list of one: executemany costs more.
+        update = order_update(order, read_version=order.version - 1)
+        if self.connection.execute(sql.SAVE_ORDER, update).rowcount != 1:
+            raise VersionConflict(f"order {order.upstream_id} changed concurrently")
 
     def save_orders(self, updates: Sequence[OrderUpdate]) -> None:
         """Write orders back, each only where it still has the version read."""
