@@ -28,10 +28,10 @@ from typing import Any
 from transitions import Machine
 
 from bench.harness import Report, cpu_timed, ratios
+from orderfsm.fsm.firing import Firing  # what the facade hands its conditions
 from orderfsm.fsm.guards import Guard
 from orderfsm.fsm.lifecycle import LIFECYCLE
 from orderfsm.fsm.machine import InMemoryOrder, LifecycleMachine
-from orderfsm.fsm.machine import _Firing as Firing  # what the facade hands its conditions
 from orderfsm.fsm.signals import ChargeFact, Facts
 from orderfsm.fsm.states import OrderState, Trigger
 

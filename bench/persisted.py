@@ -21,8 +21,8 @@ from pathlib import Path
 from bench.harness import Better, Report, ratios, timed
 from bench.raw_sql import SQLITE, apply_bodies
 from bench.workload import is_event, journal_lines, sketch
-from orderfsm.engine import Engine
 from orderfsm.persistence.database import SQLITE_BUSY_TIMEOUT_MS
+from orderfsm.service import Engine
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",

@@ -114,7 +114,7 @@ def relevant_ids(shares: Sequence[Sequence[bytes]]) -> set[str]:
 
 def submit_all(url: str, orders: int) -> None:
     """Bring the schema to head and submit every order (not timed)."""
-    from orderfsm.engine import Engine
+    from orderfsm.service import Engine
 
     with Engine.open(url, create_if_empty=True) as engine:
         for n in range(orders):
@@ -132,7 +132,7 @@ def libpq_url(url: str) -> str:
 def worker(mode: str, url: str, bodies: list[bytes], barrier: Barrier, results: Any) -> None:
     """One worker process: connect, wait for the others, apply ``bodies``, report seconds."""
     if mode == "engine":
-        from orderfsm.engine import Engine
+        from orderfsm.service import Engine
 
         engine = Engine.open(url)
         barrier.wait()

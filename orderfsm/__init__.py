@@ -11,7 +11,9 @@ pydantic) load on first use of a name that needs them; the webhook receiver
   :class:`Submit`, :class:`CreateOrderResponse`, :class:`WebhookEvent`, and
   what an application comes to (:class:`ApplyResult`, its :class:`Outcome`);
 - apply stored webhooks in the host's own process: :func:`apply_inbox`,
-  :func:`drain_inbox` (:class:`InboxPolicy`, :class:`InboxReport`);
+  :func:`drain_inbox` (:class:`InboxPolicy`, :class:`InboxReport`), or run the
+  whole worker (inbox and outbox, two threads) with :func:`run_worker`
+  (:class:`WorkerConfig`);
 - deliver effects: :class:`HandlerRegistry`, :class:`Effect`,
   :class:`Dispatcher` (``Dispatcher.from_engine(engine, registry)`` or
   ``Dispatcher.open(url, registry)``); the payload models are in
@@ -38,6 +40,7 @@ from orderfsm.errors import (
     PermanentEffectError,
     SchemaOutOfDate,
     SignatureError,
+    StorageError,
 )
 from orderfsm.fsm import (
     LIFECYCLE,
@@ -46,6 +49,7 @@ from orderfsm.fsm import (
     OrderState,
     Trigger,
 )
+from orderfsm.fsm.outcomes import Outcome
 
 if TYPE_CHECKING:
     from orderfsm.dispatch import (
@@ -55,9 +59,9 @@ if TYPE_CHECKING:
         Effect,
         HandlerRegistry,
     )
-    from orderfsm.engine import ApplyResult, Engine, EngineConfig
     from orderfsm.inbox import InboxPolicy, InboxReport, apply_inbox, drain_inbox
-    from orderfsm.persistence import Outcome
+    from orderfsm.service import ApplyResult, Engine, EngineConfig
+    from orderfsm.service.worker import WorkerConfig, run_worker
 
 __all__ = [
     "ApplyResult",
@@ -88,17 +92,20 @@ __all__ = [
     "PermanentEffectError",
     "SchemaOutOfDate",
     "SignatureError",
+    "StorageError",
     "Submit",
     "Trigger",
     "WebhookEvent",
+    "WorkerConfig",
     "apply_inbox",
     "drain_inbox",
+    "run_worker",
 ]
 
 _LAZY = {
-    "ApplyResult": "orderfsm.engine",
-    "Engine": "orderfsm.engine",
-    "EngineConfig": "orderfsm.engine",
+    "ApplyResult": "orderfsm.service",
+    "Engine": "orderfsm.service",
+    "EngineConfig": "orderfsm.service",
     "DispatchConfig": "orderfsm.dispatch",
     "DispatchReport": "orderfsm.dispatch",
     "Dispatcher": "orderfsm.dispatch",
@@ -106,7 +113,8 @@ _LAZY = {
     "HandlerRegistry": "orderfsm.dispatch",
     "InboxPolicy": "orderfsm.inbox",
     "InboxReport": "orderfsm.inbox",
-    "Outcome": "orderfsm.persistence",
+    "WorkerConfig": "orderfsm.service.worker",
+    "run_worker": "orderfsm.service.worker",
     "apply_inbox": "orderfsm.inbox",
     "drain_inbox": "orderfsm.inbox",
 }

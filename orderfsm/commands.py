@@ -1,11 +1,13 @@
 """What can be applied to orders: the platform's submit, DR's answers, DR's events.
 
-The engine applies these one at a time or many at once
-(:meth:`~orderfsm.engine.Engine.apply_many`); journals are files of them.
+The engine applies these one at a time (:meth:`~orderfsm.service.engine.Engine.apply`)
+or many at once (:meth:`~orderfsm.service.engine.Engine.apply_many`); journals
+are files of them.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,16 +27,23 @@ class CreateOrderResponse:
 
     upstream_id: str
     status: int
-    body: dict[str, Any]
+    body: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class WebhookEvent:
-    """A DR event: the raw body as received, and its JSON if it was decoded already."""
+    """A DR event: the raw body as received, and/or its JSON if it was decoded already."""
 
-    raw: str | bytes
+    raw: str | bytes | None
+    """The body as received (``None``: only its decoded JSON was given)."""
     data: Mapping[str, Any] | None = None
     """The decoded body, when the reader had to decode it anyway (it is not decoded twice)."""
+
+    def text(self) -> str:
+        """The body as text, as an event waiting for its order keeps it."""
+        if self.raw is None:
+            return json.dumps(self.data)
+        return self.raw.decode() if isinstance(self.raw, bytes) else self.raw
 
 
 Command = Submit | CreateOrderResponse | WebhookEvent

@@ -16,6 +16,7 @@
     ├── SchemaOutOfDate          the database is behind the package's migrations
     ├── DatabaseUnavailable      the database URL could not be opened or reached
     ├── ContentionExhausted      a unit of work kept colliding with other workers
+    ├── StorageError             the database refused or lost a unit of work (which operation)
     ├── EffectRegistrationError  a handler names an effect outside the vocabulary
     ├── EffectDeliveryError      an effect handler's attempt failed; the dispatcher retries
     │   └── PermanentEffectError a handler says retrying cannot help: the effect goes dead
@@ -180,6 +181,21 @@ class MissingExtra(OrderFsmError):
     The message names the part and the command that installs the extra, e.g.
     ``orderfsm serve needs the server extra: pip install 'orderfsm[server]'``.
     """
+
+class StorageError(OrderFsmError):
+    """The database failed a unit of work for a reason a retry cannot fix; nothing was committed.
+
+    ``operation`` names what was being done (``apply``, ``show``...);
+    ``connection_lost`` is True when the database itself failed (the
+    connection broke, the server is unreachable, a SQLite file cannot be
+    opened: an ``OperationalError``), which says nothing about the work. The database's own error
+    is the ``__cause__``; the message never holds a password.
+    """
+
+    def __init__(self, operation: str, detail: str, *, connection_lost: bool = False) -> None:
+        self.operation = operation
+        self.connection_lost = connection_lost
+        super().__init__(f"{operation}: database error: {detail}")
 
 
 class ConfigurationError(OrderFsmError):

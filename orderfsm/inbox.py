@@ -3,7 +3,7 @@
 The receiver only stores what DR posts; this module does the lifecycle work
 later, in a worker. One pass (:func:`apply_inbox`) claims a batch (a lease,
 see :mod:`orderfsm.persistence.inbox`), applies each body with
-:meth:`Engine.apply_event <orderfsm.engine.Engine.apply_event>` in its own
+:meth:`Engine.apply_event <orderfsm.service.Engine.apply_event>` in its own
 unit of work, and marks it applied or records its error.
 
 A failing entry never blocks the rest of the batch. What happens to it:
@@ -35,17 +35,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import DBAPIError, OperationalError
-
-from orderfsm.engine import Engine
-from orderfsm.errors import ConfigurationError, PayloadError
+from orderfsm.errors import ConfigurationError, PayloadError, StorageError
+from orderfsm.fsm.outcomes import NOT_RELEVANT
 from orderfsm.persistence import inbox as store
 from orderfsm.persistence.database import to_db_time, utcnow
 from orderfsm.persistence.inbox import InboxEntry
+from orderfsm.service import Engine
 
 log = logging.getLogger(__name__)
 
-NOT_RELEVANT = "not_relevant"
 """The outcome tally key for events the lifecycle does not act on."""
 
 
@@ -188,8 +186,8 @@ def _apply_one(
         _fail(engine, entry, str(exc), dead=True, policy=policy, report=report, now=clock())
         _tell(observe, entry, None, DEAD, str(exc))
         return
-    except DBAPIError as exc:
-        if exc.connection_invalidated or isinstance(exc, OperationalError):
+    except StorageError as exc:
+        if exc.connection_lost:
             raise
         _unexpected(engine, entry, exc, policy, report, clock(), observe)
         return

@@ -22,11 +22,9 @@ from typing import Any
 from pydantic_core import from_json
 
 from orderfsm.commands import Command, CreateOrderResponse, Submit, WebhookEvent
-from orderfsm.engine import ApplyResult, Engine
 from orderfsm.errors import JournalLineError, OrderFsmError
-
-NOT_RELEVANT = "not_relevant"
-"""The tally key for events the lifecycle does not act on."""
+from orderfsm.fsm.outcomes import NOT_RELEVANT
+from orderfsm.service import ApplyResult, Engine
 
 CREATE_ORDER_STATUSES = (201, 400, 404, 409)
 
@@ -84,12 +82,8 @@ def _text(data: dict[str, Any], key: str) -> str:
 
 
 def apply_entry(engine: Engine, entry: Entry) -> ApplyResult:
-    """Apply one journal entry through the engine."""
-    if isinstance(entry, Submit):
-        return engine.submit(entry.upstream_id, entry.checkout_id)
-    if isinstance(entry, CreateOrderResponse):
-        return engine.record_create_order_response(entry.upstream_id, entry.status, entry.body)
-    return engine.apply_event(entry.raw)
+    """Apply one journal entry through the engine (its own unit of work)."""
+    return engine.apply(entry)
 
 
 @dataclass(slots=True)

@@ -40,8 +40,8 @@ def apply(db_url: str, files: tuple[Path, ...]) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from orderfsm.engine import Engine
     from orderfsm.journal import apply_journal, numbered_lines
+    from orderfsm.service import Engine
 
     err = Console(stderr=True)
     total = sum(1 for _ in numbered_lines(files))

@@ -24,9 +24,10 @@ from typing import Any
 import httpx
 
 from orderfsm.adapters.digitalriver import SIGNATURE_HEADER, sign
-from orderfsm.engine import Engine
-from orderfsm.inbox import NOT_RELEVANT, InboxReport, drain_inbox
+from orderfsm.fsm.outcomes import NOT_RELEVANT
+from orderfsm.inbox import InboxReport, drain_inbox
 from orderfsm.journal import apply_entry, read_entry
+from orderfsm.service import Engine
 
 BURST = 5
 """How many copies of one event the concurrent-duplicates burst sends at once."""

@@ -19,9 +19,9 @@ from orderfsm.cli.logs import log_to_terminal
 from orderfsm.cli.text import plain
 from orderfsm.cli.worker import build_registry, printer
 from orderfsm.diagrams import DiagramError, graph_from_lifecycle, write_diagram
-from orderfsm.engine import Engine
 from orderfsm.persistence import OrderView
 from orderfsm.samples.demo import SCENARIOS, demo_journal
+from orderfsm.service import Engine
 from orderfsm.service.worker import WorkerConfig, run_worker
 from orderfsm.service.worker_reports import EffectsPassed, InboxPassed
 

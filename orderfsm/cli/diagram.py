@@ -126,7 +126,7 @@ def _check(
 
 def _load_order(db_url: str, ref: str) -> OrderPath:
     # Imported here: drawing the lifecycle alone needs no database stack.
-    from orderfsm.engine import Engine
+    from orderfsm.service import Engine
 
     try:
         with Engine.open(db_url) as engine:

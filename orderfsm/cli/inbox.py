@@ -40,9 +40,9 @@ def inbox(ctx: click.Context, db_url: str, status: str | None, limit: int) -> No
     # Imported here: `orderfsm inbox --help` needs none of the engine's stack.
     from rich.console import Console
 
-    from orderfsm.engine import Engine
     from orderfsm.persistence import InboxStatus
     from orderfsm.persistence import inbox as store
+    from orderfsm.service import Engine
 
     with Engine.open(db_url) as engine:
         shown = store.entries(
@@ -97,9 +97,9 @@ def retry(ctx: click.Context, ref: str, db_url: str | None) -> None:
       orderfsm inbox retry 42 --db sqlite:///shop.db
       orderfsm inbox retry 3a1c9c0e-1f6b-4a33-9a8e-5f0f2b9c1d11 --db sqlite:///shop.db
     """
-    from orderfsm.engine import Engine
     from orderfsm.persistence import InboxStatus
     from orderfsm.persistence import inbox as store
+    from orderfsm.service import Engine
 
     url = db_url or (ctx.parent.params["db_url"] if ctx.parent else DEFAULT_DB)
     with Engine.open(url) as engine:

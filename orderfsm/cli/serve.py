@@ -39,9 +39,9 @@ from orderfsm.cli.serve_secrets import (
     secrets_from,
     warn_about_argv,
 )
-from orderfsm.engine import Engine
 from orderfsm.errors import ConfigurationError
 from orderfsm.extras import SERVER, require
+from orderfsm.service import Engine
 
 DEFAULT_KEEP_ALIVE_S = 5.0
 """An idle kept-alive connection is closed after this long (uvicorn's own default)."""

@@ -41,7 +41,7 @@ def show(ref: str, db_url: str, as_json: bool) -> None:
 
     from rich.console import Console
 
-    from orderfsm.engine import Engine
+    from orderfsm.service import Engine
 
     with Engine.open(db_url) as engine:
         view = engine.show(ref)

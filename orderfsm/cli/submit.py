@@ -40,7 +40,7 @@ def submit(
     # Loaded here so that `orderfsm --help` stays fast.
     from orderfsm.adapters.digitalriver.api_config import DrApiConfig
     from orderfsm.adapters.digitalriver.client import DrClient
-    from orderfsm.engine import Engine
+    from orderfsm.service import Engine
     from orderfsm.service.submission import submit_to_dr
 
     if not dr_key:

@@ -12,14 +12,14 @@ from orderfsm.diagrams.errors import DiagramError
 from orderfsm.diagrams.files import Format, generate, stale_diff, write_diagram
 from orderfsm.diagrams.graph import DiagramEdge, DiagramState, LifecycleGraph, graph_from_lifecycle
 from orderfsm.diagrams.mermaid import mermaid_source
-from orderfsm.diagrams.path import HistoryEntry, OrderPath, PathStep, order_path
+from orderfsm.diagrams.path import HistoryLike, OrderPath, PathStep, order_path
 
 __all__ = [
     "DiagramEdge",
     "DiagramError",
     "DiagramState",
     "Format",
-    "HistoryEntry",
+    "HistoryLike",
     "LifecycleGraph",
     "OrderPath",
     "PathStep",

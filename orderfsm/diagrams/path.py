@@ -17,11 +17,10 @@ from typing import Protocol
 from orderfsm.diagrams.errors import DiagramError
 from orderfsm.diagrams.graph import DiagramEdge, LifecycleGraph, graph_from_lifecycle
 from orderfsm.fsm.lifecycle import StateKind
+from orderfsm.fsm.outcomes import Outcome
 
-APPLIED = "applied"
 
-
-class HistoryEntry(Protocol):
+class HistoryLike(Protocol):
     """What a diagram needs of one history entry (engine rows and test doubles fit)."""
 
     @property
@@ -38,7 +37,7 @@ class HistoryEntry(Protocol):
 
     @property
     def outcome(self) -> str:
-        """``applied``, ``duplicate``, ``stale``, ``terminal``, ``refused``, ``parked``, ..."""
+        """One of :class:`~orderfsm.fsm.outcomes.Outcome`'s values."""
 
     @property
     def reason(self) -> str | None:
@@ -70,7 +69,7 @@ class PathStep:
         text = f"{self.number}. {self.trigger}"
         if self.event_type:
             text += f" ({self.event_type})"
-        if self.outcome == APPLIED and self.edge is None:
+        if self.outcome == Outcome.APPLIED and self.edge is None:
             text += f": applied {self.from_state} -> {self.to_state}, not a declared edge"
         else:
             text += f": {self.outcome}"
@@ -117,7 +116,7 @@ class OrderPath:
 
 
 def order_path(
-    history: Iterable[HistoryEntry],
+    history: Iterable[HistoryLike],
     current: str,
     *,
     graph: LifecycleGraph | None = None,
@@ -129,7 +128,7 @@ def order_path(
     initial = {s.name for s in graph.states if s.kind is StateKind.INITIAL}
     steps = []
     for number, entry in enumerate(history, start=1):
-        applied = entry.outcome == APPLIED
+        applied = entry.outcome == Outcome.APPLIED
         edge = None
         if applied and entry.from_state is not None:
             edge = graph.find_edge(str(entry.from_state), str(entry.trigger), _str(entry.to_state))

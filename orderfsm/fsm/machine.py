@@ -13,17 +13,28 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 from transitions import Machine
 
 from orderfsm.fsm.checks import check_lifecycle, reachable_from
-from orderfsm.fsm.effects import EffectIntent, EffectSpec
-from orderfsm.fsm.guards import Guard, Verdict
+from orderfsm.fsm.fired import Applied, Fired, Refusal, Refused
+from orderfsm.fsm.firing import EdgeOutcomes, Firing, condition, recorder
+from orderfsm.fsm.guards import Verdict
 from orderfsm.fsm.lifecycle import LIFECYCLE, Edge, Lifecycle
 from orderfsm.fsm.signals import Facts
 from orderfsm.fsm.states import OrderState, Trigger
+
+__all__ = [
+    "Applied",
+    "Fired",
+    "InMemoryOrder",
+    "LifecycleMachine",
+    "NO_FACTS",
+    "OrderLike",
+    "Refusal",
+    "Refused",
+]
 
 
 class OrderLike(Protocol):
@@ -41,122 +52,8 @@ class InMemoryOrder:
     disputed: bool = False
 
 
-class Refusal(StrEnum):
-    """Why a trigger changed nothing."""
-
-    NO_SUCH_EDGE = "no_such_edge"
-    GUARD_FAILED = "guard_failed"
-    TERMINAL = "terminal"
-    STALE = "stale"
-    NO_PATH = "no_path"
-
-
-@dataclass(frozen=True, slots=True)
-class Applied:
-    """A trigger fired along a declared edge."""
-
-    trigger: Trigger
-    source: OrderState
-    dest: OrderState
-    effects: tuple[EffectIntent, ...]
-    internal: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    """A trigger that changed nothing, with the reason in words."""
-
-    trigger: Trigger
-    state: OrderState
-    refusal: Refusal
-    reason: str
-
-
-Outcome = Applied | Refused
-
 NO_FACTS = Facts()
 """Facts of a signal that tells nothing beyond its trigger."""
-
-
-class _Firing:
-    """The argument transitions hands our guard wrappers for one firing.
-
-    ``vouched``: DR's own ``stateTransitions`` record that the order entered
-    this edge's destination, so DR already decided what the guards check (a
-    step walked through on the way to a later state, judged on a later
-    snapshot, must not be refused for what happened after it).
-    """
-
-    __slots__ = ("edge", "facts", "failed", "vouched")
-
-    def __init__(self, facts: Facts, vouched: bool = False) -> None:
-        self.facts = facts
-        self.vouched = vouched
-        self.failed: tuple[Guard, Verdict] | None = None
-        self.edge: Edge | None = None
-
-
-def _condition(guard: Guard) -> Any:
-    def passes(firing: _Firing) -> bool:
-        if firing.vouched:
-            return True
-        verdict = guard.check(firing.facts)
-        if not verdict.passed:
-            firing.failed = (guard, verdict)
-        return verdict.passed
-
-    passes.__name__ = guard.name
-    return passes
-
-
-def _record(edge: Edge) -> Any:
-    def fired(firing: _Firing) -> None:
-        firing.edge = edge
-
-    return fired
-
-
-class _EdgeOutcomes:
-    """Every :class:`Applied` one edge can produce, built once and then shared.
-
-    An Applied value is immutable and depends only on the edge and on which
-    of its conditional effects apply, so firing hands out a prebuilt one
-    instead of building tuples and dataclasses on every trigger.
-    """
-
-    __slots__ = ("_edge", "_specs", "_variants", "fixed")
-
-    def __init__(self, edge: Edge, specs: tuple[EffectSpec, ...]) -> None:
-        self._edge = edge
-        self._specs = specs
-        self._variants: dict[tuple[bool, ...], Applied] = {}
-        unconditional = all(spec.when is None for spec in specs)
-        self.fixed = self._build((True,) * len(specs)) if unconditional else None
-
-    def _build(self, applies: tuple[bool, ...]) -> Applied:
-        edge = self._edge
-        return Applied(
-            edge.trigger,
-            edge.source,
-            edge.target,
-            tuple(
-                EffectIntent(spec.name, edge.trigger, edge.dest)
-                for spec, wanted in zip(self._specs, applies, strict=True)
-                if wanted
-            ),
-            edge.dest is None,
-        )
-
-    def for_facts(self, facts: Facts) -> Applied:
-        """The outcome of this edge for a signal with ``facts``."""
-        if self.fixed is not None:
-            return self.fixed
-        applies = tuple(spec.applies(facts) for spec in self._specs)
-        outcome = self._variants.get(applies)
-        if outcome is None:
-            # At most 2**len(specs) variants; a race only builds an equal value twice.
-            outcome = self._variants[applies] = self._build(applies)
-        return outcome
 
 
 class LifecycleMachine:
@@ -168,12 +65,12 @@ class LifecycleMachine:
         edges = list(lifecycle.edges())
         self._terminal = lifecycle.terminal_states
         self._edges: dict[tuple[OrderState, Trigger], tuple[Edge, ...]] = {}
-        self._outcomes: dict[Edge, _EdgeOutcomes] = {}
+        self._outcomes: dict[Edge, EdgeOutcomes] = {}
         for edge in edges:
             key = (edge.source, edge.trigger)
             self._edges[key] = (*self._edges.get(key, ()), edge)
             on_enter = () if edge.dest is None else lifecycle.spec(edge.dest).on_enter
-            self._outcomes[edge] = _EdgeOutcomes(edge, edge.effects + on_enter)
+            self._outcomes[edge] = EdgeOutcomes(edge, edge.effects + on_enter)
         self._dest: dict[Trigger, OrderState | None] = {e.trigger: e.dest for e in edges}
         self._moves: dict[OrderState, set[OrderState]] = {}
         for edge in edges:
@@ -196,10 +93,10 @@ class LifecycleMachine:
                     "trigger": edge.trigger.value,
                     "source": edge.source,
                     "dest": edge.dest,
-                    "conditions": [_condition(g) for g in edge.guards],
+                    "conditions": [condition(g) for g in edge.guards],
                     # Only edges sharing a source and trigger need to say which
                     # one ran; the others cost nothing extra per firing.
-                    "after": [_record(edge)]
+                    "after": [recorder(edge)]
                     if len(self._edges[(edge.source, edge.trigger)]) > 1
                     else [],
                 }
@@ -235,7 +132,7 @@ class LifecycleMachine:
         facts: Facts = NO_FACTS,
         *,
         vouched: bool = False,
-    ) -> Outcome:
+    ) -> Fired:
         """Fire one trigger along a declared edge; a refusal leaves ``order`` untouched."""
         source = order.state
         edges = self._edges.get((source, trigger))
@@ -245,7 +142,7 @@ class LifecycleMachine:
             return Refused(
                 trigger, source, Refusal.NO_SUCH_EDGE, f"no {trigger} edge from {source}"
             )
-        firing = _Firing(facts, vouched)
+        firing = Firing(facts, vouched)
         if not self._events[trigger].trigger(order, firing):
             guard, verdict = firing.failed or (None, Verdict(False, "no edge's guards passed"))
             named = f"{guard.name}: {verdict.reason}" if guard else verdict.reason

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
+from orderfsm.fsm.outcomes import SignalOrigin
+from orderfsm.fsm.refs import OrderRefs
 from orderfsm.fsm.states import Trigger
 
 AUTHORIZED_CHARGE_STATES = frozenset({"capturable", "processing", "complete"})
@@ -19,13 +20,6 @@ AUTHORIZED_CHARGE_STATES = frozenset({"capturable", "processing", "complete"})
 
 ENDED_CHARGE_STATES = frozenset({"cancelled", "failed"})
 """Charge states after which nothing will be collected (cancelled needs all of them)."""
-
-
-class SignalSource(StrEnum):
-    """Where a signal came from."""
-
-    CREATE_ORDER_RESPONSE = "create_order_response"
-    WEBHOOK = "webhook"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +60,7 @@ class Signal:
     """
 
     trigger: Trigger
-    source: SignalSource
+    source: SignalOrigin
     event_type: str
     event_id: str | None = None
     dr_time: datetime | None = None
@@ -79,6 +73,11 @@ class Signal:
     """Text a customer may read (never a DR error code); set for payment failures."""
     snapshot: Mapping[str, Any] = field(default_factory=dict)
     """The DR object as received, kept for history and effect payloads."""
+
+    @property
+    def refs(self) -> OrderRefs:
+        """The ids this signal names its order by."""
+        return OrderRefs(self.dr_order_id, self.checkout_id, self.upstream_id)
 
 
 @dataclass(frozen=True, slots=True)

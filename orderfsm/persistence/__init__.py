@@ -1,30 +1,40 @@
-"""Storage: SQLModel tables, the unit of work, migrations (SQLite or PostgreSQL)."""
+"""Storage: SQLModel tables, stores of frozen records, migrations (SQLite or PostgreSQL)."""
 
 from orderfsm.persistence.database import open_engine
-from orderfsm.persistence.records import EffectEntry, HistoryEntry, OrderRecord, OrderView
-from orderfsm.persistence.repository import Contention, Identity, Repository, VersionConflict
+from orderfsm.persistence.records import (
+    EffectEntry,
+    HistoryEntry,
+    NewOrder,
+    OrderRecord,
+    OrderView,
+    ParkedSignal,
+    PendingEffect,
+)
+from orderfsm.persistence.repository import Repository
 from orderfsm.persistence.schema import ensure_current, upgrade
-from orderfsm.persistence.tables import EffectStatus, InboxStatus, Outcome, SignalOrigin
-from orderfsm.persistence.transaction import is_transient, transact
-from orderfsm.persistence.unit_of_work import UnitOfWork
+from orderfsm.persistence.store import Store
+from orderfsm.persistence.tables import EffectStatus, InboxStatus
+from orderfsm.persistence.transaction import Collision, Transaction, is_transient
+from orderfsm.persistence.write_behind import BatchReads, WriteBehind
 
 __all__ = [
-    "Contention",
+    "BatchReads",
+    "Collision",
     "EffectEntry",
     "EffectStatus",
     "HistoryEntry",
-    "Identity",
     "InboxStatus",
+    "NewOrder",
     "OrderRecord",
     "OrderView",
-    "Outcome",
+    "ParkedSignal",
+    "PendingEffect",
     "Repository",
-    "SignalOrigin",
-    "UnitOfWork",
-    "VersionConflict",
+    "Store",
+    "Transaction",
+    "WriteBehind",
     "ensure_current",
     "is_transient",
     "open_engine",
-    "transact",
     "upgrade",
 ]

@@ -1,8 +1,10 @@
 """Opening a database: the URL chooses SQLite or PostgreSQL, one code path serves both.
 
-SQLite gets WAL, a busy timeout and ``BEGIN IMMEDIATE`` for every transaction
-(SQLAlchemy's documented pysqlite recipe), so a read-then-write waits for the
-lock instead of failing at once with "database is locked". PostgreSQL goes
+SQLite gets WAL, a busy timeout and ``BEGIN IMMEDIATE`` for every writing
+transaction (SQLAlchemy's documented pysqlite recipe), so a read-then-write
+waits for the lock instead of failing at once with "database is locked"; a
+connection marked read-only (:data:`READ_ONLY_OPTION`) begins a deferred
+transaction, which takes no writer lock. PostgreSQL goes
 through psycopg 3; the order row is locked with ``SELECT ... FOR UPDATE`` by
 the repository.
 """
@@ -15,14 +17,23 @@ from typing import Any
 from pydantic_core import from_json, to_json
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from orderfsm.errors import DatabaseUnavailable
+from orderfsm.errors import DatabaseUnavailable, StorageError
+
+OUTAGE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, DatabaseUnavailable, StorageError)
+"""What a database that is down or unusable for now raises; callers outside
+persistence (the worker) wait these out without importing SQLAlchemy."""
+
+Database = Engine
+"""An opened database (SQLAlchemy's engine): what the service and dispatchers hold."""
 
 _EXPECTED = "use sqlite:///FILE or postgresql://USER@HOST:PORT/DATABASE"
 SUPPORTED_DRIVERS = {"sqlite": {"pysqlite"}, "postgresql": {"psycopg"}}
 """The drivers orderfsm installs and is tested with, per database."""
+READ_ONLY_OPTION = "orderfsm_read_only"
+"""Execution option of a connection that only reads (SQLite: ``BEGIN``, not ``IMMEDIATE``)."""
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another writer before giving up."""
 
@@ -98,7 +109,10 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A reader in WAL mode sees one snapshot without blocking writers; only
+    # a transaction that may write queues for the writer lock up front.
+    read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def utcnow() -> datetime:

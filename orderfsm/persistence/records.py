@@ -1,21 +1,27 @@
-"""Plain values the repository hands the engine and readers (no ORM identity)."""
+"""The frozen values that cross the storage boundary, in and out (no ORM, no dict rows).
+
+The service builds them and the store turns them into rows (and back) in
+:mod:`orderfsm.persistence.rows`, the one place that knows column names.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from orderfsm.fsm.effects import EffectName
+from orderfsm.fsm.outcomes import Outcome, SignalOrigin
+from orderfsm.fsm.refs import OrderRefs
+from orderfsm.fsm.rules import DrKnowledge
+from orderfsm.fsm.signals import ChargeFact
 from orderfsm.fsm.states import OrderState
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class OrderRecord:
-    """One stored order, mutable while a unit of work changes it.
-
-    It satisfies the machine's ``OrderLike`` protocol (``state``, ``disputed``),
-    so the lifecycle machine fires directly on it.
-    """
+    """One stored order as read (or as it is to be written back)."""
 
     id: int
     upstream_id: str
@@ -23,31 +29,108 @@ class OrderRecord:
     dr_order_id: str | None
     state: OrderState
     fraud_state: str | None
-    charges: list[dict[str, Any]]
+    charges: tuple[ChargeFact, ...]
     disputed: bool
     dispute_changed_at: datetime | None
     dr_time: datetime | None
-    snapshot: dict[str, Any] | None
+    snapshot: Mapping[str, Any] | None
     version: int
+    """Bumped by every save; a save of an older version is refused."""
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def refs(self) -> OrderRefs:
+        """Every id other transactions can find this order by."""
+        return OrderRefs(self.dr_order_id, self.checkout_id, self.upstream_id)
+
+    @property
+    def known(self) -> DrKnowledge:
+        """What the order knows of DR besides its state."""
+        return DrKnowledge(
+            dr_order_id=self.dr_order_id,
+            checkout_id=self.checkout_id,
+            fraud_state=self.fraud_state,
+            charges=self.charges,
+            dispute_changed_at=self.dispute_changed_at,
+            dr_time=self.dr_time,
+            snapshot=self.snapshot,
+        )
+
+    def evolved(
+        self, state: OrderState, disputed: bool, known: DrKnowledge, *, now: datetime
+    ) -> OrderRecord:
+        """This order after a change, one version on (what a save writes)."""
+        return OrderRecord(
+            id=self.id,
+            upstream_id=self.upstream_id,
+            checkout_id=known.checkout_id,
+            dr_order_id=known.dr_order_id,
+            state=state,
+            fraud_state=known.fraud_state,
+            charges=known.charges,
+            disputed=disputed,
+            dispute_changed_at=known.dispute_changed_at,
+            dr_time=known.dr_time,
+            snapshot=known.snapshot,
+            version=self.version + 1,
+            created_at=self.created_at,
+            updated_at=now,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    """An order to create, in the lifecycle's initial state."""
+
+    upstream_id: str
+    checkout_id: str | None
+    dr_order_id: str | None
+    state: OrderState
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
-    """One row of an order's history, as read back."""
+    """One row of an order's history: what one signal (or one step of a walk) did."""
 
+    order_id: int
     trigger: str
-    from_state: str | None
-    to_state: str | None
-    outcome: str
-    event_id: str | None
-    reason: str | None
-    event_type: str | None
-    origin: str
-    step: int
-    dr_time: datetime | None
+    """The trigger's value, or ``submit`` / ``adopt`` for an order's creation."""
+    from_state: OrderState | None
+    to_state: OrderState | None
+    outcome: Outcome
+    origin: SignalOrigin
     recorded_at: datetime
+    event_id: str | None = None
+    event_type: str | None = None
+    reason: str | None = None
+    step: int = 0
+    """Position in a walk (0: the signal's first, deciding row)."""
+    dr_time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEffect:
+    """An effect intent to put in the outbox (pending, never attempted)."""
+
+    order_id: int
+    effect: EffectName
+    idempotency_key: str
+    payload: Mapping[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedSignal:
+    """A DR event kept until its order is known, as received."""
+
+    event_id: str
+    event_type: str
+    refs: OrderRefs
+    dr_time: datetime | None
+    body: str
+    parked_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
 The hot path reads and writes them through SQLAlchemy Core on ``__table__``
 (see :mod:`orderfsm.persistence.repository`); the classes also serve hosts
 that want to query orders with a SQLModel session. Status and outcome columns
-hold the values of the enums below, never free strings.
+hold the values of enums (below, and :mod:`orderfsm.fsm.outcomes`), never
+free strings.
 """
 
 from __future__ import annotations
@@ -12,19 +13,26 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, text
+from sqlalchemy import JSON, Column, Index, Table, text
 from sqlmodel import Field, SQLModel
 
+from orderfsm.fsm.outcomes import UNCOUNTED_OUTCOMES
 
-class Outcome(StrEnum):
-    """What became of one signal for one order (a history row's outcome)."""
 
-    APPLIED = "applied"
-    DUPLICATE = "duplicate"
-    STALE = "stale"
-    TERMINAL = "terminal"
-    REFUSED = "refused"
-    PARKED = "parked"
+def first_application_sql(table: str | None = None) -> str:
+    """:func:`~orderfsm.fsm.outcomes.is_first_application` in SQL, with literal values.
+
+    Literal, not bound: only then can SQLite (and a generic PostgreSQL plan)
+    prove that a query matches the partial unique index written with it.
+    ``table`` qualifies the columns.
+    """
+    at = f"{table}." if table else ""
+    uncounted = ", ".join(f"'{outcome.value}'" for outcome in sorted(UNCOUNTED_OUTCOMES))
+    return f"{at}step = 0 AND {at}outcome NOT IN ({uncounted})"
+
+
+FIRST_APPLICATION_SQL = first_application_sql()
+"""The predicate of the partial unique index ``uq_order_history_event``."""
 
 
 class EffectStatus(StrEnum):
@@ -42,14 +50,6 @@ class InboxStatus(StrEnum):
     RECEIVED = "received"
     APPLIED = "applied"
     DEAD = "dead"
-
-
-class SignalOrigin(StrEnum):
-    """Which entry point produced a history row."""
-
-    SUBMIT = "submit"
-    CREATE_ORDER_RESPONSE = "create_order_response"
-    WEBHOOK = "webhook"
 
 
 class OrderRow(SQLModel, table=True):
@@ -86,8 +86,8 @@ class HistoryRow(SQLModel, table=True):
             "uq_order_history_event",
             "event_id",
             unique=True,
-            sqlite_where=text("step = 0 AND outcome NOT IN ('duplicate', 'parked')"),
-            postgresql_where=text("step = 0 AND outcome NOT IN ('duplicate', 'parked')"),
+            sqlite_where=text(FIRST_APPLICATION_SQL),
+            postgresql_where=text(FIRST_APPLICATION_SQL),
         ),
         Index("ix_order_history_order", "order_id", "id"),
     )
@@ -160,6 +160,11 @@ class ParkedSignalRow(SQLModel, table=True):
     body: str
     parked_at: datetime
 
+
+ORDERS: Table = OrderRow.__table__  # type: ignore[attr-defined]
+HISTORY: Table = HistoryRow.__table__  # type: ignore[attr-defined]
+OUTBOX: Table = OutboxRow.__table__  # type: ignore[attr-defined]
+PARKED: Table = ParkedSignalRow.__table__  # type: ignore[attr-defined]
 
 METADATA = SQLModel.metadata
 """Every orderfsm table; Alembic's target metadata."""

@@ -1,37 +1,38 @@
-"""Running a unit of work again when another worker got in its way.
+"""One database transaction, and the storage boundary: what escapes it is typed.
 
-Several processes may apply signals to the same database. When two of them
-collide, the database (or the repository) refuses one transaction; it is rolled
-back whole and run again from the start, where it then sees the other's work
-(typically as a duplicate). What counts as such a collision:
+``with Transaction(db) as tx: ...; tx.commit()``; leaving without commit
+rolls back. When the block ends, whatever the database (or a store) raised
+is sorted, in this one place:
 
-* PostgreSQL: serialization failure (``40001``), deadlock (``40P01``), lock not
-  available (``55P03``) and unique violation (``23505``: two workers inserted
-  the same order, history row or parked event at once), read from psycopg 3's
-  ``sqlstate`` on the error SQLAlchemy wraps;
-* SQLite: "database is locked" / busy (only once the busy timeout ran out) and
-  a UNIQUE constraint failure;
-* :class:`Contention` raised by the repository or the engine itself (an order
-  changed since it was read, an order appeared while its event was parked).
+* a collision with another worker becomes :attr:`Transaction.collision` (the
+  exception is swallowed: nothing was committed, and running the unit of
+  work again from the start can succeed). Collisions are PostgreSQL's
+  serialization failure (``40001``), deadlock (``40P01``), lock not
+  available (``55P03``) and unique violation (``23505``: two workers
+  inserted the same order, history row or parked event at once), read from
+  psycopg 3's ``sqlstate``; SQLite's "database is locked" / busy (once the
+  busy timeout ran out) and UNIQUE failures; and the stores' internal
+  :class:`~orderfsm.persistence.contention.Contention`;
+* any other SQLAlchemy error becomes :class:`~orderfsm.errors.StorageError`
+  naming the operation (the original is its ``__cause__``);
+* anything else (a bug, an injected fault) propagates unchanged.
 
-Anything else (a NOT NULL violation, a lost connection, a bug) is not retried.
+``read_only`` transactions take no writer lock on SQLite (a deferred
+``BEGIN``): readers never wait for writers in WAL mode, nor block them.
 """
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from types import TracebackType
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
-from orderfsm.errors import ContentionExhausted
-from orderfsm.persistence.repository import Contention, Repository
-from orderfsm.persistence.unit_of_work import UnitOfWork
-
-T = TypeVar("T")
+from orderfsm.errors import StorageError
+from orderfsm.persistence.contention import Contention
+from orderfsm.persistence.database import READ_ONLY_OPTION
+from orderfsm.persistence.repository import Repository
 
 RETRIED_SQLSTATES = frozenset({"40001", "40P01", "55P03", "23505"})
 """PostgreSQL error codes that mean "another transaction got there first"."""
@@ -39,8 +40,13 @@ RETRIED_SQLSTATES = frozenset({"40001", "40P01", "55P03", "23505"})
 _SQLITE_RETRIED = frozenset(
     {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
 )
-_BACKOFF_BASE_S = 0.002
-_BACKOFF_CAP_S = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Collision:
+    """A unit of work met another worker's; nothing of it was committed. Run it again."""
+
+    reason: str
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -58,23 +64,80 @@ def is_transient(exc: BaseException) -> bool:
     return "database is locked" in str(original)
 
 
-def transact(engine: Engine, work: Callable[[Repository], T], *, max_attempts: int) -> T:
-    """Run ``work`` in a unit of work and commit; retry it whole on a transient collision.
+def storage_error(operation: str, exc: SQLAlchemyError) -> StorageError:
+    """``exc`` as the one error callers see: its first line, never the URL or parameters."""
+    if isinstance(exc, DBAPIError):
+        text = str(exc.orig).strip()
+        detail = text.splitlines()[0] if text else type(exc.orig).__name__
+        # OperationalError: the database could not do the work (unreachable, a file it
+        # cannot open, I/O), which says nothing about the work itself.
+        lost = exc.connection_invalidated or isinstance(exc, OperationalError)
+        return StorageError(operation, detail, connection_lost=lost)
+    return StorageError(operation, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
-    Raises :class:`~orderfsm.errors.ContentionExhausted` when every attempt
-    collided; any other error propagates at once, with nothing committed.
-    """
-    for attempt in range(1, max_attempts + 1):
+
+class Transaction:
+    """One transaction on ``db`` and its :class:`Repository`; see the module docstring."""
+
+    def __init__(self, db: Engine, operation: str, *, read_only: bool = False) -> None:
+        self._db = db
+        self._operation = operation
+        self._read_only = read_only
+        self._connection: Connection | None = None
+        self._transaction: RootTransaction | None = None
+        self._store: Repository | None = None
+        self.collision: Collision | None = None
+        """Set when the block ended in a collision (the block's result is then void)."""
+
+    def __enter__(self) -> Transaction:
         try:
-            with UnitOfWork(engine) as uow:
-                result = work(uow.repo)
-                uow.commit()
-                return result
-        except (Contention, DBAPIError) as exc:
-            if not is_transient(exc):
-                raise
-            if attempt == max_attempts:
-                raise ContentionExhausted(max_attempts, str(exc)) from exc
-            # Full jitter: colliding workers spread out instead of colliding again.
-            time.sleep(random.uniform(0, min(_BACKOFF_CAP_S, _BACKOFF_BASE_S * 2**attempt)))
-    raise AssertionError("unreachable")  # pragma: no cover
+            connection = self._db.connect()
+            if self._read_only:
+                connection.execution_options(**{READ_ONLY_OPTION: True})
+            self._connection = connection
+            self._transaction = connection.begin()
+        except SQLAlchemyError as exc:
+            self._close()
+            raise storage_error(self._operation, exc) from exc
+        self._store = Repository(connection)
+        return self
+
+    @property
+    def store(self) -> Repository:
+        """The store bound to this transaction."""
+        assert self._store is not None, "use the transaction in a with block"
+        return self._store
+
+    def commit(self) -> None:
+        """Make everything done in this transaction durable."""
+        assert self._transaction is not None
+        self._transaction.commit()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        try:
+            self._close()
+        except SQLAlchemyError as closing:  # pragma: no cover - a connection lost at rollback
+            exc = exc or closing
+        if exc is None:
+            return False
+        if is_transient(exc):
+            self.collision = Collision(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            return True
+        if isinstance(exc, SQLAlchemyError):
+            raise storage_error(self._operation, exc) from exc
+        return False
+
+    def _close(self) -> None:
+        transaction, connection = self._transaction, self._connection
+        self._connection = self._transaction = self._store = None
+        try:
+            if transaction is not None and transaction.is_active:
+                transaction.rollback()
+        finally:
+            if connection is not None:
+                connection.close()

@@ -32,7 +32,8 @@ from orderfsm.adapters.digitalriver.models_order import Order
 from orderfsm.errors import ConfigurationError, DrApiError, DrRateLimited, DrUnreachable
 
 if TYPE_CHECKING:
-    from orderfsm.engine import ApplyResult, Engine
+    from orderfsm.service.engine import Engine
+    from orderfsm.service.results import ApplyResult
 
 CREATE_ORDER_CALL = "POST /orders"
 _CREATED = 201

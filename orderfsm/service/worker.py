@@ -28,13 +28,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from orderfsm.dispatch import Classifier, Delivery, DispatchConfig, Dispatcher, HandlerRegistry
-from orderfsm.engine import Engine
-from orderfsm.errors import ConfigurationError, DatabaseUnavailable
+from orderfsm.errors import ConfigurationError
 from orderfsm.inbox import InboxPolicy, drain_inbox
 from orderfsm.persistence import ensure_current, open_engine
+from orderfsm.persistence.database import OUTAGE_ERRORS
+from orderfsm.service.engine import Engine
 from orderfsm.service.worker_reports import (
     EffectHandled,
     EffectsPassed,
@@ -52,7 +51,7 @@ from orderfsm.service.worker_reports import (
 
 log = logging.getLogger(__name__)
 
-OUTAGES = (SQLAlchemyError, DatabaseUnavailable)
+OUTAGES = OUTAGE_ERRORS
 """Errors of a database that is down or unusable for now: waited for, not fatal, at startup."""
 
 JOIN_SLACK = timedelta(seconds=5)

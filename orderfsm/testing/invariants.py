@@ -108,7 +108,7 @@ class OrderSnapshot:
 
 def snapshot(view: OrderView) -> OrderSnapshot:
     """A snapshot of an order read with ``Engine.show``."""
-    from orderfsm.persistence import Outcome  # the engine is loaded when views exist
+    from orderfsm.fsm.outcomes import Outcome
 
     return OrderSnapshot(
         view.upstream_id,

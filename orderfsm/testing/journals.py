@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from orderfsm.engine import ApplyResult, Engine
 from orderfsm.errors import JournalLineError
 from orderfsm.journal import apply_entry, numbered_lines, read_entry
+from orderfsm.service import ApplyResult, Engine
 
 Journal = str | os.PathLike[str] | Iterable[Mapping[str, Any] | str]
 """A journal file's path, or journal lines as dicts or JSON text."""

@@ -5,7 +5,7 @@ importing it does nothing but define fixtures: the engine, SQLAlchemy and
 hypothesis load only when a test asks for a fixture. Fixture names start with
 ``orderfsm_`` so they never shadow a project's own.
 
-* ``orderfsm_engine``: an :class:`~orderfsm.engine.Engine` on a fresh SQLite
+* ``orderfsm_engine``: an :class:`~orderfsm.service.Engine` on a fresh SQLite
   file in the test's temporary folder;
 * ``orderfsm_recorder``: an :class:`~orderfsm.testing.recorder.EffectRecorder`;
 * ``orderfsm_feed``: ``feed(journal)`` applies journal lines (dicts, JSON text)
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from orderfsm.engine import ApplyResult, Engine
+    from orderfsm.service import ApplyResult, Engine
     from orderfsm.testing.journals import Journal
     from orderfsm.testing.recorder import EffectRecorder
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 @pytest.fixture
 def orderfsm_engine(tmp_path: Path) -> Iterator[Engine]:
     """An engine on a fresh SQLite database in the test's temporary folder."""
-    from orderfsm.engine import Engine
+    from orderfsm.service import Engine
 
     with Engine.open(f"sqlite:///{tmp_path / 'orderfsm.db'}", create_if_empty=True) as engine:
         yield engine

@@ -54,7 +54,7 @@ def empty(db: DbEngine) -> None:
 
 
 def _open() -> DbEngine:
-    from orderfsm.engine import Engine  # the engine loads when a scenario first needs it
+    from orderfsm.service import Engine  # the engine loads when a scenario first needs it
 
     folder = Path(tempfile.mkdtemp(prefix="orderfsm-harness-"))
     engine = Engine.open(f"sqlite:///{folder / 'orders.db'}", create_if_empty=True)

@@ -49,12 +49,12 @@ from orderfsm.dispatch import (
     Handler,
     HandlerRegistry,
 )
-from orderfsm.engine import Engine, EngineConfig
 from orderfsm.fsm.effects import EffectName
 from orderfsm.fsm.states import OrderState
 from orderfsm.persistence import EffectStatus
 from orderfsm.persistence.database import utcnow
 from orderfsm.persistence.records import OrderView
+from orderfsm.service import Engine, EngineConfig
 from orderfsm.testing.defaults import KNOWN_ENGINE_GAPS, harness_settings
 from orderfsm.testing.history import Delivery, DeliveryKind, DrHistory, build_history
 from orderfsm.testing.invariants import (

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from orderfsm.engine import Engine
+from orderfsm.service import Engine
 from tests.e2e.test_concurrency import (
     Unit,
     alone_in_order,
@@ -32,7 +32,7 @@ import json, sys, time
 from collections import Counter
 from pathlib import Path
 
-from orderfsm.engine import Engine
+from orderfsm.service import Engine
 from orderfsm.journal import read_entry
 
 url, share, gate, batch = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])

@@ -17,9 +17,9 @@ from click.testing import CliRunner, Result
 
 from orderfsm.adapters.handlers import read_jsonl
 from orderfsm.cli import cli
-from orderfsm.engine import Engine
 from orderfsm.journal import apply_journal
 from orderfsm.samples.builders import Item, OrderSketch
+from orderfsm.service import Engine
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SHIP = "SHOP-1:accepted:request_shipment"

@@ -18,9 +18,9 @@ from click.testing import CliRunner, Result
 
 from orderfsm.adapters.handlers import read_jsonl
 from orderfsm.cli import cli
-from orderfsm.engine import Engine
 from orderfsm.journal import apply_journal
 from orderfsm.samples.demo import demo_journal
+from orderfsm.service import Engine
 
 ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
 

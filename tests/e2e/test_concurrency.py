@@ -31,11 +31,11 @@ from typing import Any
 
 from sqlalchemy import text
 
-from orderfsm.engine import Engine
+from orderfsm.fsm.outcomes import Outcome
 from orderfsm.journal import apply_entry, read_entry
-from orderfsm.persistence import Outcome
 from orderfsm.persistence.records import OrderView
 from orderfsm.samples.builders import Item, OrderSketch
+from orderfsm.service import Engine
 
 WORKERS = 4
 ORDERS = 40
@@ -53,7 +53,7 @@ import json, sys, time
 from collections import Counter
 from pathlib import Path
 
-from orderfsm.engine import Engine
+from orderfsm.service import Engine
 from orderfsm.journal import apply_entry, read_entry
 
 url, share, gate = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])

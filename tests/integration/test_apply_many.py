@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import event, text
 
 from orderfsm.commands import CreateOrderResponse, Submit, WebhookEvent
-from orderfsm.engine import Engine
 from orderfsm.errors import OrderConflict, OrderNotFound, PayloadError
+from orderfsm.fsm.outcomes import Outcome
 from orderfsm.journal import JournalReport, apply_journal
-from orderfsm.persistence import Outcome
 from orderfsm.samples.builders import Item, OrderSketch
 from orderfsm.samples.demo import demo_journal
+from orderfsm.service import Engine
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner, Result
 from orderfsm.cli.diagram import diagram
 from orderfsm.diagrams import dot_source, graph_from_lifecycle, mermaid_source
 from orderfsm.diagrams.dot import SIGNALS_NODE, TAKEN_CLASS
-from orderfsm.engine import Engine
 from orderfsm.samples.builders import Item, OrderSketch
+from orderfsm.service import Engine
 from tests.unit.diagrams.dotparse import parse, text_of
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

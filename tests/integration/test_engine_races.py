@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import Engine as DbEngine
 from sqlalchemy import event, text
 
-from orderfsm.engine import ApplyResult, Engine
-from orderfsm.persistence import Outcome
+from orderfsm.fsm.outcomes import Outcome
 from orderfsm.samples.builders import Item, OrderSketch
+from orderfsm.service import ApplyResult, Engine
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 WAIT_S = 30

@@ -17,10 +17,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from orderfsm.engine import Engine, EngineConfig
-from orderfsm.errors import ContentionExhausted
-from orderfsm.persistence import Outcome, is_transient, open_engine, upgrade
+from orderfsm.errors import ContentionExhausted, StorageError
+from orderfsm.fsm.outcomes import Outcome
+from orderfsm.persistence import is_transient, open_engine, upgrade
 from orderfsm.samples.builders import Item, OrderSketch
+from orderfsm.service import Engine, EngineConfig
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -99,9 +100,11 @@ def test_a_unit_of_work_failing_with_another_error_is_not_retried_and_changes_no
 ) -> None:
     engine.submit("UP1", "CO1")
     fail_history_inserts(engine, "23502", times=1)  # not_null_violation
-    with pytest.raises(IntegrityError) as raised:
+    with pytest.raises(StorageError, match=r"^apply: database error: injected failure") as raised:
         accepted(engine)
-    assert not is_transient(raised.value)
+    cause = raised.value.__cause__
+    assert isinstance(cause, IntegrityError) and not is_transient(cause)
+    assert not raised.value.connection_lost
     assert attempts(engine) == 1
     view = engine.show("UP1")
     assert view.state == "submitted" and view.effects == []

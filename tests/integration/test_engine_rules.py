@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from orderfsm.engine import Engine
 from orderfsm.errors import OrderConflict, SchemaOutOfDate
 from orderfsm.fsm import OrderState
-from orderfsm.persistence import Outcome, open_engine
+from orderfsm.fsm.outcomes import Outcome
+from orderfsm.persistence import open_engine
 from orderfsm.persistence.schema import upgrade
 from orderfsm.samples.builders import Item, OrderSketch, conflict_body, not_found_body
+from orderfsm.service import Engine
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -261,3 +262,10 @@ def test_a_charge_event_parked_by_its_dr_order_id_applies_once_an_event_links_th
     ]
     assert view.charges == [{"id": "ch-1", "state": "complete"}]
     assert engine.apply_event(captured).outcome is Outcome.DUPLICATE
+
+
+def test_something_that_is_no_command_is_refused_in_one_line(sqlite_url: str) -> None:
+    with Engine.open(sqlite_url, create_if_empty=True) as engine:
+        with pytest.raises(TypeError, match=r"^not an orderfsm command: dict$"):
+            engine.apply_many([{"kind": "submit"}])  # type: ignore[list-item]
+        assert list(engine.orders()) == []

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from orderfsm.engine import Engine
-from orderfsm.persistence import Outcome
+from orderfsm.fsm.outcomes import Outcome
 from orderfsm.persistence.records import OrderView
 from orderfsm.samples.builders import Item, OrderSketch
+from orderfsm.service import Engine
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 CRASH_EXIT = 17
@@ -36,7 +36,7 @@ WRITES = {
 CRASHING_WORKER = f"""
 import json, os, sys
 from sqlalchemy import event
-from orderfsm.engine import Engine
+from orderfsm.service import Engine
 
 url, statement, body = sys.argv[1], sys.argv[2], sys.argv[3]
 

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from orderfsm import Engine
-from orderfsm.engine import ApplyResult
 from orderfsm.inbox import InboxPolicy, apply_inbox
 from orderfsm.persistence import InboxStatus
 from orderfsm.persistence import inbox as store
 from orderfsm.samples.builders import Item, OrderSketch
+from orderfsm.service import ApplyResult
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 NO_WAIT = InboxPolicy(retry_delay=timedelta(0), max_attempts=3)

@@ -14,11 +14,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import make_url, text
 
-from orderfsm.engine import Engine
 from orderfsm.errors import DatabaseUnavailable, SchemaOutOfDate
 from orderfsm.persistence import ensure_current, open_engine, upgrade
 from orderfsm.persistence.schema import alembic_config, head_revision
 from orderfsm.persistence.tables import METADATA
+from orderfsm.service import Engine
 
 ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
 TABLES = {"orders", "order_history", "outbox", "inbox", "parked_signals"}

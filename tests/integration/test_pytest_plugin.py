@@ -95,7 +95,7 @@ def test_the_fixtures_work_in_a_fresh_pytest_session(pytester: pytest.Pytester) 
 
 
 def test_loading_the_plugin_imports_no_engine_database_or_hypothesis() -> None:
-    heavy = ["sqlalchemy", "hypothesis", "pydantic", "orderfsm.engine", "alembic"]
+    heavy = ["sqlalchemy", "hypothesis", "pydantic", "orderfsm.service", "alembic"]
     probe = (
         "import json, sys\n"
         "import orderfsm.testing.plugin\n"

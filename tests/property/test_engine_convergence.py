@@ -24,7 +24,7 @@ from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from orderfsm.dispatch import Classifier, EffectItem
-from orderfsm.engine import Engine
+from orderfsm.service import Engine
 from orderfsm.testing import OrderLifecycleMachine, harness_settings
 
 settings.register_profile(

@@ -11,8 +11,8 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from orderfsm.engine import Engine
 from orderfsm.journal import apply_entry, read_entry
+from orderfsm.service import Engine
 from orderfsm.testing.expectations import expected_disputed, expected_final_state
 from orderfsm.testing.history import build_history
 from orderfsm.testing.model import DrStep, HistoryPlan, OrderShape

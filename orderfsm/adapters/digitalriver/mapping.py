@@ -28,7 +28,8 @@ from orderfsm.adapters.digitalriver.parse import (
     parse_order,
 )
 from orderfsm.errors import PayloadError
-from orderfsm.fsm.signals import ChargeFact, Facts, ItemFact, NotRelevant, Signal, SignalSource
+from orderfsm.fsm.outcomes import SignalOrigin
+from orderfsm.fsm.signals import ChargeFact, Facts, ItemFact, NotRelevant, Signal
 from orderfsm.fsm.states import Trigger
 
 T = Trigger
@@ -184,7 +185,7 @@ def map_create_order_response(
             )
         return Signal(
             trigger,
-            SignalSource.CREATE_ORDER_RESPONSE,
+            SignalOrigin.CREATE_ORDER_RESPONSE,
             event_type,
             dr_time=order.state_transitions.get(order.state),
             dr_order_id=order.id,
@@ -199,7 +200,7 @@ def map_create_order_response(
         if blocking:
             return Signal(
                 blocking[0],
-                SignalSource.CREATE_ORDER_RESPONSE,
+                SignalOrigin.CREATE_ORDER_RESPONSE,
                 event_type,
                 checkout_id=checkout_id,
                 upstream_id=upstream_id,
@@ -208,7 +209,7 @@ def map_create_order_response(
             )
         return Signal(
             CONFLICT_DEFAULT,
-            SignalSource.CREATE_ORDER_RESPONSE,
+            SignalOrigin.CREATE_ORDER_RESPONSE,
             event_type,
             checkout_id=checkout_id,
             upstream_id=upstream_id,
@@ -225,7 +226,7 @@ def map_create_order_response(
     _read(parse_error_body, body, event_type)
     return Signal(
         trigger,
-        SignalSource.CREATE_ORDER_RESPONSE,
+        SignalOrigin.CREATE_ORDER_RESPONSE,
         event_type,
         checkout_id=checkout_id,
         upstream_id=upstream_id,
@@ -262,7 +263,7 @@ def _webhook_signal(
 ) -> Signal:
     return Signal(
         trigger,
-        SignalSource.WEBHOOK,
+        SignalOrigin.WEBHOOK,
         event.type,
         event_id=event.id,
         dr_time=event.created_time,

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from orderfsm.engine import Engine
 from orderfsm.persistence.outbox import OutboxEntry, list_effects
 from orderfsm.samples.builders import Item, OrderSketch
+from orderfsm.service import Engine
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -23,8 +23,8 @@ import pytest
 import sqlalchemy as sa
 
 from orderfsm.dispatch import DispatchConfig
-from orderfsm.engine import Engine
 from orderfsm.persistence import EffectStatus
+from orderfsm.service import Engine
 
 from .support import accept_orders, effects
 

@@ -14,10 +14,10 @@ import pytest
 import sqlalchemy as sa
 
 from orderfsm.dispatch import DispatchConfig, Dispatcher, Effect, HandlerRegistry
-from orderfsm.engine import Engine
 from orderfsm.fsm.effects import EffectName
 from orderfsm.persistence import EffectStatus
 from orderfsm.persistence.outbox import claim_due
+from orderfsm.service import Engine
 
 from .support import accept, accept_orders, clock_after_now, effects, sketch
 

@@ -18,12 +18,12 @@ from orderfsm.dispatch import (
     PermanentEffectError,
     ShipmentRequest,
 )
-from orderfsm.engine import Engine
 from orderfsm.errors import EffectNotFound
 from orderfsm.fsm.effects import EffectName
 from orderfsm.persistence import EffectStatus
 from orderfsm.persistence.outbox import Claim, claim_due, mark_done, requeue_dead
 from orderfsm.persistence.repository import OUTBOX
+from orderfsm.service import Engine
 
 from .support import Clock, accept, accept_orders, clock_after_now, effects, sketch
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from orderfsm.dispatch import DispatchConfig, Dispatcher, DispatchReport, Effect, HandlerRegistry
-from orderfsm.engine import Engine
 from orderfsm.fsm.effects import EffectName
 from orderfsm.persistence import EffectStatus
+from orderfsm.service import Engine
 
 from .support import accept, effects, sketch
 

@@ -9,8 +9,8 @@ import pytest
 
 from orderfsm.adapters.handlers import HttpFulfilmentClient, HttpFulfilmentConfig
 from orderfsm.dispatch import DispatchConfig, Dispatcher, HandlerRegistry
-from orderfsm.engine import Engine
 from orderfsm.persistence import EffectStatus
+from orderfsm.service import Engine
 
 from .servers import Script, free_port, http_server
 from .support import Clock, accept, clock_after_now, effects, sketch

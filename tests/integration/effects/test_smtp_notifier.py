@@ -10,10 +10,10 @@ import pytest
 
 from orderfsm.adapters.handlers import MerchantContact, SmtpConfig, SmtpNotifier
 from orderfsm.dispatch import Dispatcher, DispatchReport, HandlerRegistry
-from orderfsm.engine import Engine
 from orderfsm.persistence import EffectStatus
 from orderfsm.persistence.repository import OUTBOX
 from orderfsm.samples.builders import OrderSketch, conflict_body
+from orderfsm.service import Engine
 
 from .servers import Mailbox, free_port, smtp_server
 from .support import T0, Clock, clock_after_now, effects, sketch

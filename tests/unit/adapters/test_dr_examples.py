@@ -21,7 +21,8 @@ from orderfsm.adapters.digitalriver import (
     parse_order,
     signal_from_body,
 )
-from orderfsm.fsm.signals import NotRelevant, Signal, SignalSource
+from orderfsm.fsm.outcomes import SignalOrigin
+from orderfsm.fsm.signals import NotRelevant, Signal
 from orderfsm.fsm.states import Trigger
 
 T = Trigger
@@ -133,7 +134,7 @@ def test_every_real_event_maps_to_its_intended_trigger_or_to_not_relevant(
     else:
         assert isinstance(mapped, Signal)
         assert mapped.trigger is expected
-        assert mapped.source is SignalSource.WEBHOOK
+        assert mapped.source is SignalOrigin.WEBHOOK
         assert (mapped.event_type, mapped.event_id) == (raw["type"], raw["id"])
         assert mapped.dr_time == datetime.fromisoformat(raw["createdTime"])
         assert mapped.snapshot == raw["data"]["object"]
@@ -175,7 +176,7 @@ def test_every_real_post_orders_answer_maps_to_its_intended_trigger(
     signal = _answer_signal(dr_fixtures, name)
 
     assert signal.trigger is expected
-    assert signal.source is SignalSource.CREATE_ORDER_RESPONSE
+    assert signal.source is SignalOrigin.CREATE_ORDER_RESPONSE
     assert signal.event_id is None
     assert signal.upstream_id == "up-1"
     assert signal.snapshot == _read(dr_fixtures, name)

@@ -23,7 +23,8 @@ from orderfsm.adapters.digitalriver.mapping import (
     map_event,
 )
 from orderfsm.errors import PayloadError
-from orderfsm.fsm.signals import ChargeFact, ItemFact, NotRelevant, Signal, SignalSource
+from orderfsm.fsm.outcomes import SignalOrigin
+from orderfsm.fsm.signals import ChargeFact, ItemFact, NotRelevant, Signal
 from orderfsm.fsm.states import Trigger
 
 T = Trigger
@@ -156,7 +157,7 @@ def test_an_order_event_becomes_a_webhook_signal_with_the_orders_facts(
     signal = _signal(_event(event_type, obj))
 
     assert signal.trigger is trigger
-    assert signal.source is SignalSource.WEBHOOK
+    assert signal.source is SignalOrigin.WEBHOOK
     assert (signal.event_type, signal.event_id) == (event_type, "evt-1")
     assert signal.dr_time == datetime(2024, 3, 1, 10, 0, 0, 123456, tzinfo=UTC)
     assert (signal.dr_order_id, signal.checkout_id, signal.upstream_id) == (
@@ -367,7 +368,7 @@ def test_a_201_maps_by_the_state_it_reports(state: str, trigger: Trigger) -> Non
     signal = _answer(201, _order(state), checkout_id="co-1")
 
     assert signal.trigger is trigger
-    assert signal.source is SignalSource.CREATE_ORDER_RESPONSE
+    assert signal.source is SignalOrigin.CREATE_ORDER_RESPONSE
     assert signal.event_type == "POST /orders 201"
     assert signal.event_id is None
     assert signal.dr_time == datetime(2024, 3, 1, 9, 59, 58, tzinfo=UTC)

@@ -18,7 +18,7 @@ def table_edges() -> Counter[str]:
 
 @dataclass(frozen=True)
 class Entry:
-    """A history entry as the engine reports it (the diagrams' HistoryEntry protocol)."""
+    """A history entry as the engine reports it (the diagrams' HistoryLike protocol)."""
 
     trigger: str
     from_state: str | None

@@ -6,7 +6,7 @@ import threading
 
 from sqlalchemy import Engine as DbEngine
 
-from orderfsm.engine import Engine
+from orderfsm.service import Engine
 from orderfsm.testing import DrStep, HistoryPlan, build_history, feed
 from orderfsm.testing.scratch import is_scratch, scratch_database
 

@@ -1,0 +1,114 @@
+"""Pure rules the engine applies around the machine: staleness, facts, effect keys.
+
+Each is a function of plain values, so it is property-tested without a
+database (tests/property/test_rules.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from orderfsm.fsm.effects import EffectIntent
+from orderfsm.fsm.lifecycle import LIFECYCLE, Lifecycle
+from orderfsm.fsm.machine import Refusal
+from orderfsm.fsm.outcomes import Outcome
+from orderfsm.fsm.signals import ChargeFact, Signal
+from orderfsm.fsm.states import Trigger
+
+OUTCOME_OF_REFUSAL: Mapping[Refusal, Outcome] = {
+    Refusal.TERMINAL: Outcome.TERMINAL,
+    Refusal.STALE: Outcome.STALE,
+    Refusal.NO_SUCH_EDGE: Outcome.REFUSED,
+    Refusal.GUARD_FAILED: Outcome.REFUSED,
+    Refusal.NO_PATH: Outcome.REFUSED,
+}
+"""How the history records each reason the machine refuses a trigger for."""
+
+
+def dispute_triggers(lifecycle: Lifecycle = LIFECYCLE) -> frozenset[Trigger]:
+    """The triggers whose edges set or clear the dispute flag, read from the table."""
+    return frozenset(edge.trigger for edge in lifecycle.edges() if edge.disputed is not None)
+
+
+DISPUTE_TRIGGERS = dispute_triggers()
+"""Triggers that change the dispute flag (``order.dispute``, ``order.dispute.resolved``)."""
+
+STALE_DISPUTE_REASON = "a later dispute change was applied"
+
+
+def is_stale_dispute_change(
+    trigger: Trigger, dr_time: datetime | None, dispute_changed_at: datetime | None
+) -> bool:
+    """True when a dispute change is older (DR time) than the one already applied.
+
+    The flag has no state order to judge by, so DR's clock decides; a signal
+    without a DR time, or an order whose flag never changed, is not stale.
+    """
+    return (
+        trigger in DISPUTE_TRIGGERS
+        and dr_time is not None
+        and dispute_changed_at is not None
+        and dr_time < dispute_changed_at
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DrKnowledge:
+    """What an order knows of DR beyond its lifecycle state."""
+
+    dr_order_id: str | None
+    checkout_id: str | None
+    fraud_state: str | None
+    charges: tuple[ChargeFact, ...]
+    dispute_changed_at: datetime | None
+    dr_time: datetime | None
+    """DR's time of the newest signal absorbed."""
+    snapshot: Mapping[str, Any] | None
+
+
+def absorb(known: DrKnowledge, signal: Signal, dr_time: datetime | None) -> DrKnowledge:
+    """``known`` updated with an applied signal's news, never rolled back by older news.
+
+    Ids are only ever filled in. A signal dated before the newest one
+    absorbed still moves the state (the machine decided that) but leaves
+    the snapshot, fraud state and charges alone: they describe a later DR
+    order. ``dr_time`` is the signal's DR time (``None``: undated, taken).
+    """
+    disputed_at = known.dispute_changed_at
+    if signal.trigger in DISPUTE_TRIGGERS:
+        disputed_at = dr_time or disputed_at
+    newer = dr_time is None or known.dr_time is None or dr_time >= known.dr_time
+    snapshot, fraud_state, charges = known.snapshot, known.fraud_state, known.charges
+    if newer and signal.facts.dr_state is not None:
+        snapshot, fraud_state = signal.snapshot, signal.facts.fraud_state
+        charges = signal.facts.charges
+    if newer and signal.charge is not None:
+        charges = (*(c for c in charges if c.id != signal.charge.id), signal.charge)
+    return DrKnowledge(
+        dr_order_id=_fill(known.dr_order_id, signal.dr_order_id),
+        checkout_id=_fill(known.checkout_id, signal.checkout_id),
+        fraud_state=fraud_state,
+        charges=charges,
+        dispute_changed_at=disputed_at,
+        dr_time=dr_time if newer and dr_time is not None else known.dr_time,
+        snapshot=snapshot,
+    )
+
+
+def _fill(known: str | None, told: str | None) -> str | None:
+    return known if known is not None else (told or None)
+
+
+def effect_key(upstream_id: str, intent: EffectIntent, event_id: str | None) -> str:
+    """The idempotency key of an effect intent: the same whoever applies it, and when.
+
+    Entering a state happens once per order, so ``upstream:state:effect``
+    names it; an internal transition may happen again with a new event, so
+    ``upstream:trigger:event id:effect``.
+    """
+    if intent.entered is not None:
+        return f"{upstream_id}:{intent.entered.value}:{intent.name.value}"
+    return f"{upstream_id}:{intent.trigger.value}:{event_id}:{intent.name.value}"

@@ -1,0 +1,169 @@
+"""The engine: the facade a host (and the CLI, the receiver's worker, journals) calls.
+
+It opens the database, reads each command (:mod:`~orderfsm.service.preparing`),
+and has the :class:`~orderfsm.service.applying.Applier` apply it in a unit of
+work of its own (:mod:`~orderfsm.service.retry`) or with many others in one
+transaction (:mod:`~orderfsm.service.batch`). It owns no SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+from orderfsm.commands import Command, CreateOrderResponse, Submit
+from orderfsm.errors import OrderFsmError, OrderNotFound, StorageError
+from orderfsm.fsm.machine import LifecycleMachine
+from orderfsm.fsm.refs import OrderRefs
+from orderfsm.fsm.signals import Signal
+from orderfsm.persistence import OrderView, Transaction, ensure_current, open_engine, upgrade
+from orderfsm.persistence.database import Database
+from orderfsm.persistence.schema import is_empty
+from orderfsm.service.applying import Applier, shared_machine
+from orderfsm.service.batch import run_batch
+from orderfsm.service.preparing import SignalUnit, Unit, prepare, webhook_event
+from orderfsm.service.results import DEFAULT_CONFIG, Answer, ApplyResult, EngineConfig
+from orderfsm.service.retry import run_alone
+
+ORDERS_PAGE = 200
+"""Orders read per (short, read-only) transaction by :meth:`Engine.orders`."""
+
+
+class Engine:
+    """Applies DR signals to stored orders; one per process, shared by threads."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        config: EngineConfig = DEFAULT_CONFIG,
+        machine: LifecycleMachine | None = None,
+    ) -> None:
+        self.db = db
+        """The SQLAlchemy engine (a dispatcher or inbox worker opens on it too)."""
+        self.config = config
+        self.machine = machine or shared_machine()
+        self._applier = Applier(self.machine, config)
+
+    @classmethod
+    def open(
+        cls, url: str, *, config: EngineConfig = DEFAULT_CONFIG, create_if_empty: bool = False
+    ) -> Engine:
+        """Open the database at ``url``; refuse one whose schema is behind.
+
+        ``create_if_empty`` brings a brand-new, empty database to the current
+        schema; a database that has tables but is behind is never touched.
+        """
+        db = open_engine(url)
+        try:
+            if create_if_empty and is_empty(db):
+                upgrade(db)
+            ensure_current(db)
+        except BaseException:
+            db.dispose()
+            raise
+        return cls(db, config=config)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.db.dispose()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- applying -------------------------------------------------------------
+
+    def submit(self, upstream_id: str, checkout_id: str) -> ApplyResult:
+        """Record that the platform sent ``POST /orders`` for this checkout (idempotent)."""
+        return self.apply(Submit(upstream_id, checkout_id))
+
+    def record_create_order_response(
+        self, upstream_id: str, status: int, body: Mapping[str, Any]
+    ) -> ApplyResult:
+        """Apply what ``POST /orders`` answered (201, 409, 404 or 400)."""
+        return self.apply(CreateOrderResponse(upstream_id, status, body))
+
+    def apply_event(self, body: bytes | str | Mapping[str, Any]) -> ApplyResult:
+        """Apply one DR webhook event, given as received."""
+        return self.apply(webhook_event(body))
+
+    def apply_signal(self, signal: Signal, *, raw_body: str | None = None) -> ApplyResult:
+        """Apply a signal the adapter produced; ``raw_body`` lets an unknown order's event wait."""
+        return _raised(self._run(SignalUnit(signal, raw_body)))
+
+    def apply(self, command: Command) -> ApplyResult:
+        """Apply one command in a unit of work of its own; raise the error that refuses it."""
+        prepared = prepare(command)
+        if isinstance(prepared, ApplyResult | OrderFsmError):
+            return _raised(prepared)
+        return _raised(self._run(prepared))
+
+    def apply_many(self, commands: Sequence[Command]) -> list[ApplyResult | OrderFsmError]:
+        """Apply ``commands`` in order, as many as possible in one transaction.
+
+        The answers, and what is stored, are those of applying each command
+        on its own (:meth:`apply`): each unit still sees what the previous
+        ones wrote, and on a collision the batch is redone one command at a
+        time (:mod:`orderfsm.service.batch`). A command that fails gives its
+        :class:`~orderfsm.errors.OrderFsmError` as its answer instead of
+        raising; the others still apply. Commit granularity is the batch:
+        keep batches to a few hundred commands.
+        """
+        prepared = [prepare(command) for command in commands]
+        units = [p for p in prepared if not isinstance(p, ApplyResult | OrderFsmError)]
+        applied = iter(
+            run_batch(self.db, self._applier, units, max_attempts=self.config.max_attempts)
+        )
+        return [
+            p if isinstance(p, ApplyResult | OrderFsmError) else next(applied) for p in prepared
+        ]
+
+    def _run(self, unit: Unit) -> Answer:
+        return run_alone(self.db, self._applier, unit, max_attempts=self.config.max_attempts)
+
+    # -- reading --------------------------------------------------------------
+
+    def show(self, ref: str) -> OrderView:
+        """An order (by upstream id, DR order id or checkout id) with history and effects."""
+        refs = OrderRefs.anything(ref)
+        with Transaction(self.db, "show", read_only=True) as tx:
+            order = tx.store.find_order(refs, lock=False)
+            if order is None:
+                raise OrderNotFound(ref, tx.store.parked_event_types(refs))
+            view = tx.store.view(order)
+        if tx.collision is not None:
+            raise StorageError("show", tx.collision.reason)
+        return view
+
+    def orders(self) -> Iterator[OrderView]:
+        """Every order with history and effects, oldest first.
+
+        Read a page at a time, each in a short read-only transaction: none
+        is held while the caller handles what was yielded.
+        """
+        after = 0
+        while True:
+            with Transaction(self.db, "orders", read_only=True) as tx:
+                page = tx.store.orders_after(after, ORDERS_PAGE)
+                views = [tx.store.view(order) for order in page]
+            if tx.collision is not None:
+                raise StorageError("orders", tx.collision.reason)
+            yield from views
+            if len(page) < ORDERS_PAGE:
+                return
+            after = page[-1].id
+
+
+def _raised(answer: Answer) -> ApplyResult:
+    if isinstance(answer, OrderFsmError):
+        raise answer
+    return answer

@@ -1,0 +1,56 @@
+"""Running one unit of work alone, again when it collided with another worker.
+
+A collision (:class:`~orderfsm.persistence.Collision`) means nothing of the
+attempt was committed; the next attempt starts from the beginning and then
+sees the other worker's work (typically as a duplicate). Attempts back off
+with full jitter, so colliding workers spread out instead of colliding again.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+from orderfsm.errors import ContentionExhausted, OrderFsmError
+from orderfsm.persistence import Collision, Transaction
+from orderfsm.persistence.database import Database
+from orderfsm.service.applying import Applier
+from orderfsm.service.preparing import Unit
+from orderfsm.service.results import Answer
+
+BACKOFF_BASE_S = 0.002
+BACKOFF_CAP_S = 0.5
+APPLY = "apply"
+"""The operation a storage error names for a unit of work."""
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before attempt ``attempt + 1``."""
+    return random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
+
+
+def run_alone(db: Database, applier: Applier, unit: Unit, *, max_attempts: int) -> Answer:
+    """``unit`` in a transaction of its own, committed; retried on each collision.
+
+    After ``max_attempts`` collisions the answer is
+    :class:`~orderfsm.errors.ContentionExhausted`, with nothing committed.
+    A storage error that a retry cannot fix is raised.
+    """
+    collision = Collision("no attempt made")
+    for attempt in range(1, max_attempts + 1):
+        answer: Answer | Collision | None = None
+        with Transaction(db, APPLY) as tx:
+            answer = applier.run(tx.store, unit)
+            # A refusal meant for the caller is answered before anything is written.
+            if not isinstance(answer, Collision | OrderFsmError):
+                tx.commit()
+        if tx.collision is not None:
+            collision = tx.collision
+        elif isinstance(answer, Collision):
+            collision = answer
+        else:
+            assert answer is not None
+            return answer
+        if attempt < max_attempts:
+            time.sleep(backoff(attempt))
+    return ContentionExhausted(max_attempts, collision.reason)
