@@ -16,6 +16,9 @@
     ├── SchemaOutOfDate          the database is behind the package's migrations
     ├── DatabaseUnavailable      the database URL could not be opened or reached
     ├── ContentionExhausted      a unit of work kept colliding with other workers
+    ├── Contention               internal (persistence.contention): another transaction got
+    │   │                        in the way; the unit of work runs again, callers never see it
+    │   └── VersionConflict      internal: the order changed since it was read
     ├── StorageError             the database refused or lost a unit of work (which operation)
     ├── EffectRegistrationError  a handler names an effect outside the vocabulary
     ├── EffectDeliveryError      an effect handler's attempt failed; the dispatcher retries

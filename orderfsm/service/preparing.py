@@ -15,7 +15,7 @@ from typing import Any
 
 from orderfsm.adapters.digitalriver import map_create_order_response, signal_from_body
 from orderfsm.commands import Command, CreateOrderResponse, Submit, WebhookEvent
-from orderfsm.errors import OrderFsmError, PayloadError
+from orderfsm.errors import ConfigurationError, OrderFsmError, PayloadError
 from orderfsm.fsm.refs import OrderRefs
 from orderfsm.fsm.signals import NotRelevant, Signal
 from orderfsm.service.results import Answer, ApplyResult
@@ -103,7 +103,7 @@ def prepare(command: Command) -> Prepared:
     """Read ``command`` outside any transaction; a payload that cannot be read is its answer."""
     read = _PREPARE.get(type(command))
     if read is None:  # mypy rules this out; a caller without it gets one clear line
-        raise TypeError(f"not an orderfsm command: {type(command).__name__}")
+        raise ConfigurationError(f"not an orderfsm command: {type(command).__name__}")
     try:
         return read(command)
     except OrderFsmError as exc:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from orderfsm.errors import OrderConflict, SchemaOutOfDate
+from orderfsm.errors import ConfigurationError, OrderConflict, SchemaOutOfDate
 from orderfsm.fsm import OrderState
 from orderfsm.fsm.outcomes import Outcome
 from orderfsm.persistence import open_engine
@@ -266,6 +266,6 @@ def test_a_charge_event_parked_by_its_dr_order_id_applies_once_an_event_links_th
 
 def test_something_that_is_no_command_is_refused_in_one_line(sqlite_url: str) -> None:
     with Engine.open(sqlite_url, create_if_empty=True) as engine:
-        with pytest.raises(TypeError, match=r"^not an orderfsm command: dict$"):
+        with pytest.raises(ConfigurationError, match=r"^not an orderfsm command: dict$"):
             engine.apply_many([{"kind": "submit"}])  # type: ignore[list-item]
         assert list(engine.orders()) == []
