@@ -189,9 +189,8 @@ class StorageError(OrderFsmError):
     """The database failed a unit of work for a reason a retry cannot fix; nothing was committed.
 
     ``operation`` names what was being done (``apply``, ``show``...);
-    ``connection_lost`` is True when the database itself failed (the
-    connection broke, the server is unreachable, a SQLite file cannot be
-    opened: an ``OperationalError``), which says nothing about the work. The database's own error
+    ``connection_lost`` is True when the connection itself broke (the server
+    went away), which says nothing about the work. The database's own error
     is the ``__cause__``; the message never holds a password.
     """
 

@@ -35,6 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import OperationalError
+
 from orderfsm.errors import ConfigurationError, PayloadError, StorageError
 from orderfsm.fsm.outcomes import NOT_RELEVANT
 from orderfsm.persistence import inbox as store
@@ -187,7 +189,10 @@ def _apply_one(
         _tell(observe, entry, None, DEAD, str(exc))
         return
     except StorageError as exc:
-        if exc.connection_lost:
+        # A broken connection or an unusable database (OperationalError: unreachable,
+        # a file it cannot open, a missing table) is not the entry's fault: the pass
+        # fails and the worker waits it out.
+        if exc.connection_lost or isinstance(exc.__cause__, OperationalError):
             raise
         _unexpected(engine, entry, exc, policy, report, clock(), observe)
         return

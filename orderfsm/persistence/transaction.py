@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine, RootTransaction
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from orderfsm.errors import StorageError
 from orderfsm.persistence.contention import Contention
@@ -69,10 +69,7 @@ def storage_error(operation: str, exc: SQLAlchemyError) -> StorageError:
     if isinstance(exc, DBAPIError):
         text = str(exc.orig).strip()
         detail = text.splitlines()[0] if text else type(exc.orig).__name__
-        # OperationalError: the database could not do the work (unreachable, a file it
-        # cannot open, I/O), which says nothing about the work itself.
-        lost = exc.connection_invalidated or isinstance(exc, OperationalError)
-        return StorageError(operation, detail, connection_lost=lost)
+        return StorageError(operation, detail, connection_lost=exc.connection_invalidated)
     return StorageError(operation, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
 
