@@ -213,7 +213,7 @@ def worker(
     stop = threading.Event()
     _stop_on_signals(stop)
     log_to_terminal()
-    with dr_fulfilments(registry, dr_url, dr_key, console):
+    with dr_fulfilments(registry, dr_url, dr_key):
         add_sinks(registry, sinks)
         run_worker(
             db_url,

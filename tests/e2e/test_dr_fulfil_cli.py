@@ -86,7 +86,7 @@ def test_fulfil_then_the_worker_reports_it_and_show_lists_the_items(db: str) -> 
     assert fulfilled.returncode == 0, fulfilled.stderr
     assert fulfilled.stdout.startswith("SHOP-1: fulfilment recorded")
     assert worker.returncode == 0, worker.stderr
-    assert "report_fulfillment effects go to Digital River" in worker.stdout
+    assert "report_fulfillment effects go to DR at" in worker.stderr
     assert sandbox.key not in worker.stdout + worker.stderr
     assert len(posted) == 1 and posted[0]["trackingNumber"] == "1Z[/x]9"
     view = shown(db)
@@ -106,7 +106,7 @@ def test_the_worker_without_dr_settings_says_so_and_leaves_the_report_pending(db
         posted = list(sandbox.state.fulfillments)
 
     assert worker.returncode == 0, worker.stderr
-    assert "no Digital River settings (--dr-key / ORDERFSM_DR_API_KEY)" in worker.stdout
+    assert "no Digital River settings (--dr-key / ORDERFSM_DR_API_KEY)" in worker.stderr
     assert posted == []
     effects = [e for e in shown(db)["effects"] if e["type"] == "report_fulfillment"]
     assert [e["status"] for e in effects] == ["pending"]
