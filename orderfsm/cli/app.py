@@ -21,6 +21,10 @@ COMMANDS = {
         "orderfsm.cli.apply:apply",
         "Apply journal FILES (JSON lines: DR events, submits, POST /orders answers).",
     ),
+    "cancel": LazyCommand(
+        "orderfsm.cli.cancel:cancel",
+        "Record that the platform cancelled ITEM_ID=QTY... (or --all) of the order UPSTREAM_ID.",
+    ),
     "db": LazyCommand("orderfsm.cli.db:db", "Manage the database schema."),
     "demo": LazyCommand(
         "orderfsm.cli.demo:demo",
@@ -33,6 +37,10 @@ COMMANDS = {
     "effects": LazyCommand(
         "orderfsm.cli.effects:effects",
         "List the effects in the outbox (default), or re-queue a dead one.",
+    ),
+    "fulfil": LazyCommand(
+        "orderfsm.cli.fulfil:fulfil",
+        "Record that the platform shipped ITEM_ID=QTY... of the order UPSTREAM_ID.",
     ),
     "inbox": LazyCommand(
         "orderfsm.cli.inbox:inbox", "List webhook deliveries the receiver stored, newest first."
@@ -78,6 +86,8 @@ def cli() -> None:
       orderfsm inbox --db sqlite:///shop.db --status dead
       orderfsm sandbox --port 8765
       orderfsm submit SHOP-0001 chk-0001 --dr-url http://127.0.0.1:8765 --dr-key sk_test_sandbox
+      orderfsm fulfil SHOP-0001 24000000000101=1 --tracking-number 1Z999 --db sqlite:///shop.db
+      orderfsm cancel SHOP-0001 --all --db sqlite:///shop.db
     """
 
 

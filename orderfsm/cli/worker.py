@@ -22,9 +22,10 @@ from rich.console import Console
 
 from orderfsm.adapters.handlers import JsonlSink
 from orderfsm.cli.logs import log_to_terminal
-from orderfsm.cli.options import db_option
+from orderfsm.cli.options import db_option, dr_api_options
 from orderfsm.cli.redact import redact
 from orderfsm.cli.text import plain
+from orderfsm.cli.worker_dr import dr_fulfilments
 from orderfsm.dispatch import (
     BUILT_IN_CLASSIFIERS,
     Classifier,
@@ -86,6 +87,7 @@ def _seconds(minimum: float = 0.01) -> click.FloatRange:
 
 @click.command("worker")
 @db_option
+@dr_api_options
 @click.option("--once", is_flag=True, help="Do what is due now, then exit.")
 @click.option(
     "--sink",
@@ -162,6 +164,8 @@ def _seconds(minimum: float = 0.01) -> click.FloatRange:
 )
 def worker(
     db_url: str,
+    dr_url: str,
+    dr_key: str | None,
     once: bool,
     sinks: tuple[str, ...],
     handler_refs: tuple[str, ...],
@@ -181,7 +185,8 @@ def worker(
     timeouts and dead-lettering. Effects with no handler stay pending and are
     reported. When the database is unreachable the worker waits and retries.
     SIGTERM or Ctrl-C stops it within about --grace seconds: effects it
-    claimed go back in line for another worker.
+    claimed go back in line for another worker. With --dr-key (and --dr-url)
+    it reports the platform's fulfilments to DR (POST /fulfillments).
 
     \b
     Example:
@@ -190,7 +195,8 @@ def worker(
       orderfsm worker --db postgresql://... --lease 30 --timeout request_shipment=60
       orderfsm worker --db postgresql://... --classifier physical --sink jsonl:effects.jsonl
     """
-    registry = build_registry(handler_refs, sinks)
+    console = Console(highlight=False)
+    registry = build_registry(handler_refs, ())
     classifier = load_classifier(classifier_ref) if classifier_ref else None
     config = WorkerConfig(
         dispatch=DispatchConfig(
@@ -207,14 +213,16 @@ def worker(
     stop = threading.Event()
     _stop_on_signals(stop)
     log_to_terminal()
-    run_worker(
-        db_url,
-        registry,
-        config,
-        stop=stop,
-        on_report=printer(Console(highlight=False)),
-        classifier=classifier,
-    )
+    with dr_fulfilments(registry, dr_url, dr_key):
+        add_sinks(registry, sinks)
+        run_worker(
+            db_url,
+            registry,
+            config,
+            stop=stop,
+            on_report=printer(console),
+            classifier=classifier,
+        )
 
 
 def build_registry(handler_refs: Sequence[str], sinks: Sequence[str]) -> HandlerRegistry:
@@ -222,13 +230,18 @@ def build_registry(handler_refs: Sequence[str], sinks: Sequence[str]) -> Handler
     registry = HandlerRegistry()
     for ref in handler_refs:
         _load_handlers(registry, ref)
+    add_sinks(registry, sinks)
+    return registry
+
+
+def add_sinks(registry: HandlerRegistry, sinks: Sequence[str]) -> None:
+    """``--sink`` as the handler of every effect ``registry`` has none for yet."""
     for sink in sinks:
         scheme, _, target = sink.partition(":")
         if scheme not in SINK_SCHEMES or not target:
             raise click.BadParameter(f"{sink!r}: expected jsonl:PATH", param_hint="'--sink'")
         remaining = [name for name in EffectName if name not in registry]
         JsonlSink(Path(target)).register(registry, remaining)
-    return registry
 
 
 def load_classifier(ref: str) -> Classifier:

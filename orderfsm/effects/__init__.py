@@ -14,6 +14,7 @@ from orderfsm.effects.payloads import (
     EffectItem,
     EffectPayload,
     FulfillmentCancellation,
+    FulfillmentReported,
     OrderBlocked,
     OrderCancelled,
     OrderConfirmation,
@@ -22,6 +23,7 @@ from orderfsm.effects.payloads import (
     PaymentInstructions,
     PaymentMethod,
     PostalAddress,
+    ReportedItem,
     ShipmentRequest,
 )
 
@@ -31,6 +33,7 @@ __all__ = [
     "EffectItem",
     "EffectPayload",
     "FulfillmentCancellation",
+    "FulfillmentReported",
     "OrderBlocked",
     "OrderCancelled",
     "OrderConfirmation",
@@ -40,5 +43,6 @@ __all__ = [
     "PaymentInstructions",
     "PaymentMethod",
     "PostalAddress",
+    "ReportedItem",
     "ShipmentRequest",
 ]

@@ -179,6 +179,23 @@ class FulfillmentCancellation(EffectPayload):
     items: tuple[EffectItem, ...] = ()
 
 
+class ReportedItem(PayloadModel):
+    """One item of a fulfilment report: ``quantity`` shipped, ``cancel_quantity`` cancelled."""
+
+    item_id: str
+    quantity: int = 0
+    cancel_quantity: int = 0
+
+
+class FulfillmentReported(EffectPayload):
+    """``report_fulfillment``: what the platform shipped or cancelled (``POST /fulfillments``)."""
+
+    items: tuple[ReportedItem, ...]
+    tracking_company: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+
+
 PAYLOAD_TYPES: Mapping[EffectName, type[EffectPayload]] = {
     EffectName.SEND_ORDER_CONFIRMATION: OrderConfirmation,
     EffectName.REQUEST_SHIPMENT: ShipmentRequest,
@@ -188,6 +205,7 @@ PAYLOAD_TYPES: Mapping[EffectName, type[EffectPayload]] = {
     EffectName.NOTIFY_ORDER_BLOCKED: OrderBlocked,
     EffectName.NOTIFY_ORDER_CANCELLED: OrderCancelled,
     EffectName.CANCEL_FULFILLMENT: FulfillmentCancellation,
+    EffectName.REPORT_FULFILLMENT: FulfillmentReported,
 }
 """The payload model of each effect name (every name of the vocabulary has one)."""
 

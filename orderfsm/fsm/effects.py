@@ -27,6 +27,8 @@ class EffectName(StrEnum):
     NOTIFY_ORDER_BLOCKED = "notify_order_blocked"
     NOTIFY_ORDER_CANCELLED = "notify_order_cancelled"
     CANCEL_FULFILLMENT = "cancel_fulfillment"
+    REPORT_FULFILLMENT = "report_fulfillment"
+    """Tell DR what the platform shipped or cancelled (``POST /fulfillments``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,29 @@ def _all_charges_ended(facts: Facts) -> Verdict:
     return PASS
 
 
+def _within_open_quantities(facts: Facts) -> Verdict:
+    report = facts.report
+    if report is None or not report.items:
+        return Verdict(
+            False, "nothing is open" if report and report.cancel_all else "nothing reported"
+        )
+    lines = {line.item_id: line for line in facts.ledger}
+    asked: dict[str, int] = {}
+    for item in report.items:
+        line = lines.get(item.item_id)
+        if line is None:
+            return Verdict(False, f"item {item.item_id} is not in the order")
+        asked[item.item_id] = asked.get(item.item_id, 0) + item.quantity + item.cancel_quantity
+        if asked[item.item_id] > line.open:
+            return Verdict(
+                False,
+                f"item {item.item_id}: {asked[item.item_id]} reported but {line.open} "
+                f"of {line.ordered} open",
+            )
+    return PASS
+
+
 ALL_CHARGES_AUTHORIZED = Guard("all charges authorized", _all_charges_authorized)
 FRAUD_NOT_BLOCKED = Guard("fraud not blocked", _fraud_not_blocked)
 ALL_CHARGES_CANCELLED = Guard("all charges cancelled", _all_charges_ended)
+WITHIN_OPEN_QUANTITIES = Guard("within open quantities", _within_open_quantities)

@@ -27,6 +27,7 @@ from orderfsm.fsm.guards import (
     ALL_CHARGES_AUTHORIZED,
     ALL_CHARGES_CANCELLED,
     FRAUD_NOT_BLOCKED,
+    WITHIN_OPEN_QUANTITIES,
     Guard,
 )
 from orderfsm.fsm.states import OrderState, Trigger
@@ -135,6 +136,9 @@ E = EffectName
 BEFORE_ACCEPTANCE = (S.SUBMITTED, S.PENDING_PAYMENT, S.IN_REVIEW)
 AFTER_ACCEPTANCE = (S.ACCEPTED, S.FULFILLED, S.COMPLETE)
 LIVE = BEFORE_ACCEPTANCE + AFTER_ACCEPTANCE
+FULFILLING = (S.ACCEPTED,)
+"""Where DR takes ``POST /fulfillments``: accepted, until every item is fulfilled or cancelled
+(DR then moves the order on to fulfilled or cancelled itself)."""
 
 LIFECYCLE = Lifecycle(
     states=(
@@ -252,6 +256,13 @@ LIFECYCLE = Lifecycle(
         TransitionSpec(T.RECORD_CAPTURE_FAILED, LIVE, None),
         TransitionSpec(T.RECORD_CHARGE_CANCELLED, LIVE, None),
         TransitionSpec(T.RECORD_REFUND, AFTER_ACCEPTANCE, None),
+        TransitionSpec(
+            T.REPORT_FULFILLMENT,
+            FULFILLING,
+            None,
+            guards=(WITHIN_OPEN_QUANTITIES,),
+            effects=(EffectSpec(E.REPORT_FULFILLMENT),),
+        ),
     ),
 )
 """The lifecycle of the platform's order against Digital River."""

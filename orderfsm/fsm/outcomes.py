@@ -27,6 +27,8 @@ class SignalOrigin(StrEnum):
     SUBMIT = "submit"
     CREATE_ORDER_RESPONSE = "create_order_response"
     WEBHOOK = "webhook"
+    PLATFORM = "platform"
+    """The platform's own report (what it shipped or cancelled)."""
 
 
 NOT_RELEVANT = "not_relevant"

@@ -7,15 +7,16 @@ database (tests/property/test_rules.py).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from orderfsm.fsm.effects import EffectIntent
+from orderfsm.fsm.items import ItemTally, cancel_everything_open, ledger
 from orderfsm.fsm.lifecycle import LIFECYCLE, Lifecycle
 from orderfsm.fsm.machine import Refusal
 from orderfsm.fsm.outcomes import Outcome
-from orderfsm.fsm.signals import ChargeFact, Signal
+from orderfsm.fsm.signals import ChargeFact, Facts, Signal
 from orderfsm.fsm.states import Trigger
 
 OUTCOME_OF_REFUSAL: Mapping[Refusal, Outcome] = {
@@ -112,3 +113,18 @@ def effect_key(upstream_id: str, intent: EffectIntent, event_id: str | None) -> 
     if intent.entered is not None:
         return f"{upstream_id}:{intent.entered.value}:{intent.name.value}"
     return f"{upstream_id}:{intent.trigger.value}:{event_id}:{intent.name.value}"
+
+
+def facts_for_report(
+    facts: Facts, ordered: tuple[tuple[str, int], ...], tallies: tuple[ItemTally, ...]
+) -> Facts:
+    """A platform report's facts with the order's items as they stand (what its guard judges).
+
+    A full cancellation becomes, here under the order's lock, the
+    cancellation of whatever is open of each item.
+    """
+    lines = ledger(ordered, tallies)
+    report = facts.report
+    if report is not None and report.cancel_all:
+        report = replace(report, items=cancel_everything_open(lines))
+    return replace(facts, ledger=lines, report=report)

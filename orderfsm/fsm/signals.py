@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from orderfsm.fsm.items import FulfilmentReport, ItemLedger
 from orderfsm.fsm.outcomes import SignalOrigin
 from orderfsm.fsm.refs import OrderRefs
 from orderfsm.fsm.states import Trigger
@@ -48,6 +49,10 @@ class Facts:
     next_action: str | None = None
     items: tuple[ItemFact, ...] = ()
     state_times: Mapping[str, datetime] = field(default_factory=dict)
+    report: FulfilmentReport | None = None
+    """What the platform shipped or cancelled (its fulfilment signal only)."""
+    ledger: tuple[ItemLedger, ...] = ()
+    """The order's items as they stand, given to the guards of a platform report."""
 
 
 @dataclass(frozen=True, slots=True)

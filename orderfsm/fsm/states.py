@@ -49,3 +49,9 @@ class Trigger(StrEnum):
     RECORD_CAPTURE_FAILED = "record_capture_failed"
     RECORD_CHARGE_CANCELLED = "record_charge_cancelled"
     RECORD_REFUND = "record_refund"
+    REPORT_FULFILLMENT = "report_fulfillment"
+    """The platform shipped or cancelled items (its own signal, not DR's)."""
+
+
+PLATFORM_TRIGGERS = frozenset({Trigger.REPORT_FULFILLMENT})
+"""Triggers the platform's own calls fire; every other one comes from DR."""

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from orderfsm.fsm.effects import EffectName
+from orderfsm.fsm.items import ItemLedger, ItemTally
 from orderfsm.fsm.outcomes import Outcome, SignalOrigin
 from orderfsm.fsm.refs import OrderRefs
 from orderfsm.fsm.rules import DrKnowledge
@@ -38,6 +39,8 @@ class OrderRecord:
     """Bumped by every save; a save of an older version is refused."""
     created_at: datetime
     updated_at: datetime
+    tallies: tuple[ItemTally, ...] = ()
+    """What the platform reported shipped or cancelled, per item id."""
 
     @property
     def refs(self) -> OrderRefs:
@@ -58,9 +61,18 @@ class OrderRecord:
         )
 
     def evolved(
-        self, state: OrderState, disputed: bool, known: DrKnowledge, *, now: datetime
+        self,
+        state: OrderState,
+        disputed: bool,
+        known: DrKnowledge,
+        *,
+        now: datetime,
+        tallies: tuple[ItemTally, ...] | None = None,
     ) -> OrderRecord:
-        """This order after a change, one version on (what a save writes)."""
+        """This order after a change, one version on (what a save writes).
+
+        ``tallies`` replaces the reported quantities (``None``: unchanged).
+        """
         return OrderRecord(
             id=self.id,
             upstream_id=self.upstream_id,
@@ -76,6 +88,7 @@ class OrderRecord:
             version=self.version + 1,
             created_at=self.created_at,
             updated_at=now,
+            tallies=self.tallies if tallies is None else tallies,
         )
 
 
@@ -158,6 +171,8 @@ class OrderView:
     charges: list[dict[str, Any]]
     history: list[HistoryEntry] = field(default_factory=list)
     effects: list[EffectEntry] = field(default_factory=list)
+    items: tuple[ItemLedger, ...] = ()
+    """Each ordered item: ordered, fulfilled and cancelled (the service fills it in)."""
 
     def to_json(self) -> dict[str, Any]:
         """The fixed ``show --json`` shape (keys are public)."""
@@ -183,5 +198,14 @@ class OrderView:
             "effects": [
                 {"type": e.type, "key": e.key, "status": e.status, "payload": e.payload}
                 for e in self.effects
+            ],
+            "items": [
+                {
+                    "itemId": i.item_id,
+                    "quantity": i.ordered,
+                    "fulfilled": i.fulfilled,
+                    "cancelled": i.cancelled,
+                }
+                for i in self.items
             ],
         }

@@ -13,6 +13,7 @@ from typing import Any, TypedDict
 
 from sqlalchemy import RowMapping
 
+from orderfsm.fsm.items import ItemTally
 from orderfsm.fsm.outcomes import Outcome, SignalOrigin
 from orderfsm.fsm.refs import OrderRefs
 from orderfsm.fsm.signals import ChargeFact
@@ -56,6 +57,7 @@ class OrderUpdate(TypedDict):
     new_dispute_changed_at: datetime | None
     new_dr_time: datetime | None
     new_snapshot: Mapping[str, Any] | None
+    new_item_tallies: list[dict[str, Any]]
     new_version: int
     new_updated_at: datetime
 
@@ -113,6 +115,20 @@ def charges_json(charges: tuple[ChargeFact, ...]) -> list[dict[str, str]]:
     return [{"id": c.id, "state": c.state} for c in charges]
 
 
+def tallies_json(tallies: tuple[ItemTally, ...]) -> list[dict[str, Any]]:
+    """Reported quantities as the ``item_tallies`` JSON column holds them."""
+    return [
+        {"itemId": t.item_id, "fulfilled": t.fulfilled, "cancelled": t.cancelled} for t in tallies
+    ]
+
+
+def _tallies(stored: list[dict[str, Any]] | None) -> tuple[ItemTally, ...]:
+    return tuple(
+        ItemTally(t["itemId"], int(t.get("fulfilled", 0)), int(t.get("cancelled", 0)))
+        for t in stored or ()
+    )
+
+
 def new_order_values(order: NewOrder) -> OrderValues:
     """The row of a new order."""
     return {
@@ -162,6 +178,7 @@ def order_update(order: OrderRecord, *, read_version: int) -> OrderUpdate:
         "new_dispute_changed_at": order.dispute_changed_at,
         "new_dr_time": order.dr_time,
         "new_snapshot": order.snapshot,
+        "new_item_tallies": tallies_json(order.tallies),
         "new_version": order.version,
         "new_updated_at": order.updated_at,
     }
@@ -184,6 +201,7 @@ def order_record(row: RowMapping) -> OrderRecord:
         version=row["version"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        tallies=_tallies(row["item_tallies"]),
     )
 
 

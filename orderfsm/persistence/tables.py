@@ -70,6 +70,8 @@ class OrderRow(SQLModel, table=True):
     dispute_changed_at: datetime | None = None
     dr_time: datetime | None = None
     snapshot: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    item_tallies: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    """What the platform reported per item: ``[{"itemId", "fulfilled", "cancelled"}]``."""
     version: int = 1
     created_at: datetime
     updated_at: datetime

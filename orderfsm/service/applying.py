@@ -15,7 +15,9 @@ from datetime import datetime
 from functools import cache
 
 from orderfsm.adapters.digitalriver import signal_from_body
+from orderfsm.adapters.digitalriver.effect_payloads import ordered_quantities
 from orderfsm.errors import OrderConflict, OrderNotFound
+from orderfsm.fsm.items import tallied
 from orderfsm.fsm.machine import Applied, InMemoryOrder, LifecycleMachine, Refusal, Refused
 from orderfsm.fsm.outcomes import Outcome, SignalOrigin
 from orderfsm.fsm.refs import Identity, OrderRefs
@@ -23,6 +25,7 @@ from orderfsm.fsm.rules import (
     OUTCOME_OF_REFUSAL,
     STALE_DISPUTE_REASON,
     absorb,
+    facts_for_report,
     is_stale_dispute_change,
 )
 from orderfsm.fsm.signals import NotRelevant, Signal
@@ -42,6 +45,8 @@ from orderfsm.service.writes import (
 )
 
 DUPLICATE_REASON = "event already processed"
+_NEVER_PARKED = frozenset({SignalOrigin.CREATE_ORDER_RESPONSE, SignalOrigin.PLATFORM})
+"""Signals that name an order the caller must know: an unknown one is an error, not parked."""
 SUBMITTED_REASON = "already submitted"
 
 
@@ -114,7 +119,7 @@ class Applier:
             )
         findable: frozenset[Identity] = frozenset()
         if order is None:
-            if signal.source is SignalOrigin.CREATE_ORDER_RESPONSE:
+            if signal.source in _NEVER_PARKED:
                 return OrderNotFound(signal.upstream_id or "?")
             if not (self.config.adopt_dr_orders and signal.trigger is Trigger.LINK_DR_ORDER):
                 return park(store, signal, unit.raw_body, now)
@@ -130,6 +135,11 @@ class Applier:
     ) -> tuple[OrderRecord, ApplyResult]:
         """Let the machine judge ``signal`` on ``order`` and write what it decided."""
         dr_time = to_db_time(signal.dr_time)
+        if signal.facts.report is not None:
+            facts = facts_for_report(
+                signal.facts, ordered_quantities(order.snapshot), order.tallies
+            )
+            signal = replace(signal, facts=facts)
         position = InMemoryOrder(order.state, order.disputed)
         fired: tuple[Applied, ...] | Refused
         if is_stale_dispute_change(signal.trigger, dr_time, order.dispute_changed_at):
@@ -141,7 +151,9 @@ class Applier:
             store.add_history([signal_entry(order, signal, outcome, fired.reason, now)])
             return order, ApplyResult(outcome, order.upstream_id, order.state, reason=fired.reason)
         known = absorb(order.known, signal, dr_time)
-        changed = order.evolved(position.state, position.disputed, known, now=now)
+        report = signal.facts.report
+        tallies = tallied(order.tallies, report) if report is not None else None
+        changed = order.evolved(position.state, position.disputed, known, now=now, tallies=tallies)
         store.save_order(changed)
         store.add_history(step_entries(changed, signal, fired, now))
         effects = [

@@ -9,20 +9,25 @@ transaction (:mod:`~orderfsm.service.batch`). It owns no SQL.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
+from orderfsm.adapters.digitalriver.effect_payloads import ordered_quantities
 from orderfsm.commands import Command, CreateOrderResponse, Submit
 from orderfsm.errors import OrderFsmError, OrderNotFound, StorageError
+from orderfsm.fsm.items import NO_TRACKING, FulfilmentReport, ItemReport, Tracking, ledger
 from orderfsm.fsm.machine import LifecycleMachine
 from orderfsm.fsm.refs import OrderRefs
 from orderfsm.fsm.signals import Signal
 from orderfsm.persistence import OrderView, Transaction, ensure_current, open_engine, upgrade
 from orderfsm.persistence.database import Database
+from orderfsm.persistence.records import OrderRecord
 from orderfsm.persistence.schema import is_empty
 from orderfsm.service.applying import Applier, shared_machine
 from orderfsm.service.batch import run_batch
 from orderfsm.service.preparing import SignalUnit, Unit, prepare, webhook_event
+from orderfsm.service.reporting import new_report_id, report_signal
 from orderfsm.service.results import DEFAULT_CONFIG, Answer, ApplyResult, EngineConfig
 from orderfsm.service.retry import run_alone
 
@@ -100,6 +105,32 @@ class Engine:
         """Apply a signal the adapter produced; ``raw_body`` lets an unknown order's event wait."""
         return _raised(self._run(SignalUnit(signal, raw_body)))
 
+    def report_fulfilment(
+        self,
+        upstream_id: str,
+        items: Sequence[ItemReport],
+        *,
+        tracking: Tracking = NO_TRACKING,
+        report_id: str | None = None,
+    ) -> ApplyResult:
+        """Record what the platform shipped (``quantity``) or cancelled (``cancel_quantity``).
+
+        The lifecycle judges it (allowed while DR's order takes fulfilments,
+        never past what is open of an item: else ``refused`` with the reason)
+        and, applied, enqueues ``report_fulfillment`` for ``POST /fulfillments``.
+        The same ``report_id`` again is a duplicate. An unknown order raises
+        :class:`~orderfsm.errors.OrderNotFound`.
+        """
+        report = FulfilmentReport(tuple(items), tracking)
+        return self.apply_signal(report_signal(upstream_id, report, report_id or new_report_id()))
+
+    def cancel_everything_open(
+        self, upstream_id: str, *, report_id: str | None = None
+    ) -> ApplyResult:
+        """Cancel whatever is open of every item (a full cancellation before shipment)."""
+        report = FulfilmentReport((), cancel_all=True)
+        return self.apply_signal(report_signal(upstream_id, report, report_id or new_report_id()))
+
     def apply(self, command: Command) -> ApplyResult:
         """Apply one command in a unit of work of its own; raise the error that refuses it."""
         prepared = prepare(command)
@@ -139,7 +170,7 @@ class Engine:
             order = tx.store.find_order(refs, lock=False)
             if order is None:
                 raise OrderNotFound(ref, tx.store.parked_event_types(refs))
-            view = tx.store.view(order)
+            view = _with_items(tx.store.view(order), order)
         if tx.collision is not None:
             raise StorageError("show", tx.collision.reason)
         return view
@@ -154,13 +185,18 @@ class Engine:
         while True:
             with Transaction(self.db, "orders", read_only=True) as tx:
                 page = tx.store.orders_after(after, ORDERS_PAGE)
-                views = [tx.store.view(order) for order in page]
+                views = [_with_items(tx.store.view(order), order) for order in page]
             if tx.collision is not None:
                 raise StorageError("orders", tx.collision.reason)
             yield from views
             if len(page) < ORDERS_PAGE:
                 return
             after = page[-1].id
+
+
+def _with_items(view: OrderView, order: OrderRecord) -> OrderView:
+    lines = ledger(ordered_quantities(order.snapshot), order.tallies)
+    return replace(view, items=lines)
 
 
 def _raised(answer: Answer) -> ApplyResult:

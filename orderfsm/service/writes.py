@@ -93,6 +93,7 @@ def pending_effect(
             upstream_id=order.upstream_id,
             dr_order_id=order.dr_order_id,
             customer_message=signal.customer_message,
+            report=signal.facts.report,
         ),
         created_at=now,
     )

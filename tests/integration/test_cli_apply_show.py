@@ -54,6 +54,7 @@ def test_apply_then_show_json_gives_the_fixed_shape(tmp_path: Path) -> None:
         "charges",
         "history",
         "effects",
+        "items",
     }
     assert (data["upstreamId"], data["orderId"], data["state"]) == ("UP9", "DR9", "accepted")
     assert data["charges"] == [{"id": "ch-1", "state": "capturable"}]
@@ -70,6 +71,11 @@ def test_apply_then_show_json_gives_the_fixed_shape(tmp_path: Path) -> None:
         "send_order_confirmation",
     ]
     assert all(e["status"] == "pending" and e["key"] for e in data["effects"])
+    assert data["items"] and all(
+        set(i) == {"itemId", "quantity", "fulfilled", "cancelled"}
+        and (i["fulfilled"], i["cancelled"]) == (0, 0)
+        for i in data["items"]
+    )
 
 
 def test_unreadable_lines_are_reported_with_file_and_line_and_the_rest_applies(

@@ -21,7 +21,11 @@ DEFAULTED = {"id"}  # the surrogate key the database assigns
 @pytest.mark.parametrize(
     ("values", "table", "left_to_defaults"),
     [
-        (rows.OrderValues, ORDERS, {"fraud_state", "dispute_changed_at", "dr_time", "snapshot"}),
+        (
+            rows.OrderValues,
+            ORDERS,
+            {"fraud_state", "dispute_changed_at", "dr_time", "snapshot", "item_tallies"},
+        ),
         (rows.HistoryValues, HISTORY, set()),
         (rows.OutboxValues, OUTBOX, {"lease_until", "last_error"}),
         (rows.ParkedValues, PARKED, set()),

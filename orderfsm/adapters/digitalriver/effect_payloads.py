@@ -30,15 +30,18 @@ from orderfsm.effects import (
     EffectItem,
     EffectPayload,
     FulfillmentCancellation,
+    FulfillmentReported,
     OrderBlocked,
     OrderCancelled,
     OrderConfirmation,
     PaymentFailed,
     PaymentInstructions,
     PaymentMethod,
+    ReportedItem,
     ShipmentRequest,
 )
 from orderfsm.fsm.effects import EffectName
+from orderfsm.fsm.items import FulfilmentReport
 
 _CANCELLED = "cancelled"
 """DR's state of a cancelled order line (and the ``stateTransitions`` key of a cancelled order)."""
@@ -63,12 +66,19 @@ def effect_payload(
     upstream_id: str,
     dr_order_id: str | None,
     customer_message: str | None = None,
+    report: FulfilmentReport | None = None,
 ) -> dict[str, Any]:
     """The JSON payload the handler of ``effect`` receives (see ``orderfsm.effects.PAYLOAD_TYPES``).
 
     ``snapshot`` is DR's order as stored (``None`` or empty when DR sent none,
     e.g. after a 409); one that is not a DR order raises ``PayloadError``.
+    ``report`` is the platform's, for ``report_fulfillment`` (the one effect
+    not built from DR's snapshot).
     """
+    if effect is EffectName.REPORT_FULFILLMENT:
+        return fulfillment_payload(
+            report or FulfilmentReport(()), upstream_id=upstream_id, dr_order_id=dr_order_id
+        )
     order = snapshot_order(snapshot)
     base = _Base(
         order_id=dr_order_id or (order.id if order is not None else None),
@@ -77,6 +87,37 @@ def effect_payload(
     )
     model = _BUILDERS[effect](order or _NO_ORDER, base, customer_message)
     return model.model_dump(mode="json")
+
+
+def fulfillment_payload(
+    report: FulfilmentReport, *, upstream_id: str, dr_order_id: str | None
+) -> dict[str, Any]:
+    """The ``report_fulfillment`` payload: the platform's report, for ``POST /fulfillments``."""
+    tracking = report.tracking
+    model = FulfillmentReported(
+        order_id=dr_order_id,
+        upstream_id=upstream_id,
+        items=tuple(
+            ReportedItem(
+                item_id=line.item_id,
+                quantity=line.quantity,
+                cancel_quantity=line.cancel_quantity,
+            )
+            for line in report.items
+        ),
+        tracking_company=tracking.company,
+        tracking_number=tracking.number,
+        tracking_url=tracking.url,
+    )
+    return model.model_dump(mode="json")
+
+
+def ordered_quantities(snapshot: Snapshot | None) -> tuple[tuple[str, int], ...]:
+    """Each item id of DR's order with its ordered quantity (none before DR's order is known)."""
+    order = snapshot_order(snapshot)
+    if order is None:
+        return ()
+    return tuple((line.id, line.quantity or 0) for line in order.items)
 
 
 def items(order: Order) -> list[EffectItem]:

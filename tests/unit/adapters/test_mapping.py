@@ -25,7 +25,7 @@ from orderfsm.adapters.digitalriver.mapping import (
 from orderfsm.errors import PayloadError
 from orderfsm.fsm.outcomes import SignalOrigin
 from orderfsm.fsm.signals import ChargeFact, ItemFact, NotRelevant, Signal
-from orderfsm.fsm.states import Trigger
+from orderfsm.fsm.states import PLATFORM_TRIGGERS, Trigger
 
 T = Trigger
 
@@ -98,7 +98,7 @@ def test_the_table_covers_exactly_the_event_types_of_the_domain() -> None:
     assert {t: m.trigger for t, m in EVENT_TABLE.items()} == DOMAIN_EVENT_TYPES
 
 
-def test_every_trigger_comes_from_an_event_or_a_post_orders_answer() -> None:
+def test_every_trigger_comes_from_an_event_a_post_orders_answer_or_the_platform() -> None:
     from_events = {m.trigger for m in EVENT_TABLE.values()}
     from_answers = (
         set(CREATED_ORDER_STATES.values())
@@ -107,7 +107,8 @@ def test_every_trigger_comes_from_an_event_or_a_post_orders_answer() -> None:
         | set(ERROR_STATUSES.values())
     )
 
-    assert from_events | from_answers == set(Trigger)
+    assert from_events | from_answers == set(Trigger) - PLATFORM_TRIGGERS
+    assert not (from_events | from_answers) & PLATFORM_TRIGGERS
 
 
 def test_the_tables_cannot_be_changed_at_run_time() -> None:

@@ -24,6 +24,7 @@ from orderfsm.fsm import (
 )
 from orderfsm.fsm.effects import EffectSpec
 from orderfsm.fsm.guards import PASS, Guard, Verdict
+from orderfsm.fsm.items import FulfilmentReport, ItemLedger, ItemReport
 from orderfsm.fsm.lifecycle import Edge, TransitionSpec
 from orderfsm.fsm.signals import ChargeFact, ItemFact
 
@@ -42,6 +43,8 @@ AUTHORIZED = Facts(
     fraud_state="passed",
     items=(PHYSICAL, DIGITAL),
     next_action="show_payment_instructions",
+    report=FulfilmentReport((ItemReport("it_1", 1),)),
+    ledger=(ItemLedger("it_1", 2),),
 )
 """Facts every guard but 'all charges cancelled' passes; every effect condition holds."""
 
