@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -92,3 +93,16 @@ def db_url(request: pytest.FixtureRequest) -> str:
 def dr_fixtures() -> Path:
     """The folder of real Digital River payloads (``api/``, ``events/``, README.md)."""
     return DR_FIXTURES
+
+
+if TYPE_CHECKING:
+    from orderfsm.service import Engine
+
+
+@pytest.fixture
+def engine(orderfsm_engine: Engine) -> Engine:
+    """The shipped plugin's ``orderfsm_engine``: a fresh SQLite file (the file of ``sqlite_url``).
+
+    A module that needs another database imports its ``engine`` from tests/support/engines.py.
+    """
+    return orderfsm_engine

@@ -29,26 +29,44 @@ from xml.etree import ElementTree
 
 from orderfsm.diagrams.errors import INSTALL_GRAPHVIZ, DiagramError
 from orderfsm.diagrams.graph import DiagramEdge, DiagramState, LifecycleGraph
+from orderfsm.diagrams.labels import (
+    MUTED_INK,
+    PATH_INK,
+    TAKEN_CELL,
+    TAKEN_CLASS,
+    edge_label,
+    label_cell,
+    label_table,
+    padded,
+    step_numbers,
+    taken_style,
+)
 from orderfsm.diagrams.path import OrderPath
 from orderfsm.fsm.lifecycle import StateGroup, StateKind
 
 if TYPE_CHECKING:
     import graphviz
 
+__all__ = [
+    "INITIAL_NODE",
+    "SIGNALS_NODE",
+    "SOURCE_METADATA_ID",
+    "TAKEN_CELL",
+    "TAKEN_CLASS",
+    "ImageFormat",
+    "dot_source",
+    "embedded_source",
+    "render",
+]
+
 ImageFormat = Literal["svg", "png"]
 
 INITIAL_NODE = "__initial__"
 SIGNALS_NODE = "__signals__"
 SOURCE_METADATA_ID = "orderfsm-dot-source"
-TAKEN_CLASS = "taken"
-"""The ``class`` of every edge (and junction) an order's path took."""
-TAKEN_CELL = "#dbe9fb"
-"""The background of an internal edge's cell when the order's path took it."""
 
 _FONT = "Helvetica"
 _INK = "#333333"
-_MUTED = "#666666"
-_PATH = "#1565c0"
 _CURRENT = "#ffe082"
 _ONE_COLUMN_UP_TO = 4
 _BANDS: Mapping[StateGroup, tuple[str, str]] = {
@@ -125,7 +143,7 @@ def _digraph(diagram: LifecycleGraph | OrderPath) -> graphviz.Digraph:
             "compound": "true",
         },
         node_attr={"fontname": _FONT, "fontsize": "11", "color": _INK, "fontcolor": _INK},
-        edge_attr={"fontname": _FONT, "fontsize": "9", "color": _MUTED, "fontcolor": _INK},
+        edge_attr={"fontname": _FONT, "fontsize": "9", "color": MUTED_INK, "fontcolor": _INK},
     )
     dot.node(INITIAL_NODE, "", shape="point", width="0.18", color=_INK, id="initial")
     for group, states in graph.groups:
@@ -138,7 +156,7 @@ def _digraph(diagram: LifecycleGraph | OrderPath) -> graphviz.Digraph:
                 style="rounded,filled",
                 fillcolor=fill,
                 color=border,
-                fontcolor=_MUTED,
+                fontcolor=MUTED_INK,
                 fontsize="11",
                 id=name,
             )
@@ -146,9 +164,14 @@ def _digraph(diagram: LifecycleGraph | OrderPath) -> graphviz.Digraph:
                 band.node(state.name, **_node_attrs(graph, state, path))
     first = next(s for s in graph.states if s.kind is StateKind.INITIAL)
     start = () if path is None else path.start
-    label = _padded("<BR/>".join(f"<B>step {n}</B>" for n in start)) if start else ""
+    label = padded("<BR/>".join(f"<B>step {n}</B>" for n in start)) if start else ""
     dot.edge(
-        INITIAL_NODE, first.name, id="edge:initial", arrowsize="0.7", label=label, **_taken(start)
+        INITIAL_NODE,
+        first.name,
+        id="edge:initial",
+        arrowsize="0.7",
+        label=label,
+        **taken_style(start),
     )
     taken = {} if path is None else path.taken
     for bundle in _bundles(graph.moves):
@@ -169,18 +192,18 @@ def _node_attrs(
     if internal or state.entry_effects:
         rows.append("<HR/>")
     for effect in state.entry_effects:
-        rows.append(f"<TR>{_cell(f'entry / {effect}', color=_MUTED, extra=span)}</TR>")
+        rows.append(f"<TR>{label_cell(f'entry / {effect}', color=MUTED_INK, extra=span)}</TR>")
     height = -(-len(internal) // columns)
     for top in range(height):
         cells = []
         # Column-major, so each column reads down in table order.
         for edge in internal[top::height]:
             steps = taken.get(edge, ())
-            text = f"↻ {edge.label}" + (f" (step {_numbers(steps)})" if steps else "")
-            cells.append(_cell(text, cell_id=edge.key, taken=bool(steps)))
+            text = f"↻ {edge.label}" + (f" (step {step_numbers(steps)})" if steps else "")
+            cells.append(label_cell(text, cell_id=edge.key, taken=bool(steps)))
         rows.append("<TR>\n" + "\n".join(cells) + "\n</TR>")
     attrs: dict[str, Any] = {
-        "label": _table(rows),
+        "label": label_table(rows),
         "id": f"state:{state.name}",
         "tooltip": f"{state.name}: {state.meaning}",
         "margin": "0.12,0.06",
@@ -189,39 +212,10 @@ def _node_attrs(
         "fillcolor": "white",
     }
     if path is not None and state.name == path.current:
-        attrs.update(fillcolor=_CURRENT, penwidth="3", color=_PATH)
+        attrs.update(fillcolor=_CURRENT, penwidth="3", color=PATH_INK)
     elif path is not None and state.name in path.visited:
-        attrs.update(penwidth="2", color=_PATH)
+        attrs.update(penwidth="2", color=PATH_INK)
     return attrs
-
-
-def _table(rows: list[str]) -> str:
-    # One row (and one cell) per line, so a change to the table is a small DOT diff.
-    return (
-        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">\n'
-        + "\n".join(rows)
-        + "\n</TABLE>>"
-    )
-
-
-def _cell(
-    text: str,
-    *,
-    cell_id: str | None = None,
-    color: str | None = None,
-    extra: str = "",
-    taken: bool = False,
-) -> str:
-    body = escape(text)
-    if taken:
-        body, color, extra = f"<B>{body}</B>", _PATH, f"{extra} BGCOLOR={_q(TAKEN_CELL)}"
-    font = f'<FONT POINT-SIZE="9"{f" COLOR={_q(color)}" if color else ""}>{body}</FONT>'
-    ident = f" ID={_q(cell_id)}" if cell_id else ""
-    return f'<TD ALIGN="LEFT"{ident}{extra}>{font}</TD>'
-
-
-def _q(value: str) -> str:
-    return '"' + escape(value, quote=True) + '"'
 
 
 def _bundles(moves: tuple[DiagramEdge, ...]) -> list[tuple[str, tuple[DiagramEdge, ...]]]:
@@ -251,11 +245,13 @@ def _draw_bundle(
     junction, bundle = named
     first = bundle[0]
     steps = tuple(n for edge in bundle for n in taken.get(edge, ()))
-    label = _edge_label(first, steps)
+    label = edge_label(first, steps)
     if len(bundle) == 1:
-        dot.edge(first.source, first.dest, id=f"edge:{first.key}", label=label, **_taken(steps))
+        dot.edge(
+            first.source, first.dest, id=f"edge:{first.key}", label=label, **taken_style(steps)
+        )
         return
-    dot.node(junction, "", shape="point", width="0.07", id=junction, **_taken(steps))
+    dot.node(junction, "", shape="point", width="0.07", id=junction, **taken_style(steps))
     for edge in bundle:
         own = taken.get(edge, ())
         dot.edge(
@@ -263,46 +259,17 @@ def _draw_bundle(
             junction,
             id=f"edge:{edge.key}",
             arrowhead="none",
-            label=_padded(f"<B>{_numbers(own)}</B>") if own else "",
-            **_taken(own),
+            label=padded(f"<B>{step_numbers(own)}</B>") if own else "",
+            **taken_style(own),
         )
-    dot.edge(junction, first.dest, id=f"bundle:{junction}", label=label, **_taken(steps))
-
-
-def _edge_label(edge: DiagramEdge, steps: tuple[int, ...]) -> str:
-    lines = [escape(edge.trigger)]
-    if edge.guards:
-        lines.append(escape(f"[{', '.join(edge.guards)}]"))
-    if edge.effects:
-        lines.append(escape(f"/ {', '.join(edge.effects)}"))
-    if steps:
-        lines.insert(0, f"<B>step {_numbers(steps)}</B>")
-    return _padded("<BR/>".join(lines))
-
-
-def _padded(text: str) -> str:
-    # A padded box keeps the edge itself (thick, when highlighted) off the text.
-    return (
-        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3">\n'
-        f"<TR><TD>{text}</TD></TR>\n</TABLE>>"
-    )
-
-
-def _taken(steps: tuple[int, ...]) -> dict[str, str]:
-    if not steps:
-        return {}
-    return {"color": _PATH, "fontcolor": _PATH, "penwidth": "2.5", "class": TAKEN_CLASS}
-
-
-def _numbers(steps: tuple[int, ...]) -> str:
-    return ", ".join(str(n) for n in steps)
+    dot.edge(junction, first.dest, id=f"bundle:{junction}", label=label, **taken_style(steps))
 
 
 def _signals_attrs(path: OrderPath) -> dict[str, Any]:
     rows = ['<TR><TD ALIGN="LEFT"><B>signals that took no edge</B></TD></TR>']
-    rows += [f"<TR>{_cell(step.summary)}</TR>" for step in path.signals]
+    rows += [f"<TR>{label_cell(step.summary)}</TR>" for step in path.signals]
     return {
-        "label": _table(rows),
+        "label": label_table(rows),
         "shape": "note",
         "style": "filled",
         "fillcolor": "#fff8e1",

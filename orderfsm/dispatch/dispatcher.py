@@ -43,6 +43,7 @@ from sqlalchemy import Engine as DbEngine
 
 from orderfsm.dispatch.config import DispatchConfig
 from orderfsm.dispatch.flights import MAX_ERROR_LENGTH, Flight, describe_error
+from orderfsm.dispatch.ledger import INTERRUPTED, OutboxLedger
 from orderfsm.dispatch.payloads import Undeliverable, typed_payload
 from orderfsm.dispatch.registry import Classifier, Effect, HandlerRegistry
 from orderfsm.dispatch.reports import (
@@ -62,7 +63,7 @@ from orderfsm.persistence.source import HoldsDatabase, database_of
 POLL_S = 0.2
 """Longest rest between two looks at running handlers (a stop is seen this soon)."""
 
-INTERRUPTED = "interrupted: the worker stopped while the handler ran; due again at once"
+__all__ = ["INTERRUPTED", "POLL_S", "Dispatcher"]
 
 
 class Dispatcher:
@@ -83,7 +84,7 @@ class Dispatcher:
         self.config = config or DispatchConfig()
         self.classifier = classifier or registry.classifier
         self._clock = clock
-        self._rng = rng or random.Random()
+        self._ledger = OutboxLedger(self.db, self.config, self.now, rng or random.Random())
         self._slots = HandlerSlots(self.config.handler_slots)
         self._flights: dict[int, Flight] = {}
         self._queued: deque[outbox.Claim] = deque()
@@ -176,14 +177,11 @@ class Dispatcher:
                 self._slots.wait(self._rest(), seen=seen)
         self._release_queued()
         released = self._take_released()
-        with self.db.begin() as connection:
-            count, keys = outbox.waiting_without_handler(
-                connection, handled, limit=self.config.unhandled_keys_listed
-            )
+        count, keys = self._ledger.waiting_without_handler(handled)
         return DispatchReport.of(
             deliveries,
             unhandled=count,
-            unhandled_keys=tuple(keys),
+            unhandled_keys=keys,
             stuck=self._slots.abandoned(),
             released=released,
         )
@@ -218,17 +216,7 @@ class Dispatcher:
     def _start_due(self, handled: list[str], record: Observer) -> int:
         """Start queued claims in the free slots, claiming a batch when none is queued."""
         if not self._queued and self._free():
-            now = self.now()
-            with self.db.begin() as connection:
-                self._queued.extend(
-                    outbox.claim_due(
-                        connection,
-                        effects=handled,
-                        now=now,
-                        lease_until=now + self.config.lease,
-                        limit=self.config.batch_size,
-                    )
-                )
+            self._queued.extend(self._ledger.claim_due(handled))
         started = 0
         while self._queued and self._free():
             self._start(self._queued.popleft(), record)
@@ -245,11 +233,8 @@ class Dispatcher:
         """Give back the claims no handler started (untried: their attempt is not counted)."""
         if not self._queued:
             return
-        now = self.now()
-        with self.db.begin() as connection:
-            released = sum(outbox.release(connection, claim, now=now) for claim in self._queued)
+        self._released += self._ledger.release(self._queued)
         self._queued.clear()
-        self._released += released
 
     def _take_released(self) -> int:
         released, self._released = self._released, 0
@@ -259,8 +244,7 @@ class Dispatcher:
         name = EffectName(claim.effect)
         if self.now() >= claim.lease_until:
             # Too late to start: another dispatcher may hold it now.
-            with self.db.begin() as connection:
-                outbox.release(connection, claim, now=self.now())
+            self._ledger.release([claim])
             record(delivery_of(claim, DeliveryResult.LOST))
             return
         handler = self.registry.get(name)
@@ -269,14 +253,14 @@ class Dispatcher:
             payload = typed_payload(name, claim.payload, self.classifier)
         except Exception as exc:  # the host's classifier failed: an attempt like any other
             exhausted = claim.attempt >= self.config.max_attempts
-            record(self._finish_failed(claim, describe_error(exc), dead=exhausted))
+            record(self._ledger.failed(claim, describe_error(exc), dead=exhausted))
             return
         if isinstance(payload, Undeliverable):
-            record(self._finish_failed(claim, payload.reason[:MAX_ERROR_LENGTH], dead=True))
+            record(self._ledger.failed(claim, payload.reason[:MAX_ERROR_LENGTH], dead=True))
             return
         if payload is None:
             note = "nothing to deliver: no items of this kind"
-            record(self._finish_done(claim, note=note))
+            record(self._ledger.done(claim, note=note))
             return
         effect = Effect(name, claim.key, payload, claim.upstream_id, claim.attempt)
         timeout = self.config.timeout_for(name)
@@ -306,29 +290,19 @@ class Dispatcher:
     def _write(self, flight: Flight, record: Observer, *, interrupted: bool = False) -> None:
         claim = flight.claim
         if interrupted:
-            now = self.now()
-            with self.db.begin() as connection:
-                kept = outbox.mark_failed(
-                    connection, claim, now=now, error=INTERRUPTED, retry_at=now
-                )
-            result = DeliveryResult.INTERRUPTED if kept else DeliveryResult.LOST
-            delivery = delivery_of(claim, result, INTERRUPTED)
+            delivery = self._ledger.interrupted(claim)
         else:
             verdict = flight.verdict
             assert verdict is not None
             if verdict.error is None:
-                delivery = self._finish_done(claim)
+                delivery = self._ledger.done(claim)
             else:
-                delivery = self._finish_failed(claim, verdict.error, dead=verdict.dead)
+                delivery = self._ledger.failed(claim, verdict.error, dead=verdict.dead)
         del self._flights[claim.id]
         record(delivery)
 
     def _renew(self, flight: Flight) -> None:
-        now = self.now()
-        with self.db.begin() as connection:
-            renewed = outbox.extend(
-                connection, flight.claim, lease_until=now + self.config.lease, now=now
-            )
+        renewed = self._ledger.renew(flight.claim)
         # A lost claim is not renewed again; its result will be refused as LOST.
         flight.renew_at = time.monotonic() + (self._renew_every() if renewed else float("inf"))
         flight.claim = renewed or flight.claim
@@ -343,18 +317,3 @@ class Dispatcher:
             (min(f.deadline, f.renew_at) for f in self._flights.values()), default=now + POLL_S
         )
         return max(0.0, min(POLL_S, soonest - now))
-
-    def _finish_done(self, claim: outbox.Claim, note: str | None = None) -> Delivery:
-        with self.db.begin() as connection:
-            if not outbox.mark_done(connection, claim, now=self.now(), note=note):
-                return delivery_of(claim, DeliveryResult.LOST)
-        return delivery_of(claim, DeliveryResult.DONE, note)
-
-    def _finish_failed(self, claim: outbox.Claim, error: str, *, dead: bool) -> Delivery:
-        now = self.now()
-        retry_at = None if dead else now + self.config.delay(claim.attempt, self._rng.random())
-        with self.db.begin() as connection:
-            if not outbox.mark_failed(connection, claim, now=now, error=error, retry_at=retry_at):
-                return delivery_of(claim, DeliveryResult.LOST, error)
-        return delivery_of(claim, DeliveryResult.DEAD if dead else DeliveryResult.RETRIED, error)
-

@@ -25,15 +25,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from orderfsm.dispatch import Classifier, Delivery, DispatchConfig, Dispatcher, HandlerRegistry
-from orderfsm.errors import ConfigurationError
-from orderfsm.inbox import InboxPolicy, drain_inbox
+from orderfsm.dispatch import Classifier, Delivery, Dispatcher, HandlerRegistry
+from orderfsm.inbox import drain_inbox
 from orderfsm.persistence import ensure_current, open_engine
 from orderfsm.persistence.database import OUTAGE_ERRORS
 from orderfsm.service.engine import Engine
+from orderfsm.service.worker_config import WorkerConfig
 from orderfsm.service.worker_reports import (
     EffectHandled,
     EffectsPassed,
@@ -49,6 +48,15 @@ from orderfsm.service.worker_reports import (
     describe,
 )
 
+__all__ = [
+    "JOIN_SLACK",
+    "OUTAGES",
+    "ReportCallback",
+    "WorkerConfig",
+    "log_report",
+    "run_worker",
+]
+
 log = logging.getLogger(__name__)
 
 OUTAGES = OUTAGE_ERRORS
@@ -56,45 +64,6 @@ OUTAGES = OUTAGE_ERRORS
 
 JOIN_SLACK = timedelta(seconds=5)
 """How much longer than ``grace`` a stop waits for a part's thread to end."""
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerConfig:
-    """How a worker paces itself, retries its passes and stops; small and frozen."""
-
-    dispatch: DispatchConfig = field(default_factory=DispatchConfig)
-    """Effect delivery: attempts, backoff, lease, handler timeouts and slots."""
-    inbox: InboxPolicy = field(default_factory=InboxPolicy)
-    """Inbox application: batch, attempts, lease."""
-    interval: timedelta = timedelta(seconds=2)
-    """Rest of a part that found nothing due."""
-    grace: timedelta = timedelta(seconds=10)
-    """On stop: how long running handlers may still finish."""
-    outage_delay: timedelta = timedelta(seconds=0.5)
-    """Wait after a part's first failed pass; doubled after each further one."""
-    max_outage_delay: timedelta = timedelta(seconds=30)
-    """The longest wait between two failed passes."""
-    once: bool = False
-    """Do what is due now (inbox, then effects), then return."""
-
-    def __post_init__(self) -> None:
-        for name in ("interval", "outage_delay", "max_outage_delay"):
-            if getattr(self, name) <= timedelta(0):
-                raise ConfigurationError(f"WorkerConfig.{name} must be positive")
-        if self.grace < timedelta(0):
-            raise ConfigurationError("WorkerConfig.grace must not be negative")
-
-    def outage_wait(self, failures: int) -> timedelta:
-        """The wait after ``failures`` consecutive failed passes."""
-        return min(self.max_outage_delay, self.outage_delay * (1 << min(failures - 1, 30)))
-
-    def with_lease(self, lease: timedelta) -> WorkerConfig:
-        """The same configuration with ``lease`` for both inbox and outbox claims."""
-        return replace(
-            self,
-            dispatch=replace(self.dispatch, lease=lease),
-            inbox=replace(self.inbox, lease=lease),
-        )
 
 
 ReportCallback = Callable[[WorkerReport], None]

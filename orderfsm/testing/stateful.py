@@ -28,18 +28,12 @@ from __future__ import annotations
 import itertools
 import sys
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    initialize,
-    invariant,
-    precondition,
-    rule,
-)
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from orderfsm.dispatch import (
     Classifier,
@@ -51,77 +45,36 @@ from orderfsm.dispatch import (
 )
 from orderfsm.fsm.effects import EffectName
 from orderfsm.fsm.states import OrderState
-from orderfsm.persistence import EffectStatus
 from orderfsm.persistence.database import utcnow
 from orderfsm.persistence.records import OrderView
 from orderfsm.service import Engine, EngineConfig
 from orderfsm.testing.defaults import KNOWN_ENGINE_GAPS, harness_settings
-from orderfsm.testing.history import Delivery, DeliveryKind, DrHistory, build_history
+from orderfsm.testing.history import Delivery, build_history
 from orderfsm.testing.invariants import (
     EffectLike,
-    OrderSnapshot,
-    assert_converged,
-    assert_done_effects_performed,
-    assert_each_effect_once,
-    assert_fulfilment_after_acceptance,
     assert_moves_forward,
-    assert_nothing_after_terminal,
     assert_terminal_absorbs,
     snapshot,
 )
 from orderfsm.testing.journals import deliver
 from orderfsm.testing.model import DrStep, HistoryPlan
 from orderfsm.testing.recorder import EffectRecorder
+from orderfsm.testing.runs import (
+    OrderRun,
+    assert_run_converged,
+    assert_run_promises,
+    enqueued_of,
+    events_of,
+)
 from orderfsm.testing.scratch import is_scratch, scratch_database
 from orderfsm.testing.strategies import history_plans
 
 _RUNS = itertools.count(1)
 _SETTINGS_APPLIED = "_hypothesis_internal_settings_applied"
-_SETTLED = frozenset({EffectStatus.DONE, EffectStatus.DEAD})
 """The attribute hypothesis's ``@settings`` sets on a machine class it decorated."""
 
 _PICK = st.integers(0, 15)
 _PLAN = st.runner().flatmap(lambda machine: machine.plan_strategy())
-
-
-@dataclass(frozen=True, slots=True)
-class Enqueued:
-    """One outbox row of one order, as the invariants see it."""
-
-    name: str
-    key: str
-    upstream_id: str
-    done: bool = False
-    """The outbox marks it done after a handler returned. (A done row with a note
-    never reached a handler: the dispatcher found nothing to deliver.)"""
-    settled: bool = False
-    """Done or dead: no dispatcher pass will hand it over again."""
-
-
-@dataclass(slots=True)
-class OrderRun:
-    """One order of a run: its DR history and where its delivery stands."""
-
-    history: DrHistory
-    pending: list[Delivery]
-    """Not delivered yet, in DR's order."""
-    delivered: list[Delivery] = field(default_factory=list)
-    last: OrderSnapshot | None = None
-    """The stored order when last checked (``None`` before its submit)."""
-    enqueued: list[Enqueued] = field(default_factory=list)
-    """Its outbox rows when last checked."""
-    dirty: bool = False
-    """Something was delivered to it since it was last checked."""
-
-    @property
-    def submitted(self) -> bool:
-        """The platform's order exists (its submit was delivered)."""
-        return any(d.kind is DeliveryKind.SUBMIT for d in self.delivered)
-
-    def deliverable(self) -> list[Delivery]:
-        """What may arrive next: any webhook, but the submit and answers only in turn."""
-        first_own = next((d for d in self.pending if d.kind is not DeliveryKind.EVENT), None)
-        return [d for d in self.pending if d.kind is DeliveryKind.EVENT or d is first_own]
 
 
 class OrderLifecycleMachine(RuleBasedStateMachine):
@@ -251,13 +204,13 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         options = run.deliverable()
         self._deliver(run, options[which % len(options)])
 
-    @precondition(lambda self: any(_events(o.delivered) for o in self.orders))
+    @precondition(lambda self: any(events_of(o.delivered) for o in self.orders))
     @rule(order=_PICK, which=_PICK)
     def deliver_again(self, order: int, which: int) -> None:
         """DR retries a webhook already delivered."""
-        runs = [o for o in self.orders if _events(o.delivered)]
+        runs = [o for o in self.orders if events_of(o.delivered)]
         run = runs[order % len(runs)]
-        events = _events(run.delivered)
+        events = events_of(run.delivered)
         self._deliver(run, events[which % len(events)])
 
     @precondition(lambda self: any(o.delivered for o in self.orders))
@@ -296,36 +249,8 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
             if run.last is not None:
                 assert_terminal_absorbs(run.last, now)
             run.last, run.dirty = now, False
-            run.enqueued = [
-                Enqueued(
-                    e.type,
-                    e.key,
-                    view.upstream_id,
-                    done=e.status == EffectStatus.DONE and e.last_error is None,
-                    settled=e.status in _SETTLED,
-                )
-                for e in view.effects
-            ]
-        enqueued = [e for run in self.orders for e in run.enqueued]
-        accepted = {r.history.upstream_id for r in self.orders if r.last and r.last.accepted}
-        assert_each_effect_once(enqueued)
-        assert_fulfilment_after_acceptance(enqueued, accepted)
-        assert_nothing_after_terminal(enqueued)
-        # A database shared between runs may hand this run's handlers effects of
-        # orders from earlier runs: only this run's orders are judged.
-        ours = {run.history.upstream_id for run in self.orders}
-        sent = [effect for effect in self.sent() if effect.upstream_id in ours]
-        assert_fulfilment_after_acceptance(sent, accepted)
-        assert_each_effect_once(sent)
-        # Exactly once needs the other half too: what the outbox marks done was performed.
-        done = [e for e in enqueued if e.done]
-        assert_done_effects_performed(
-            [e for e in done if e.name in self.handled], sent, seen_by="sent()"
-        )
-        recorded = [e for e in self.recorder.calls if e.name not in self.handled]
-        assert_done_effects_performed(
-            [e for e in done if e.name not in self.handled], recorded, seen_by="the recorder"
-        )
+            run.enqueued = enqueued_of(view)
+        assert_run_promises(self.orders, self.sent(), self.recorder.calls, self.handled)
 
     def teardown(self) -> None:
         """Deliver the rest, dispatch until quiet, check convergence; then release the engine."""
@@ -349,21 +274,7 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
                 # pass's clock had passed, and nothing new is enqueued any more.
                 break
         for run, view in self._views():
-            assert_converged(run.history.plan, snapshot(view), (e.type for e in view.effects))
-            if run.history.dr_order_id != view.order_id:
-                raise AssertionError(
-                    f"order {view.upstream_id} is linked to DR order {view.order_id!r}, "
-                    f"not {run.history.dr_order_id!r} ({run.history.plan!r})"
-                )
-            undelivered = [
-                f"{e.type} ({e.key}): {e.status}{f', {e.last_error}' if e.last_error else ''}"
-                for e in view.effects
-                if e.status != EffectStatus.DONE
-            ]
-            if undelivered:
-                raise AssertionError(
-                    f"order {view.upstream_id} has effects not delivered: {undelivered}"
-                )
+            assert_run_converged(run, view)
 
     # -- helpers ---------------------------------------------------------------
 
@@ -403,7 +314,3 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         return [
             (run, self.engine.show(run.history.upstream_id)) for run in self.orders if run.submitted
         ]
-
-
-def _events(deliveries: Sequence[Delivery]) -> list[Delivery]:
-    return [d for d in deliveries if d.kind is DeliveryKind.EVENT]

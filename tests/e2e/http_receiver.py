@@ -11,21 +11,18 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 
 from orderfsm.adapters.digitalriver import SIGNATURE_HEADER, sign
+from tests.support.cli import ORDERFSM
 
-ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
 RUNNING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 START_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 20
@@ -66,14 +63,6 @@ def running_receiver(
     """
     argv = [ORDERFSM, "serve", "--db", db_url, "--host", "127.0.0.1", "--port", str(port), *args]
     return running_server(argv, env=env)
-
-
-def free_port() -> int:
-    """A port nothing listens on right now (the OS's choice)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager

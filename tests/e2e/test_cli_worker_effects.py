@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import textwrap
 from contextlib import closing
 from pathlib import Path
@@ -22,21 +20,12 @@ from orderfsm.fsm.effects import EffectName
 from orderfsm.journal import apply_journal
 from orderfsm.samples.demo import demo_journal
 from orderfsm.service import Engine
-
-ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
+from tests.support.cli import ORDERFSM, run_orderfsm
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The real console script, in its own process."""
-    return subprocess.run(
-        [ORDERFSM, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env={**os.environ, "COLUMNS": "200"},
-        check=False,
-    )
+    """The real console script, in its own process, on a wide terminal."""
+    return run_orderfsm(*args, cwd=cwd, env={"COLUMNS": "200"})
 
 
 def invoke(*args: str) -> Result:

@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 
 from orderfsm.sandbox import SandboxConfig, parse_faults, sandbox_in_thread
-from tests.e2e.http_receiver import ORDERFSM
+from tests.support.cli import ORDERFSM
+from tests.support.cli import run_orderfsm as run
 
 TIMEOUT_S = 120
 PRINTED_URL = re.compile(r"^DR sandbox on (http://127\.0\.0\.1:\d+) \(key (\S+)\)$")
@@ -38,16 +39,6 @@ def sandbox_process(*args: str) -> Iterator[tuple[str, str]]:
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=TIMEOUT_S)
-
-
-def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ORDERFSM, *args],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        env={**os.environ, **env},
-    )
 
 
 def test_submit_against_the_sandbox_command_prints_the_order_as_json(tmp_path: Path) -> None:

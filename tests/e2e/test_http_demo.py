@@ -13,9 +13,7 @@ import httpx
 import pytest
 
 from tests.gates import path_without
-
-ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
-
+from tests.support.cli import ORDERFSM
 
 # Runs the demo as a child subreaper: anything the demo leaves running is
 # re-parented to this harness instead of init, so it can be seen and counted.

@@ -27,7 +27,8 @@ from orderfsm.persistence import InboxStatus
 from orderfsm.persistence import inbox as store
 from orderfsm.persistence.tables import ParkedSignalRow
 from orderfsm.samples.builders import Item, OrderSketch
-from tests.e2e.http_receiver import ORDERFSM, Receiver, running_receiver, signed_headers
+from tests.e2e.http_receiver import Receiver, running_receiver, signed_headers
+from tests.support.cli import ORDERFSM
 
 SECRET = "whsec_e2e_receiver"
 EVENTS = Path(__file__).parents[1] / "fixtures" / "dr" / "events"

@@ -15,13 +15,9 @@ import pytest
 from orderfsm import Engine
 from orderfsm.adapters.http.config import ENV_BASIC_AUTH_PASSWORD, ENV_DB, ENV_SECRETS
 from orderfsm.persistence import inbox as store
-from tests.e2e.http_receiver import (
-    ORDERFSM,
-    free_port,
-    running_receiver,
-    running_server,
-    signed_headers,
-)
+from tests.e2e.http_receiver import running_receiver, running_server, signed_headers
+from tests.support.cli import ORDERFSM
+from tests.support.net import free_port
 
 SECRET = "whsec_do_not_print_7f3a9c"
 OLD_SECRET = "whsec_previous_do_not_print_41b2"

@@ -20,7 +20,8 @@ import httpx
 
 from orderfsm import Engine
 from orderfsm.adapters.http.config import ENV_SECRETS
-from tests.e2e.http_receiver import ORDERFSM, running_server, signed_headers
+from tests.e2e.http_receiver import running_server, signed_headers
+from tests.support.cli import ORDERFSM
 
 SECRET = "whsec_slow_clients"
 EVENTS = Path(__file__).parents[1] / "fixtures" / "dr" / "events"

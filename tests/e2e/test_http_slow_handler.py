@@ -20,8 +20,9 @@ from orderfsm import Engine
 from orderfsm.persistence import InboxStatus
 from orderfsm.persistence import inbox as store
 from orderfsm.samples.builders import Item, OrderSketch
-from tests.e2e.http_receiver import ORDERFSM, running_receiver, signed_headers
+from tests.e2e.http_receiver import running_receiver, signed_headers
 from tests.e2e.sleepy_handlers import MARKERS_ENV
+from tests.support.cli import ORDERFSM
 
 SECRET = "whsec_e2e_slow_handler"
 REPO = Path(__file__).parents[2]

@@ -15,8 +15,8 @@ from orderfsm import Engine
 from orderfsm.persistence import inbox as store
 from orderfsm.persistence.outbox import OutboxEntry, list_effects
 from orderfsm.samples.builders import Item, OrderSketch
-from tests.e2e.http_receiver import ORDERFSM
 from tests.e2e.slow_worker_handlers import EFFECT_ENV, LOG_ENV, SLEEP_ENV
+from tests.support.cli import ORDERFSM
 
 REPO = Path(__file__).parents[2]
 WAIT_S = 60.0

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from orderfsm.samples.builders import Item, OrderSketch
+from tests.support.cli import ORDERFSM
+from tests.support.cli import run_orderfsm as run
 
-ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([ORDERFSM, *args], capture_output=True, text=True, timeout=120)
 
 
 def write_journal(path: Path, lines: list[object]) -> Path:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 
 from orderfsm.cli import cli
-
-ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
+from tests.support.cli import ORDERFSM
 
 
 def command_paths(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

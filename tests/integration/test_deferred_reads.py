@@ -8,21 +8,12 @@ else holds it.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from orderfsm.commands import Submit
 from orderfsm.fsm.outcomes import Outcome
 from orderfsm.service import Engine
 from orderfsm.service.engine import ORDERS_PAGE
-
-
-@pytest.fixture
-def engine(sqlite_url: str) -> Iterator[Engine]:
-    with Engine.open(sqlite_url, create_if_empty=True) as engine:
-        yield engine
 
 
 def database_file(engine: Engine) -> Path:

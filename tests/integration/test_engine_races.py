@@ -23,6 +23,8 @@ from sqlalchemy import event, text
 from orderfsm.fsm.outcomes import Outcome
 from orderfsm.samples.builders import Item, OrderSketch
 from orderfsm.service import ApplyResult, Engine
+from tests.support.engines import engine_on_postgres  # noqa: F401  (the ``engine`` fixture)
+from tests.support.events import accepted_event
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 WAIT_S = 30
@@ -69,12 +71,6 @@ def runs(statement: str, *fragments: str) -> bool:
 
 
 @pytest.fixture
-def engine(pg_schema_url: str) -> Iterator[Engine]:
-    with Engine.open(pg_schema_url, create_if_empty=True) as engine:
-        yield engine
-
-
-@pytest.fixture
 def pool() -> Iterator[ThreadPoolExecutor]:
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="worker") as pool:
         yield pool
@@ -92,11 +88,6 @@ def in_worker(
 
 def sketch() -> OrderSketch:
     return OrderSketch("DR1", "CO1", "UP1", [Item("it-1", "sku-1", 1, 10.0, True)])
-
-
-def accepted_event(o: OrderSketch) -> dict[str, Any]:
-    at = T0 + timedelta(minutes=1)
-    return o.event("order.accepted", o.order("accepted", at, fraud_state="passed"), at)
 
 
 def wait_for_lock_waiter(engine: Engine) -> None:
@@ -133,7 +124,7 @@ def test_an_event_parked_while_its_order_is_being_submitted_is_applied_not_stran
     )
     submitted = in_worker(pool, "submit", lambda: engine.submit(o.upstream_id, o.checkout_id))
     assert submit_held.reached.wait(WAIT_S)
-    body = accepted_event(o)
+    body = accepted_event(o, T0 + timedelta(minutes=1))
     applied = in_worker(pool, "event", lambda: engine.apply_event(body))
     assert event_tried.happened.wait(WAIT_S)
     submit_held.release.set()
@@ -152,7 +143,7 @@ def test_a_submit_racing_an_event_that_is_parking_attaches_it(
     # The event has parked (not yet committed) when the submit looks for
     # parked events: the submit must wait for it, not look past it.
     o = sketch()
-    body = accepted_event(o)
+    body = accepted_event(o, T0 + timedelta(minutes=1))
     event_held = Hold(engine.db, "event", lambda s: runs(s, "INSERT INTO parked_signals"))
     parked = in_worker(pool, "event", lambda: engine.apply_event(body))
     assert event_held.reached.wait(WAIT_S)
@@ -174,7 +165,7 @@ def test_two_deliveries_parking_the_same_event_end_as_parked_and_duplicate(
     # parked row; its own insert then breaks the unique event id, and the
     # retry must see a duplicate.
     o = sketch()
-    body = accepted_event(o)
+    body = accepted_event(o, T0 + timedelta(minutes=1))
     second_held = Hold(engine.db, "second", lambda s: runs(s, "FROM parked_signals", "EXISTS"))
     second = in_worker(pool, "second", lambda: engine.apply_event(body))
     assert second_held.reached.wait(WAIT_S)
@@ -193,7 +184,7 @@ def test_a_duplicate_delivered_while_the_first_holds_the_order_is_recorded_as_du
 ) -> None:
     o = sketch()
     engine.submit(o.upstream_id, o.checkout_id)
-    body = accepted_event(o)
+    body = accepted_event(o, T0 + timedelta(minutes=1))
     first_held = Hold(engine.db, "first", lambda s: runs(s, "INSERT INTO outbox"))
     first = in_worker(pool, "first", lambda: engine.apply_event(body))
     assert first_held.reached.wait(WAIT_S)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,14 +14,9 @@ from orderfsm.persistence import open_engine
 from orderfsm.persistence.schema import upgrade
 from orderfsm.samples.builders import Item, OrderSketch, conflict_body, not_found_body
 from orderfsm.service import Engine
+from tests.support.engines import engine_on_each_database  # noqa: F401  (the ``engine`` fixture)
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    with Engine.open(db_url, create_if_empty=True) as engine:
-        yield engine
 
 
 def sketch(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,8 @@ from orderfsm.fsm.outcomes import Outcome
 from orderfsm.persistence.records import OrderView
 from orderfsm.samples.builders import Item, OrderSketch
 from orderfsm.service import Engine
+from tests.support.engines import engine_on_each_database  # noqa: F401  (the ``engine`` fixture)
+from tests.support.events import accepted_event
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 CRASH_EXIT = 17
@@ -55,18 +56,8 @@ class InjectedFault(Exception):
     """Raised by the test right after a chosen write."""
 
 
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    with Engine.open(db_url, create_if_empty=True) as engine:
-        yield engine
-
-
 def sketch() -> OrderSketch:
     return OrderSketch("DR1", "CO1", "UP1", [Item("it-1", "sku-1", 1, 10.0, True)])
-
-
-def accepted_event(o: OrderSketch) -> dict[str, Any]:
-    return o.event("order.accepted", o.order("accepted", T0, fraud_state="passed"), T0)
 
 
 def fail_after(engine: Engine, statement: str) -> Any:
@@ -91,7 +82,7 @@ def test_a_failure_before_commit_leaves_no_state_history_or_outbox_row(
 ) -> None:
     o = sketch()
     engine.submit(o.upstream_id, o.checkout_id)
-    body = accepted_event(o)
+    body = accepted_event(o, T0)
     hook = fail_after(engine, statement)
     with pytest.raises(InjectedFault):
         engine.apply_event(body)
@@ -106,7 +97,7 @@ def test_a_failure_before_commit_leaves_no_state_history_or_outbox_row(
 
 def test_a_failure_while_attaching_parked_events_keeps_them_parked(engine: Engine) -> None:
     o = sketch()
-    body = accepted_event(o)
+    body = accepted_event(o, T0)
     assert engine.apply_event(body).outcome is Outcome.PARKED
     hook = fail_after(engine, "INSERT INTO outbox")
     with pytest.raises(InjectedFault):
@@ -124,7 +115,7 @@ def test_a_process_dying_before_commit_leaves_no_state_history_or_outbox_row(
     db_url: str, tmp_path: Path, statement: str
 ) -> None:
     o = sketch()
-    body = accepted_event(o)
+    body = accepted_event(o, T0)
     with Engine.open(db_url, create_if_empty=True) as engine:
         engine.submit(o.upstream_id, o.checkout_id)
     script = tmp_path / "crashing_worker.py"

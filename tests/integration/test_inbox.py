@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,8 @@ from orderfsm.persistence import InboxStatus
 from orderfsm.persistence import inbox as store
 from orderfsm.samples.builders import Item, OrderSketch
 from orderfsm.service import ApplyResult
+from tests.support.engines import engine_on_each_database  # noqa: F401  (the ``engine`` fixture)
+from tests.support.events import accepted_event as accepted_body
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 NO_WAIT = InboxPolicy(retry_delay=timedelta(0), max_attempts=3)
@@ -31,12 +33,6 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    with Engine.open(db_url, create_if_empty=True) as opened:
-        yield opened
-
-
 def sketch(n: int) -> OrderSketch:
     return OrderSketch(f"dr-{n}", f"co-{n}", f"UP-{n}", [Item(f"it-{n}", "sku", 1, 5.0, True)])
 
@@ -44,8 +40,7 @@ def sketch(n: int) -> OrderSketch:
 def accepted_event(engine: Engine, n: int) -> dict[str, Any]:
     """Submit order ``n`` and return DR's ``order.accepted`` for it (not yet delivered)."""
     engine.submit(f"UP-{n}", f"co-{n}")
-    o = sketch(n)
-    return o.event("order.accepted", o.order("accepted", T0, fraud_state="passed"), T0)
+    return accepted_body(sketch(n), T0)
 
 
 def receive(engine: Engine, event: dict[str, Any], *, at: datetime = T0) -> bool:

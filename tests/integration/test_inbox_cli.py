@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -15,15 +13,13 @@ from orderfsm.inbox import apply_inbox
 from orderfsm.persistence import InboxStatus
 from orderfsm.persistence import inbox as store
 from orderfsm.samples.builders import Item, OrderSketch
+from tests.support.cli import run_orderfsm
 
-ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ORDERFSM, *args], capture_output=True, text=True, timeout=120, env={"COLUMNS": "200"}
-    )
+    return run_orderfsm(*args, env={"COLUMNS": "200"})
 
 
 @pytest.fixture

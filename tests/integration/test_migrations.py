@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from alembic import command
@@ -19,8 +17,8 @@ from orderfsm.persistence import ensure_current, open_engine, upgrade
 from orderfsm.persistence.schema import alembic_config, head_revision
 from orderfsm.persistence.tables import METADATA
 from orderfsm.service import Engine
+from tests.support.cli import ORDERFSM
 
-ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
 TABLES = {"orders", "order_history", "outbox", "inbox", "parked_signals"}
 
 

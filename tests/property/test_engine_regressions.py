@@ -7,9 +7,7 @@ model in ``orderfsm.testing``) delivered in one order, on a SQLite file.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-
-import pytest
+from collections.abc import Sequence
 
 from orderfsm.journal import apply_entry, read_entry
 from orderfsm.service import Engine
@@ -18,12 +16,6 @@ from orderfsm.testing.history import build_history
 from orderfsm.testing.model import DrStep, HistoryPlan, OrderShape
 
 D = DrStep
-
-
-@pytest.fixture
-def engine(sqlite_url: str) -> Iterator[Engine]:
-    with Engine.open(sqlite_url, create_if_empty=True) as engine:
-        yield engine
 
 
 def deliver(engine: Engine, plan: HistoryPlan, order: Sequence[int]) -> tuple[str, bool]:

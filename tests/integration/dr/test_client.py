@@ -226,7 +226,7 @@ def test_a_manual_sandbox_moves_an_order_only_when_told() -> None:
 
 def test_nothing_listening_is_dr_unreachable_naming_the_call_and_url_never_the_key() -> None:
     from orderfsm.adapters.digitalriver.api_config import DrApiConfig
-    from tests.e2e.http_receiver import free_port
+    from tests.support.net import free_port
 
     url = f"http://127.0.0.1:{free_port()}"
     config = DrApiConfig(secret_key="sk_test_hidden", base_url=url, max_attempts=2, **FAST)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -13,12 +12,6 @@ from orderfsm.service.submission import SubmissionPolicy, SubmissionResult, subm
 from tests.dr_helpers import dr_orders_for, requests_seen, sandbox_and_client, set_faults
 
 QUICK = SubmissionPolicy(backoff_initial_s=0.01, backoff_max_s=0.05)
-
-
-@pytest.fixture
-def engine(sqlite_url: str) -> Iterator[Engine]:
-    with Engine.open(sqlite_url, create_if_empty=True) as opened:
-        yield opened
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from orderfsm.fsm.effects import EffectName
 from orderfsm.persistence import EffectStatus
 from orderfsm.persistence.outbox import claim_due
 from orderfsm.service import Engine
+from tests.support.engines import engine_on_postgres  # noqa: F401  (the ``engine`` fixture)
 
 from .support import accept, accept_orders, clock_after_now, effects, sketch
 
@@ -25,12 +25,6 @@ CHILD_COMMAND = (sys.executable, str(Path(__file__).with_name("dispatch_child.py
 CHILD_OPTIONS = ("--batch", "2", "--work", "0.01", "--wait-for-go")
 PROCESSES = 3
 ORDERS = 30  # 90 effects
-
-
-@pytest.fixture
-def engine(pg_schema_url: str) -> Iterator[Engine]:
-    with Engine.open(pg_schema_url, create_if_empty=True) as engine:
-        yield engine
 
 
 @pytest.mark.timeout(120)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,12 +15,6 @@ from orderfsm.persistence import EffectStatus
 from .support import accept, effects, sketch
 
 E = EffectName
-
-
-@pytest.fixture
-def engine(sqlite_url: str) -> Iterator[Engine]:
-    with Engine.open(sqlite_url, create_if_empty=True) as engine:
-        yield engine
 
 
 def _items_seen(registry: HandlerRegistry) -> dict[EffectName, list[str]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -36,12 +35,6 @@ CONFIG = DispatchConfig(
     lease=timedelta(minutes=5),
     batch_size=2,
 )
-
-
-@pytest.fixture
-def engine(sqlite_url: str) -> Iterator[Engine]:
-    with Engine.open(sqlite_url, create_if_empty=True) as engine:
-        yield engine
 
 
 @pytest.fixture

@@ -18,18 +18,13 @@ from orderfsm.dispatch import DispatchConfig, Dispatcher, DispatchReport, Effect
 from orderfsm.fsm.effects import EffectName
 from orderfsm.persistence import EffectStatus
 from orderfsm.service import Engine
+from tests.support.engines import engine_on_each_database  # noqa: F401  (the ``engine`` fixture)
 
 from .support import accept, effects, sketch
 
 E = EffectName
 WAIT_S = 30.0
 HANG = E.SEND_ORDER_CONFIRMATION
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    with Engine.open(db_url, create_if_empty=True) as engine:
-        yield engine
 
 
 class Hanging:

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-
-import pytest
 
 from orderfsm.adapters.handlers import HttpFulfilmentClient, HttpFulfilmentConfig
 from orderfsm.dispatch import DispatchConfig, Dispatcher, HandlerRegistry
 from orderfsm.persistence import EffectStatus
 from orderfsm.service import Engine
+from tests.support.net import free_port
 
-from .servers import Script, free_port, http_server
+from .servers import Script, http_server
 from .support import Clock, accept, clock_after_now, effects, sketch
 
 CONFIG = DispatchConfig(base_delay=timedelta(seconds=30), jitter=0.0, max_attempts=4)
 SHIPMENT_KEY = "UP1:accepted:request_shipment"
-
-
-@pytest.fixture
-def engine(sqlite_url: str) -> Iterator[Engine]:
-    with Engine.open(sqlite_url, create_if_empty=True) as engine:
-        yield engine
 
 
 def dispatcher(engine: Engine, base_url: str, clock: Clock, timeout: float = 10.0) -> Dispatcher:

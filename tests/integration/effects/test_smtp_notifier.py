@@ -14,8 +14,9 @@ from orderfsm.persistence import EffectStatus
 from orderfsm.persistence.repository import OUTBOX
 from orderfsm.samples.builders import OrderSketch, conflict_body
 from orderfsm.service import Engine
+from tests.support.net import free_port
 
-from .servers import Mailbox, free_port, smtp_server
+from .servers import Mailbox, smtp_server
 from .support import T0, Clock, clock_after_now, effects, sketch
 
 MERCHANT = MerchantContact(
@@ -25,12 +26,6 @@ MERCHANT = MerchantContact(
     url="https://outfitters.example/help",
 )
 CODES = ("card_declined", "failed-request", "order-fraud-failure")
-
-
-@pytest.fixture
-def engine(sqlite_url: str) -> Iterator[Engine]:
-    with Engine.open(sqlite_url, create_if_empty=True) as engine:
-        yield engine
 
 
 @pytest.fixture
