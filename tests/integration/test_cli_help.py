@@ -15,7 +15,12 @@ from tests.support.cli import ORDERFSM
 def command_paths(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     """Every command and subcommand, as the words a user types after ``orderfsm``."""
     paths = [prefix]
-    for name, command in sorted(group.commands.items()):
+    # Through list_commands/get_command: the top group loads its commands lazily,
+    # so ``group.commands`` would hold only those some other test happened to load.
+    ctx = click.Context(group)
+    for name in sorted(group.list_commands(ctx)):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         if isinstance(command, click.Group):
             paths += command_paths(command, (*prefix, name))
         else:
