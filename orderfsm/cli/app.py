@@ -37,6 +37,10 @@ COMMANDS = {
     "inbox": LazyCommand(
         "orderfsm.cli.inbox:inbox", "List webhook deliveries the receiver stored, newest first."
     ),
+    "orders": LazyCommand(
+        "orderfsm.cli.orders:orders",
+        "List orders, oldest update first: state, age and the last signal each saw.",
+    ),
     "sandbox": LazyCommand(
         "orderfsm.cli.sandbox:sandbox",
         "Serve a local, stateful Digital River: orders, events, fulfilments, webhooks.",
@@ -76,6 +80,7 @@ def cli() -> None:
       orderfsm serve --db sqlite:///shop.db --secret-file secrets.txt --port 8080
       orderfsm worker --db sqlite:///shop.db --sink jsonl:effects.jsonl
       orderfsm inbox --db sqlite:///shop.db --status dead
+      orderfsm orders --db sqlite:///shop.db --older-than 15m
       orderfsm sandbox --port 8765
       orderfsm submit SHOP-0001 chk-0001 --dr-url http://127.0.0.1:8765 --dr-key sk_test_sandbox
     """
