@@ -41,6 +41,10 @@ COMMANDS = {
         "orderfsm.cli.orders:orders",
         "List orders, oldest update first: state, age and the last signal each saw.",
     ),
+    "parked": LazyCommand(
+        "orderfsm.cli.parked:parked",
+        "List events waiting for an unknown order: what each waits for, and since when.",
+    ),
     "sandbox": LazyCommand(
         "orderfsm.cli.sandbox:sandbox",
         "Serve a local, stateful Digital River: orders, events, fulfilments, webhooks.",
