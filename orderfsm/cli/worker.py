@@ -16,38 +16,44 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
-from orderfsm.adapters.handlers import JsonlSink
-from orderfsm.cli.logs import log_to_terminal
 from orderfsm.cli.options import db_option
 from orderfsm.cli.redact import redact
 from orderfsm.cli.text import plain
-from orderfsm.dispatch import (
-    BUILT_IN_CLASSIFIERS,
-    Classifier,
-    DispatchConfig,
-    HandlerRegistry,
-)
-from orderfsm.fsm.effects import EffectName
-from orderfsm.inbox import InboxPolicy
-from orderfsm.service.worker import WorkerConfig, run_worker
-from orderfsm.service.worker_reports import (
-    EffectsPassed,
-    Outage,
-    WorkerReport,
-    describe,
-    timestamp,
-)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from orderfsm.dispatch import Classifier, HandlerRegistry
+    from orderfsm.fsm.effects import EffectName
+    from orderfsm.service.worker_reports import WorkerReport
+
+# The engine's stack (dispatch, service, SQLAlchemy) is imported where a worker
+# runs, not here: `orderfsm worker --help` reads only these defaults, which
+# tests/architecture checks against WorkerConfig() and DispatchConfig().
+DEFAULT_INTERVAL_SECONDS = 2.0
+"""``WorkerConfig().interval``."""
+DEFAULT_MAX_ATTEMPTS = 8
+"""``DispatchConfig().max_attempts``."""
+DEFAULT_LEASE_SECONDS = 60.0
+"""``WorkerConfig().dispatch.lease``."""
+DEFAULT_HANDLER_TIMEOUT_SECONDS = 300.0
+"""``WorkerConfig().dispatch.handler_timeout``."""
+DEFAULT_HANDLER_SLOTS = 4
+"""``WorkerConfig().dispatch.handler_slots``."""
+DEFAULT_GRACE_SECONDS = 10.0
+"""``WorkerConfig().grace``."""
 
 SINK_SCHEMES = ("jsonl",)
-DEFAULTS = WorkerConfig()
 
 
 def printer(console: Console) -> Callable[[WorkerReport], None]:
     """The report callback of ``orderfsm worker``: one plain-text line per report."""
+
+    from orderfsm.service.worker_reports import EffectsPassed, Outage, describe, timestamp
 
     def show(report: WorkerReport) -> None:
         style = "red" if isinstance(report, Outage) else ""
@@ -63,6 +69,8 @@ def printer(console: Console) -> Callable[[WorkerReport], None]:
 
 def parse_timeouts(values: Sequence[str]) -> dict[EffectName, timedelta]:
     """``NAME=SECONDS`` pairs of ``--timeout`` as handler timeouts by effect name."""
+    from orderfsm.fsm.effects import EffectName
+
     timeouts: dict[EffectName, timedelta] = {}
     for value in values:
         name, _, seconds = value.partition("=")
@@ -113,21 +121,21 @@ def _seconds(minimum: float = 0.01) -> click.FloatRange:
 @click.option(
     "--interval",
     type=_seconds(),
-    default=DEFAULTS.interval.total_seconds(),
+    default=DEFAULT_INTERVAL_SECONDS,
     show_default=True,
     help="Seconds to rest when nothing was due.",
 )
 @click.option(
     "--max-attempts",
     type=click.IntRange(min=1),
-    default=DispatchConfig().max_attempts,
+    default=DEFAULT_MAX_ATTEMPTS,
     show_default=True,
     help="Attempts before an effect is dead.",
 )
 @click.option(
     "--lease",
     type=_seconds(1.0),
-    default=DEFAULTS.dispatch.lease.total_seconds(),
+    default=DEFAULT_LEASE_SECONDS,
     show_default=True,
     help="Seconds a claim holds an inbox entry or effect unrenewed: after a crash, "
     "another worker takes them this soon (renewed while a handler runs).",
@@ -135,7 +143,7 @@ def _seconds(minimum: float = 0.01) -> click.FloatRange:
 @click.option(
     "--handler-timeout",
     type=_seconds(),
-    default=DEFAULTS.dispatch.handler_timeout.total_seconds(),
+    default=DEFAULT_HANDLER_TIMEOUT_SECONDS,
     show_default=True,
     help="Seconds a handler may run; past it the attempt failed and is retried.",
 )
@@ -149,14 +157,14 @@ def _seconds(minimum: float = 0.01) -> click.FloatRange:
 @click.option(
     "--handler-slots",
     type=click.IntRange(min=1),
-    default=DEFAULTS.dispatch.handler_slots,
+    default=DEFAULT_HANDLER_SLOTS,
     show_default=True,
     help="Handlers running at once (a timed-out handler keeps its slot until it returns).",
 )
 @click.option(
     "--grace",
     type=_seconds(0.0),
-    default=DEFAULTS.grace.total_seconds(),
+    default=DEFAULT_GRACE_SECONDS,
     show_default=True,
     help="On SIGTERM/Ctrl-C: seconds running handlers get before their effects are put back.",
 )
@@ -190,6 +198,14 @@ def worker(
       orderfsm worker --db postgresql://... --lease 30 --timeout request_shipment=60
       orderfsm worker --db postgresql://... --classifier physical --sink jsonl:effects.jsonl
     """
+    # Imported here: `orderfsm worker --help` needs none of the engine's stack.
+    from rich.console import Console
+
+    from orderfsm.cli.logs import log_to_terminal
+    from orderfsm.dispatch import DispatchConfig
+    from orderfsm.inbox import InboxPolicy
+    from orderfsm.service.worker import WorkerConfig, run_worker
+
     registry = build_registry(handler_refs, sinks)
     classifier = load_classifier(classifier_ref) if classifier_ref else None
     config = WorkerConfig(
@@ -219,6 +235,10 @@ def worker(
 
 def build_registry(handler_refs: Sequence[str], sinks: Sequence[str]) -> HandlerRegistry:
     """A registry from ``--handlers`` references, then ``--sink`` for the remaining effects."""
+    from orderfsm.adapters.handlers import JsonlSink
+    from orderfsm.dispatch import HandlerRegistry
+    from orderfsm.fsm.effects import EffectName
+
     registry = HandlerRegistry()
     for ref in handler_refs:
         _load_handlers(registry, ref)
@@ -233,6 +253,8 @@ def build_registry(handler_refs: Sequence[str], sinks: Sequence[str]) -> Handler
 
 def load_classifier(ref: str) -> Classifier:
     """``physical``, ``digital`` or a ``MODULE:NAME`` function taking an item."""
+    from orderfsm.dispatch import BUILT_IN_CLASSIFIERS
+
     if ref in BUILT_IN_CLASSIFIERS:
         return BUILT_IN_CLASSIFIERS[ref]
     target = _import_target(ref, "'--classifier'", expected="physical, digital or MODULE:NAME")
@@ -263,6 +285,8 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _load_handlers(registry: HandlerRegistry, ref: str) -> None:
+    from orderfsm.dispatch import HandlerRegistry
+
     target = _import_target(ref, "'--handlers'")
     if isinstance(target, HandlerRegistry):
         for name in target:
