@@ -199,9 +199,11 @@ def _apply_one(
     except Exception as exc:
         _unexpected(engine, entry, exc, policy, report, clock(), observe)
         return
-    store.mark_applied(engine.db, entry.id, now=clock())
-    report.applied += 1
     outcome = result.outcome.value if result.outcome else NOT_RELEVANT
+    store.mark_applied(
+        engine.db, entry.id, now=clock(), outcome=outcome, upstream_id=result.upstream_id
+    )
+    report.applied += 1
     report.outcomes[outcome] += 1
     _tell(observe, entry, result.upstream_id, outcome)
 

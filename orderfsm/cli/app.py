@@ -45,6 +45,14 @@ COMMANDS = {
     "inbox": LazyCommand(
         "orderfsm.cli.inbox:inbox", "List webhook deliveries the receiver stored, newest first."
     ),
+    "orders": LazyCommand(
+        "orderfsm.cli.orders:orders",
+        "List orders, oldest update first: state, age and the last signal each saw.",
+    ),
+    "parked": LazyCommand(
+        "orderfsm.cli.parked:parked",
+        "List events waiting for an unknown order: what each waits for, and since when.",
+    ),
     "sandbox": LazyCommand(
         "orderfsm.cli.sandbox:sandbox",
         "Serve a local, stateful Digital River: orders, events, fulfilments, webhooks.",
@@ -84,6 +92,7 @@ def cli() -> None:
       orderfsm serve --db sqlite:///shop.db --secret-file secrets.txt --port 8080
       orderfsm worker --db sqlite:///shop.db --sink jsonl:effects.jsonl
       orderfsm inbox --db sqlite:///shop.db --status dead
+      orderfsm orders --db sqlite:///shop.db --older-than 15m
       orderfsm sandbox --port 8765
       orderfsm submit SHOP-0001 chk-0001 --dr-url http://127.0.0.1:8765 --dr-key sk_test_sandbox
       orderfsm fulfil SHOP-0001 24000000000101=1 --tracking-number 1Z999 --db sqlite:///shop.db

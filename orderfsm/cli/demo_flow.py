@@ -14,10 +14,17 @@ from rich.table import Table
 from orderfsm.adapters.http import ReceiverConfig, create_app
 from orderfsm.adapters.http.server import serving
 from orderfsm.cli.demo_delivery import Traffic, deliver_journal, deliver_troublemakers
+from orderfsm.cli.demo_explain import (
+    explain_effects,
+    explain_inbox,
+    explain_parked,
+    explain_worker,
+)
 from orderfsm.cli.diagram import order_diagram
 from orderfsm.cli.logs import log_to_terminal
 from orderfsm.cli.text import plain
-from orderfsm.cli.worker import build_registry, printer
+from orderfsm.cli.worker import printer
+from orderfsm.cli.worker_handlers import build_registry
 from orderfsm.diagrams import DiagramError, graph_from_lifecycle, write_diagram
 from orderfsm.persistence import OrderView
 from orderfsm.samples.demo import SCENARIOS, demo_journal
@@ -44,10 +51,14 @@ def run_demo(out_dir: Path) -> None:
             deliver_troublemakers(client, webhook, secret, lines, traffic)
         console.print(plain("receiver: stopped"))
         _print_traffic(console, traffic)
+        explain_inbox(console, traffic.inbox)
+        explain_parked(console, engine)
         console.print(plain(f"worker: inbox, then effects to {paths['effects']} (JSON-lines sink)"))
         _run_worker_once(engine, paths["effects"], console)
+        explain_worker(console, engine)
         views = list(engine.orders())
     _print_orders(console, views)
+    explain_effects(console, views)
     _draw(console, out_dir, views)
     lines_written = len(paths["effects"].read_text(encoding="utf-8").splitlines())
     console.print(plain(f"effects delivered: {lines_written} JSON lines in {paths['effects']}"))

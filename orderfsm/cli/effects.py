@@ -24,16 +24,25 @@ ERROR_WIDTH = 80
 @db_option
 @click.option("--status", type=click.Choice(EFFECT_STATUSES), help="Only effects in this status.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many (oldest first).")
+@click.option(
+    "--order", "order", metavar="REF", help="Only the effects of this order (any of its ids)."
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_context
 def effects(
-    ctx: click.Context, db_url: str, status: str | None, limit: int | None, as_json: bool
+    ctx: click.Context,
+    db_url: str,
+    status: str | None,
+    limit: int | None,
+    order: str | None,
+    as_json: bool,
 ) -> None:
     """List the effects in the outbox (default), or re-queue a dead one.
 
     \b
     Example:
       orderfsm effects --db sqlite:///shop.db --status dead
+      orderfsm effects --db sqlite:///shop.db --order SHOP-0001
       orderfsm effects retry SHOP-0001:accepted:request_shipment --db sqlite:///shop.db
     """
     if ctx.invoked_subcommand is not None:
@@ -51,7 +60,10 @@ def effects(
         ensure_current(db, url_for_message=db_url)
         with db.connect() as connection:
             entries = list_effects(
-                connection, status=EffectStatus(status) if status else None, limit=limit
+                connection,
+                status=EffectStatus(status) if status else None,
+                limit=limit,
+                order=order,
             )
     finally:
         db.dispose()

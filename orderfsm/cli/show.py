@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -12,7 +13,7 @@ from orderfsm.cli.text import joined, plain
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from orderfsm.persistence import OrderView
+    from orderfsm.persistence import EffectEntry, OrderView
 
 OUTCOME_STYLE = {
     "applied": "green",
@@ -22,6 +23,9 @@ OUTCOME_STYLE = {
     "refused": "red",
     "parked": "cyan",
 }
+EFFECT_STYLE = {"pending": "cyan", "failed": "yellow", "done": "green", "dead": "bold red"}
+WAITING = ("pending", "failed")
+"""Effect statuses that have a next attempt."""
 
 
 @click.command("show")
@@ -52,7 +56,8 @@ def show(ref: str, db_url: str, as_json: bool) -> None:
 
 
 def render_order(view: OrderView, console: Console) -> None:
-    """A readable summary and timeline of one order (every value printed as plain text)."""
+    """A readable summary, timeline and effects of one order; wraps (never cuts) at 80 columns."""
+    from rich import box
     from rich.table import Table
 
     console.print(
@@ -76,28 +81,62 @@ def render_order(view: OrderView, console: Console) -> None:
             plain(charges),
         )
     )
-    timeline = Table(title="timeline", title_justify="left")
+    timeline = Table(title="timeline (UTC)", title_justify="left", box=box.SIMPLE_HEAD)
     # DR's own time beside ours shows out-of-order deliveries at a glance.
-    for column in ("#", "recorded", "DR time", "signal", "trigger", "move", "outcome", "reason"):
-        timeline.add_column(column)
+    timeline.add_column("#", no_wrap=True)
+    timeline.add_column("recorded", no_wrap=True, min_width=10)
+    timeline.add_column("DR time", no_wrap=True, min_width=10)
+    timeline.add_column("signal / trigger", overflow="fold", ratio=3)
+    timeline.add_column("move", overflow="fold", ratio=3)
+    timeline.add_column("outcome / reason", overflow="fold", ratio=4)
     for number, entry in enumerate(view.history, start=1):
-        move = f"{entry.from_state or '-'} -> {entry.to_state or '-'}"
+        outcome = plain(entry.outcome, OUTCOME_STYLE.get(entry.outcome, ""))
+        if entry.reason:
+            outcome.append(": ")
+            outcome.append(plain(entry.reason))
         timeline.add_row(
             str(number),
-            entry.recorded_at.strftime("%H:%M:%S"),
-            entry.dr_time.strftime("%m-%d %H:%M:%S") if entry.dr_time else "-",
-            plain(entry.event_type or entry.origin),
-            plain(entry.trigger),
-            plain(move),
-            plain(entry.outcome, OUTCOME_STYLE.get(entry.outcome, "")),
-            plain(entry.reason or ""),
+            dated(entry.recorded_at),
+            dated(entry.dr_time),
+            joined(plain(entry.event_type or entry.origin), "\n", plain(entry.trigger, "dim")),
+            joined(plain(entry.from_state or "-"), "\n-> ", plain(entry.to_state or "-")),
+            outcome,
         )
     console.print(timeline)
-    effects = Table(title="effects", title_justify="left")
-    for column in ("effect", "status", "attempts", "idempotency key"):
-        effects.add_column(column)
+    effects = Table(title="effects (UTC)", title_justify="left", box=box.SIMPLE_HEAD)
+    effects.add_column("effect", overflow="fold", ratio=3)
+    effects.add_column("status", overflow="fold", ratio=2)
+    effects.add_column("tries", no_wrap=True)
+    effects.add_column("next attempt", no_wrap=True, min_width=10)
+    effects.add_column("last error", overflow="fold", ratio=4)
     for effect in view.effects:
         effects.add_row(
-            plain(effect.type), plain(effect.status), str(effect.attempts), plain(effect.key)
+            plain(effect.type),
+            plain(effect_status(effect), EFFECT_STYLE.get(effect.status, "")),
+            str(effect.attempts),
+            dated(effect.next_attempt_at) if effect.status in WAITING else "",
+            plain(effect.last_error or ""),
         )
     console.print(effects)
+    for effect in view.effects:
+        console.print(joined("  key ", plain(effect.key)), overflow="fold")
+
+
+def dated(moment: datetime | None) -> str:
+    """A UTC time as two lines, date over time (``-`` when unknown)."""
+    if moment is None:
+        return "-"
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.strftime("%Y-%m-%d\n%H:%M:%S")
+
+
+def effect_status(effect: EffectEntry) -> str:
+    """The status, with "never attempted" for a pending effect no dispatcher claimed yet.
+
+    The outbox does not record which handlers a worker has; an effect whose
+    handler is missing stays pending with 0 attempts, which this shows
+    apart from a backlog being retried.
+    """
+    if effect.never_attempted:
+        return "pending, never attempted"
+    return effect.status

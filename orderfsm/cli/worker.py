@@ -12,37 +12,43 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
-from orderfsm.cli.logs import log_to_terminal
 from orderfsm.cli.options import db_option, dr_api_options
 from orderfsm.cli.redact import redact
 from orderfsm.cli.text import plain
-from orderfsm.cli.worker_dr import dr_fulfilments
-from orderfsm.cli.worker_handlers import add_sinks, build_registry, load_classifier
-from orderfsm.dispatch import (
-    DispatchConfig,
-)
-from orderfsm.fsm.effects import EffectName
-from orderfsm.inbox import InboxPolicy
-from orderfsm.service.worker import WorkerConfig, run_worker
-from orderfsm.service.worker_reports import (
-    EffectsPassed,
-    Outage,
-    WorkerReport,
-    describe,
-    timestamp,
-)
 
-__all__ = ["DEFAULTS", "build_registry", "load_classifier", "parse_timeouts", "printer", "worker"]
+if TYPE_CHECKING:
+    from rich.console import Console
 
-DEFAULTS = WorkerConfig()
+    from orderfsm.fsm.effects import EffectName
+    from orderfsm.service.worker_reports import WorkerReport
+
+# The engine's stack (dispatch, service, SQLAlchemy) is imported where a worker
+# runs, not here: `orderfsm worker --help` reads only these defaults, which
+# tests/architecture checks against WorkerConfig() and DispatchConfig().
+DEFAULT_INTERVAL_SECONDS = 2.0
+"""``WorkerConfig().interval``."""
+DEFAULT_MAX_ATTEMPTS = 8
+"""``DispatchConfig().max_attempts``."""
+DEFAULT_LEASE_SECONDS = 60.0
+"""``WorkerConfig().dispatch.lease``."""
+DEFAULT_HANDLER_TIMEOUT_SECONDS = 300.0
+"""``WorkerConfig().dispatch.handler_timeout``."""
+DEFAULT_HANDLER_SLOTS = 4
+"""``WorkerConfig().dispatch.handler_slots``."""
+DEFAULT_GRACE_SECONDS = 10.0
+"""``WorkerConfig().grace``."""
+
+SINK_SCHEMES = ("jsonl",)
 
 
 def printer(console: Console) -> Callable[[WorkerReport], None]:
     """The report callback of ``orderfsm worker``: one plain-text line per report."""
+
+    from orderfsm.service.worker_reports import EffectsPassed, Outage, describe, timestamp
 
     def show(report: WorkerReport) -> None:
         style = "red" if isinstance(report, Outage) else ""
@@ -58,6 +64,8 @@ def printer(console: Console) -> Callable[[WorkerReport], None]:
 
 def parse_timeouts(values: Sequence[str]) -> dict[EffectName, timedelta]:
     """``NAME=SECONDS`` pairs of ``--timeout`` as handler timeouts by effect name."""
+    from orderfsm.fsm.effects import EffectName
+
     timeouts: dict[EffectName, timedelta] = {}
     for value in values:
         name, _, seconds = value.partition("=")
@@ -109,21 +117,21 @@ def _seconds(minimum: float = 0.01) -> click.FloatRange:
 @click.option(
     "--interval",
     type=_seconds(),
-    default=DEFAULTS.interval.total_seconds(),
+    default=DEFAULT_INTERVAL_SECONDS,
     show_default=True,
     help="Seconds to rest when nothing was due.",
 )
 @click.option(
     "--max-attempts",
     type=click.IntRange(min=1),
-    default=DispatchConfig().max_attempts,
+    default=DEFAULT_MAX_ATTEMPTS,
     show_default=True,
     help="Attempts before an effect is dead.",
 )
 @click.option(
     "--lease",
     type=_seconds(1.0),
-    default=DEFAULTS.dispatch.lease.total_seconds(),
+    default=DEFAULT_LEASE_SECONDS,
     show_default=True,
     help="Seconds a claim holds an inbox entry or effect unrenewed: after a crash, "
     "another worker takes them this soon (renewed while a handler runs).",
@@ -131,7 +139,7 @@ def _seconds(minimum: float = 0.01) -> click.FloatRange:
 @click.option(
     "--handler-timeout",
     type=_seconds(),
-    default=DEFAULTS.dispatch.handler_timeout.total_seconds(),
+    default=DEFAULT_HANDLER_TIMEOUT_SECONDS,
     show_default=True,
     help="Seconds a handler may run; past it the attempt failed and is retried.",
 )
@@ -145,14 +153,14 @@ def _seconds(minimum: float = 0.01) -> click.FloatRange:
 @click.option(
     "--handler-slots",
     type=click.IntRange(min=1),
-    default=DEFAULTS.dispatch.handler_slots,
+    default=DEFAULT_HANDLER_SLOTS,
     show_default=True,
     help="Handlers running at once (a timed-out handler keeps its slot until it returns).",
 )
 @click.option(
     "--grace",
     type=_seconds(0.0),
-    default=DEFAULTS.grace.total_seconds(),
+    default=DEFAULT_GRACE_SECONDS,
     show_default=True,
     help="On SIGTERM/Ctrl-C: seconds running handlers get before their effects are put back.",
 )
@@ -189,6 +197,16 @@ def worker(
       orderfsm worker --db postgresql://... --lease 30 --timeout request_shipment=60
       orderfsm worker --db postgresql://... --classifier physical --sink jsonl:effects.jsonl
     """
+    # Imported here: `orderfsm worker --help` needs none of the engine's stack.
+    from rich.console import Console
+
+    from orderfsm.cli.logs import log_to_terminal
+    from orderfsm.cli.worker_dr import dr_fulfilments
+    from orderfsm.cli.worker_handlers import add_sinks, build_registry, load_classifier
+    from orderfsm.dispatch import DispatchConfig
+    from orderfsm.inbox import InboxPolicy
+    from orderfsm.service.worker import WorkerConfig, run_worker
+
     console = Console(highlight=False)
     registry = build_registry(handler_refs, ())
     classifier = load_classifier(classifier_ref) if classifier_ref else None
@@ -208,7 +226,7 @@ def worker(
     _stop_on_signals(stop)
     log_to_terminal()
     with dr_fulfilments(registry, dr_url, dr_key):
-        add_sinks(registry, sinks)
+        add_sinks(registry, sinks)  # after the DR handler: the sink takes only the rest
         run_worker(
             db_url,
             registry,

@@ -52,6 +52,10 @@ class InboxEntry:
     processed_at: datetime | None
     lease_until: datetime | None = None
     """Until when a worker's claim holds the entry (``None``: nobody holds it)."""
+    outcome: str | None = None
+    """What applying it did (an ``Outcome`` value or ``not_relevant``); ``None`` until applied."""
+    upstream_id: str | None = None
+    """The order it concerned, when the engine knew it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,14 +143,26 @@ def release(engine: Engine, entries: Sequence[InboxEntry]) -> int:
     return released
 
 
-def mark_applied(engine: Engine, entry_id: int, *, now: datetime) -> None:
-    """The entry went through the engine (whatever the lifecycle outcome)."""
+def mark_applied(
+    engine: Engine,
+    entry_id: int,
+    *,
+    now: datetime,
+    outcome: str | None = None,
+    upstream_id: str | None = None,
+) -> None:
+    """The entry went through the engine; keep what it did (``outcome``) and to which order."""
     with engine.begin() as connection:
         connection.execute(
             update(INBOX)
             .where(INBOX.c.id == entry_id)
             .values(
-                status=InboxStatus.APPLIED.value, lease_until=None, error=None, processed_at=now
+                status=InboxStatus.APPLIED.value,
+                lease_until=None,
+                error=None,
+                processed_at=now,
+                outcome=outcome,
+                upstream_id=upstream_id,
             )
         )
 
@@ -235,4 +251,6 @@ def _entry(row: Any) -> InboxEntry:
         received_at=row["received_at"],
         processed_at=row["processed_at"],
         lease_until=row["lease_until"],
+        outcome=row["outcome"],
+        upstream_id=row["upstream_id"],
     )

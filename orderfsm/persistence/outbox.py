@@ -202,9 +202,16 @@ def list_effects(
     status: EffectStatus | None = None,
     effect: str | None = None,
     limit: int | None = None,
+    order: str | None = None,
 ) -> list[OutboxEntry]:
-    """Outbox rows, oldest first, optionally of one status or effect."""
+    """Outbox rows, oldest first, optionally of one status, effect or order.
+
+    ``order`` is any of the order's references (upstream, DR order or checkout id).
+    """
     query = select(OUTBOX, ORDERS.c.upstream_id).join(ORDERS, ORDERS.c.id == OUTBOX.c.order_id)
+    if order is not None:
+        refs = (ORDERS.c.upstream_id, ORDERS.c.dr_order_id, ORDERS.c.checkout_id)
+        query = query.where(or_(*(column == order for column in refs)))
     if status is not None:
         query = query.where(OUTBOX.c.status == status.value)
     if effect is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from orderfsm.fsm.effects import EffectName
@@ -18,6 +18,7 @@ from orderfsm.fsm.refs import OrderRefs
 from orderfsm.fsm.rules import DrKnowledge
 from orderfsm.fsm.signals import ChargeFact
 from orderfsm.fsm.states import OrderState
+from orderfsm.persistence.tables import EffectStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +157,18 @@ class EffectEntry:
     payload: dict[str, Any]
     attempts: int
     last_error: str | None
+    next_attempt_at: datetime | None = None
+    """When a pending or failed effect is due (again); kept on done and dead rows too."""
+
+    @property
+    def never_attempted(self) -> bool:
+        """Pending and never claimed by a dispatcher (no worker ran, or none took it yet)."""
+        return self.status == EffectStatus.PENDING and self.attempts == 0
+
+    @property
+    def handled(self) -> bool:
+        """A handler finished it (the outbox marked it done)."""
+        return self.status == EffectStatus.DONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,11 +205,22 @@ class OrderView:
                     "outcome": h.outcome,
                     "eventId": h.event_id,
                     "reason": h.reason,
+                    "recordedAt": iso_utc(h.recorded_at),
+                    "drTime": iso_utc(h.dr_time),
                 }
                 for h in self.history
             ],
             "effects": [
-                {"type": e.type, "key": e.key, "status": e.status, "payload": e.payload}
+                {
+                    "type": e.type,
+                    "key": e.key,
+                    "status": e.status,
+                    "payload": e.payload,
+                    "attempts": e.attempts,
+                    "lastError": e.last_error,
+                    "nextAttemptAt": iso_utc(e.next_attempt_at),
+                    "handled": e.handled,
+                }
                 for e in self.effects
             ],
             "items": [
@@ -209,3 +233,11 @@ class OrderView:
                 for i in self.items
             ],
         }
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC (a naive time, as SQLite gives back, is UTC already)."""
+    if moment is None:
+        return None
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.isoformat()

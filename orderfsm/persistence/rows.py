@@ -265,6 +265,7 @@ def effect_entry(row: RowMapping) -> EffectEntry:
         payload=row["payload"],
         attempts=row["attempts"],
         last_error=row["last_error"],
+        next_attempt_at=row["next_attempt_at"],
     )
 
 

@@ -145,6 +145,10 @@ class InboxRow(SQLModel, table=True):
     error: str | None = None
     received_at: datetime
     processed_at: datetime | None = None
+    outcome: str | None = Field(default=None, max_length=16)
+    """What applying it did: an ``Outcome`` value or ``not_relevant`` (``None`` until applied)."""
+    upstream_id: str | None = Field(default=None, max_length=255)
+    """The order it concerned, when the engine knew it."""
 
 
 class ParkedSignalRow(SQLModel, table=True):

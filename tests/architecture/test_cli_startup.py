@@ -22,8 +22,19 @@ from orderfsm.cli.lazy import load
 from orderfsm.persistence import EffectStatus, InboxStatus
 
 HEAVY = ["sqlalchemy", "rich", "pydantic", "starlette", "uvicorn", "httpx", "alembic"]
-LIGHT_COMMANDS = ["apply", "db", "demo", "diagram", "effects", "inbox", "show"]
-"""Commands whose --help loads none of HEAVY (worker and serve: see docs/architecture.md)."""
+LIGHT_COMMANDS = [
+    "apply",
+    "db",
+    "demo",
+    "diagram",
+    "effects",
+    "inbox",
+    "orders",
+    "parked",
+    "show",
+    "worker",
+]
+"""Commands whose --help loads none of HEAVY (serve: see docs/architecture.md)."""
 
 
 def loaded_after(args: list[str]) -> list[str]:
@@ -77,3 +88,17 @@ def test_the_clis_copies_of_names_agree_with_their_sources() -> None:
     assert options.ENV_SECRETS == receiver_config.ENV_SECRETS
     assert tuple(s.value for s in InboxStatus) == options.INBOX_STATUSES
     assert tuple(s.value for s in EffectStatus) == options.EFFECT_STATUSES
+
+
+def test_the_worker_help_shows_the_defaults_the_worker_runs_with() -> None:
+    from orderfsm.cli import worker
+    from orderfsm.dispatch import DispatchConfig
+    from orderfsm.service.worker import WorkerConfig
+
+    config = WorkerConfig()
+    assert config.interval.total_seconds() == worker.DEFAULT_INTERVAL_SECONDS
+    assert config.grace.total_seconds() == worker.DEFAULT_GRACE_SECONDS
+    assert DispatchConfig().max_attempts == worker.DEFAULT_MAX_ATTEMPTS
+    assert config.dispatch.lease.total_seconds() == worker.DEFAULT_LEASE_SECONDS
+    assert config.dispatch.handler_timeout.total_seconds() == worker.DEFAULT_HANDLER_TIMEOUT_SECONDS
+    assert config.dispatch.handler_slots == worker.DEFAULT_HANDLER_SLOTS

@@ -60,7 +60,7 @@ def test_apply_then_show_json_gives_the_fixed_shape(tmp_path: Path) -> None:
         ("accept", "accepted", "accepted", "stale"),
     ]
     assert {tuple(sorted(h)) for h in data["history"]} == {
-        ("eventId", "from", "outcome", "reason", "to", "trigger")
+        ("drTime", "eventId", "from", "outcome", "reason", "recordedAt", "to", "trigger")
     }
     assert sorted(e["type"] for e in data["effects"]) == [
         "request_shipment",

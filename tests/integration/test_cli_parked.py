@@ -1,0 +1,67 @@
+"""``orderfsm parked`` through the real console script, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from orderfsm import Engine
+from orderfsm.samples.builders import Item, OrderSketch
+
+ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
+T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+
+
+def run(*args: str, columns: int = 200) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [ORDERFSM, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": str(columns)},
+    )
+
+
+def sketch(n: int) -> OrderSketch:
+    return OrderSketch(f"dr-{n}", f"co-{n}", f"UP-{n}", [Item("it-1", "sku", 1, 5.0, True)])
+
+
+@pytest.fixture
+def shop(db_url: str) -> str:
+    """Two events parked for orders nobody submitted; a third whose order then appeared."""
+    with Engine.open(db_url, create_if_empty=True) as engine:
+        for n in (1, 2, 3):
+            o = sketch(n)
+            engine.apply_event(o.event("order.accepted", o.order("accepted", T0), T0))
+        engine.submit("UP-3", "co-3")
+    return db_url
+
+
+def test_json_lists_what_each_parked_event_waits_for(shop: str) -> None:
+    done = run("parked", "--db", shop, "--json")
+
+    assert done.returncode == 0, done.stderr
+    events = json.loads(done.stdout)
+    assert [e["waitsFor"] for e in events] == [
+        {"orderId": "dr-1", "checkoutId": "co-1", "upstreamId": "UP-1"},
+        {"orderId": "dr-2", "checkoutId": "co-2", "upstreamId": "UP-2"},
+    ]
+    assert {e["eventType"] for e in events} == {"order.accepted"}
+    parked_at = datetime.fromisoformat(events[0]["parkedAt"])
+    assert parked_at.utcoffset() is not None and parked_at.utcoffset().total_seconds() == 0
+    assert abs(datetime.fromisoformat(events[0]["drTime"]) - T0) < timedelta(seconds=1)
+
+
+def test_the_table_says_how_many_wait_and_fits_80_columns(shop: str) -> None:
+    done = run("parked", "--db", shop, columns=80)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("parked: 2 events waiting for an order")
+    assert "dr-1" in done.stdout and "co-1" in done.stdout and "2026-" in done.stdout
+    assert "dr-3" not in done.stdout
+    assert all(len(line) <= 80 for line in done.stdout.splitlines()), done.stdout
