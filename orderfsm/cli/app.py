@@ -37,6 +37,10 @@ COMMANDS = {
     "inbox": LazyCommand(
         "orderfsm.cli.inbox:inbox", "List webhook deliveries the receiver stored, newest first."
     ),
+    "reconcile": LazyCommand(
+        "orderfsm.cli.reconcile:reconcile",
+        "Read missed events from Digital River's GET /events into the inbox and apply them.",
+    ),
     "sandbox": LazyCommand(
         "orderfsm.cli.sandbox:sandbox",
         "Serve a local, stateful Digital River: orders, events, fulfilments, webhooks.",
@@ -60,9 +64,7 @@ COMMANDS = {
 """Every command: where it lives and its summary (the first line of its docstring)."""
 
 
-@click.group(
-    cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]}
-)
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="orderfsm")
 def cli() -> None:
     """Run orders' lifecycle against Digital River.
