@@ -52,6 +52,9 @@ COMMANDS = {
     "show": LazyCommand(
         "orderfsm.cli.show:show", "Show the order REF (upstream id, DR order id or checkout id)."
     ),
+    "stuck": LazyCommand(
+        "orderfsm.cli.stuck:stuck", "List orders waiting in a state longer than its deadline."
+    ),
     "submit": LazyCommand(
         "orderfsm.cli.submit:submit",
         "Submit CHECKOUT_ID to Digital River as the order UPSTREAM_ID.",

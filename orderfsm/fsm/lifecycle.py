@@ -12,9 +12,11 @@ which effects the edge itself adds.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
+from types import MappingProxyType
 
 from orderfsm.fsm.effects import (
     HAS_DIGITAL_ITEMS,
@@ -103,6 +105,8 @@ class Lifecycle:
 
     states: tuple[StateSpec, ...]
     transitions: tuple[TransitionSpec, ...]
+    deadlines: Mapping[OrderState, timedelta] = field(default_factory=dict)
+    """How long an order may wait in a live state before it counts as stuck."""
 
     def spec(self, state: OrderState) -> StateSpec:
         """The spec of one state."""
@@ -135,6 +139,20 @@ E = EffectName
 BEFORE_ACCEPTANCE = (S.SUBMITTED, S.PENDING_PAYMENT, S.IN_REVIEW)
 AFTER_ACCEPTANCE = (S.ACCEPTED, S.FULFILLED, S.COMPLETE)
 LIVE = BEFORE_ACCEPTANCE + AFTER_ACCEPTANCE
+
+DEADLINES: Mapping[OrderState, timedelta] = MappingProxyType(
+    {
+        # DR answers POST /orders in seconds; its events follow within minutes.
+        S.SUBMITTED: timedelta(minutes=15),
+        # Delayed payment methods (wire transfer, ...) give the shopper days to pay.
+        S.PENDING_PAYMENT: timedelta(days=7),
+        # DR's secondary fraud review, within its 72-hour webhook retry window.
+        S.IN_REVIEW: timedelta(hours=72),
+        # The merchant's choice: fulfil before card authorizations (about 7 days) lapse.
+        S.ACCEPTED: timedelta(days=5),
+    }
+)
+"""The default deadlines of :data:`LIFECYCLE`; a host overrides them (orderfsm.service.stuck)."""
 
 LIFECYCLE = Lifecycle(
     states=(
@@ -253,5 +271,6 @@ LIFECYCLE = Lifecycle(
         TransitionSpec(T.RECORD_CHARGE_CANCELLED, LIVE, None),
         TransitionSpec(T.RECORD_REFUND, AFTER_ACCEPTANCE, None),
     ),
+    deadlines=DEADLINES,
 )
 """The lifecycle of the platform's order against Digital River."""
