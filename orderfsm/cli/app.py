@@ -41,6 +41,10 @@ COMMANDS = {
         "orderfsm.cli.reconcile:reconcile",
         "Read missed events from Digital River's GET /events into the inbox and apply them.",
     ),
+    "refresh": LazyCommand(
+        "orderfsm.cli.refresh:refresh",
+        "Read orders REF... (or the stuck ones) from Digital River and apply their state.",
+    ),
     "sandbox": LazyCommand(
         "orderfsm.cli.sandbox:sandbox",
         "Serve a local, stateful Digital River: orders, events, fulfilments, webhooks.",

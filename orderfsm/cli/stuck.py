@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from typing import Any
 
 import click
 
@@ -37,9 +38,7 @@ def _age(age: timedelta) -> str:
     return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
 
 
-@click.command("stuck")
-@db_option
-@click.option(
+deadline_option = click.option(
     "--deadline",
     "deadlines",
     multiple=True,
@@ -47,6 +46,22 @@ def _age(age: timedelta) -> str:
     metavar="STATE=DURATION",
     help="Override a state's deadline (s, m, h or d); repeat for several states.",
 )
+
+
+def state_deadlines(deadlines: dict[str, timedelta]) -> dict[Any, timedelta]:
+    """``--deadline`` values by ``OrderState``; an unknown state is a ConfigurationError."""
+    from orderfsm.errors import ConfigurationError
+    from orderfsm.fsm.states import OrderState
+
+    try:
+        return {OrderState(name): wait for name, wait in deadlines.items()}
+    except ValueError as exc:
+        raise ConfigurationError(f"--deadline: {exc}") from None
+
+
+@click.command("stuck")
+@db_option
+@deadline_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per stuck order.")
 def stuck(db_url: str, deadlines: dict[str, timedelta], as_json: bool) -> None:
     """List orders waiting in a state longer than its deadline.
@@ -61,15 +76,10 @@ def stuck(db_url: str, deadlines: dict[str, timedelta], as_json: bool) -> None:
       orderfsm stuck --db sqlite:///shop.db
       orderfsm stuck --deadline submitted=5m --json
     """
-    from orderfsm.errors import ConfigurationError
-    from orderfsm.fsm.states import OrderState
     from orderfsm.service import Engine
     from orderfsm.service.stuck import stuck_orders
 
-    try:
-        overrides = {OrderState(name): wait for name, wait in deadlines.items()}
-    except ValueError as exc:
-        raise ConfigurationError(f"--deadline: {exc}") from None
+    overrides = state_deadlines(deadlines)
     with Engine.open(db_url) as engine:
         found = list(stuck_orders(engine, deadlines=overrides))
     if as_json:
