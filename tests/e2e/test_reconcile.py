@@ -190,3 +190,29 @@ def test_a_reconcile_killed_mid_way_and_a_rerun_lose_nothing_and_apply_nothing_t
     assert rerun["resumed"] is True
     assert rerun["fetched"] < events
     assert inbox == {"applied": events}
+
+
+def test_a_since_older_than_dr_retention_is_refused_in_one_line(sqlite_url: str) -> None:
+    with sandbox_and_client() as (sandbox, _client):
+        env = {**os.environ, "ORDERFSM_DR_API_URL": sandbox.url, "ORDERFSM_DR_API_KEY": sandbox.key}
+        old = subprocess.run(
+            [ORDERFSM, "reconcile", "--db", sqlite_url, "--since", "2020-01-01T00:00:00Z"],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            env=env,
+        )
+        days = subprocess.run(
+            [ORDERFSM, "reconcile", "--db", sqlite_url, "--days", "31"],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            env=env,
+        )
+        asked = [r for r in requests_seen(sandbox) if r["path"].startswith("/events")]
+
+    assert old.returncode == 1 and old.stdout == ""
+    assert old.stderr.count("\n") == 1
+    assert "older than DR's 30-day event retention" in old.stderr
+    assert days.returncode == 2 and "DR keeps events 30 days" in days.stderr
+    assert asked == []
