@@ -7,8 +7,8 @@ the receiver's inbox (deduplicated by event id: a webhook that arrived, or a
 second run, makes it a ``duplicate``), and then drains the inbox through the
 worker's normal path (:func:`orderfsm.inbox.drain_inbox`).
 
-The cursor (:mod:`orderfsm.persistence.cursors`) is advanced only after a
-page is stored, so a run killed at any moment resumes at its page and loses
+The cursor (:mod:`orderfsm.persistence.cursors`) is advanced in the
+transaction that stores a page, so a run killed at any moment resumes at its page and loses
 nothing; what it stored twice is a duplicate, and the engine applies an event
 once. A run without ``since`` starts at the last position minus
 :attr:`ReconcilePolicy.overlap`: DR promises no order, so an event created
@@ -31,7 +31,6 @@ from orderfsm.inbox import InboxPolicy, drain_inbox
 from orderfsm.persistence import cursors
 from orderfsm.persistence.cursors import RunInProgress
 from orderfsm.persistence.database import utcnow
-from orderfsm.persistence.inbox import store_event
 from orderfsm.service.engine import Engine
 
 DR_EVENT_RETENTION = timedelta(days=30)
@@ -100,6 +99,7 @@ class _Tally:
     new: int = 0
     duplicates: int = 0
     newest: datetime | None = None
+    """The newest ``createdTime`` stored (by this run, or the position it started from)."""
 
 
 def reconcile(
@@ -143,13 +143,17 @@ def reconcile(
             starting_after = None
             continue
         for received in page.items:
-            _store(engine, received, tally, clock())
-        if not page.has_more or page.last_id is None:
+            moment = received.model.created_time
+            tally.newest = moment if tally.newest is None else max(tally.newest, moment)
+        more = page.has_more and page.last_id is not None
+        resume = RunInProgress(after, page.last_id or "", tally.newest) if more else None
+        new = cursors.store_page(engine.db, [_listed(r) for r in page.items], resume, now=clock())
+        tally.fetched += len(new)
+        tally.new += sum(new)
+        tally.duplicates += len(new) - sum(new)
+        if resume is None:
             break
-        starting_after = page.last_id
-        cursors.record_page(
-            engine.db, RunInProgress(after, starting_after, tally.newest), now=clock()
-        )
+        starting_after = resume.starting_after
     applied = drain_inbox(engine, inbox_policy or InboxPolicy(), clock=clock).applied
     cursors.finish_run(engine.db, tally.newest, now=clock())
     return ReconcileReport(
@@ -163,19 +167,6 @@ def _start(position: datetime | None, policy: ReconcilePolicy, oldest: datetime)
     return max(position - policy.overlap, oldest)
 
 
-def _store(engine: Engine, received: Received[Event], tally: _Tally, now: datetime) -> None:
-    event = received.model
-    new = store_event(
-        engine.db,
-        event_id=event.id,
-        event_type=event.type,
-        body=json.dumps(received.body, separators=(",", ":")),
-        now=now,
-    )
-    tally.fetched += 1
-    if new:
-        tally.new += 1
-    else:
-        tally.duplicates += 1
-    if tally.newest is None or event.created_time > tally.newest:
-        tally.newest = event.created_time
+def _listed(received: Received[Event]) -> cursors.ListedEvent:
+    body = json.dumps(received.body, separators=(",", ":"))
+    return cursors.ListedEvent(received.model.id, received.model.type, body)
