@@ -51,7 +51,9 @@ def inbox(ctx: click.Context, db_url: str, status: str | None, limit: int) -> No
         with engine.db.connect() as connection:
             counts = store.backlog(connection).inbox
     console = Console()
-    console.print(plain("inbox: " + ", ".join(f"{name} {count}" for name, count in counts.items())))
+    console.print(
+        plain("inbox: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
+    )
     if shown:
         console.print(entry_table(shown))
     else:
