@@ -53,6 +53,14 @@ COMMANDS = {
         "orderfsm.cli.parked:parked",
         "List events waiting for an unknown order: what each waits for, and since when.",
     ),
+    "reconcile": LazyCommand(
+        "orderfsm.cli.reconcile:reconcile",
+        "Read missed events from Digital River's GET /events into the inbox and apply them.",
+    ),
+    "refresh": LazyCommand(
+        "orderfsm.cli.refresh:refresh",
+        "Read orders REF... (or the stuck ones) from Digital River and apply their state.",
+    ),
     "sandbox": LazyCommand(
         "orderfsm.cli.sandbox:sandbox",
         "Serve a local, stateful Digital River: orders, events, fulfilments, webhooks.",
@@ -63,6 +71,9 @@ COMMANDS = {
     ),
     "show": LazyCommand(
         "orderfsm.cli.show:show", "Show the order REF (upstream id, DR order id or checkout id)."
+    ),
+    "stuck": LazyCommand(
+        "orderfsm.cli.stuck:stuck", "List orders waiting in a state longer than its deadline."
     ),
     "submit": LazyCommand(
         "orderfsm.cli.submit:submit",
@@ -76,9 +87,7 @@ COMMANDS = {
 """Every command: where it lives and its summary (the first line of its docstring)."""
 
 
-@click.group(
-    cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]}
-)
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="orderfsm")
 def cli() -> None:
     """Run orders' lifecycle against Digital River.

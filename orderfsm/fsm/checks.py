@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 
 from orderfsm.errors import InvalidDefinition
 from orderfsm.fsm.effects import EffectName, EffectSpec
@@ -29,6 +30,17 @@ def check_lifecycle(lifecycle: Lifecycle) -> None:
     _check_deterministic(edges)
     _check_one_destination_per_trigger(edges)
     _check_effect_vocabulary(lifecycle, edges)
+    check_deadlines(lifecycle, lifecycle.deadlines)
+
+
+def check_deadlines(lifecycle: Lifecycle, deadlines: Mapping[OrderState, timedelta]) -> None:
+    """Every deadline names a declared, non-terminal state and a positive duration."""
+    declared = {spec.state for spec in lifecycle.states}
+    for state, wait in deadlines.items():
+        if state not in declared or state in lifecycle.terminal_states:
+            raise InvalidDefinition(f"deadline for {state}: only a live state can be stuck")
+        if wait <= timedelta(0):
+            raise InvalidDefinition(f"deadline for {state} must be positive, not {wait}")
 
 
 def _declared_states(lifecycle: Lifecycle) -> set[OrderState]:

@@ -12,9 +12,11 @@ which effects the edge itself adds.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
+from types import MappingProxyType
 
 from orderfsm.fsm.effects import (
     HAS_DIGITAL_ITEMS,
@@ -104,6 +106,8 @@ class Lifecycle:
 
     states: tuple[StateSpec, ...]
     transitions: tuple[TransitionSpec, ...]
+    deadlines: Mapping[OrderState, timedelta] = field(default_factory=dict)
+    """How long an order may wait in a live state before it counts as stuck."""
 
     def spec(self, state: OrderState) -> StateSpec:
         """The spec of one state."""
@@ -139,6 +143,20 @@ LIVE = BEFORE_ACCEPTANCE + AFTER_ACCEPTANCE
 FULFILLING = (S.ACCEPTED,)
 """Where DR takes ``POST /fulfillments``: accepted, until every item is fulfilled or cancelled
 (DR then moves the order on to fulfilled or cancelled itself)."""
+
+DEADLINES: Mapping[OrderState, timedelta] = MappingProxyType(
+    {
+        # DR answers POST /orders in seconds; its events follow within minutes.
+        S.SUBMITTED: timedelta(minutes=15),
+        # Delayed payment methods (wire transfer, ...) give the shopper days to pay.
+        S.PENDING_PAYMENT: timedelta(days=7),
+        # DR's secondary fraud review, within its 72-hour webhook retry window.
+        S.IN_REVIEW: timedelta(hours=72),
+        # The merchant's choice: fulfil before card authorizations (about 7 days) lapse.
+        S.ACCEPTED: timedelta(days=5),
+    }
+)
+"""The default deadlines of :data:`LIFECYCLE`; a host overrides them (orderfsm.service.stuck)."""
 
 LIFECYCLE = Lifecycle(
     states=(
@@ -264,5 +282,6 @@ LIFECYCLE = Lifecycle(
             effects=(EffectSpec(E.REPORT_FULFILLMENT),),
         ),
     ),
+    deadlines=DEADLINES,
 )
 """The lifecycle of the platform's order against Digital River."""

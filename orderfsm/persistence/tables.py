@@ -167,6 +167,24 @@ class ParkedSignalRow(SQLModel, table=True):
     parked_at: datetime
 
 
+class ReconcileCursorRow(SQLModel, table=True):
+    """Where reconciliation from ``GET /events`` stands (one row per cursor name).
+
+    ``position`` is the newest ``createdTime`` of a finished run; a run under
+    way keeps its lower bound, the last event id of its last stored page and
+    the newest time it saw, so a crashed run resumes at its page.
+    """
+
+    __tablename__ = "reconcile_cursors"
+
+    name: str = Field(primary_key=True, max_length=64)
+    position: datetime | None = None
+    run_after: datetime | None = None
+    run_starting_after: str | None = Field(default=None, max_length=255)
+    run_newest: datetime | None = None
+    updated_at: datetime
+
+
 ORDERS: Table = OrderRow.__table__  # type: ignore[attr-defined]
 HISTORY: Table = HistoryRow.__table__  # type: ignore[attr-defined]
 OUTBOX: Table = OutboxRow.__table__  # type: ignore[attr-defined]
