@@ -206,6 +206,7 @@ def worker(
     from orderfsm.dispatch import DispatchConfig
     from orderfsm.inbox import InboxPolicy
     from orderfsm.service.worker import WorkerConfig, run_worker
+    from orderfsm.service.worker_reports import Started
 
     console = Console(highlight=False)
     registry = build_registry(handler_refs, ())
@@ -225,16 +226,16 @@ def worker(
     stop = threading.Event()
     _stop_on_signals(stop)
     log_to_terminal()
-    with dr_fulfilments(registry, dr_url, dr_key):
+    with dr_fulfilments(registry, dr_url, dr_key) as dr_notice:
         add_sinks(registry, sinks)  # after the DR handler: the sink takes only the rest
-        run_worker(
-            db_url,
-            registry,
-            config,
-            stop=stop,
-            on_report=printer(console),
-            classifier=classifier,
-        )
+        show = printer(console)
+
+        def on_report(report: WorkerReport) -> None:
+            show(report)
+            if isinstance(report, Started):  # the database is open: say where fulfilments go
+                dr_notice()
+
+        run_worker(db_url, registry, config, stop=stop, on_report=on_report, classifier=classifier)
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

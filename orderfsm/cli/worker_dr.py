@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -24,20 +24,22 @@ NO_DR_SETTINGS = (
 
 
 @contextmanager
-def dr_fulfilments(registry: HandlerRegistry, dr_url: str, dr_key: str | None) -> Iterator[None]:
+def dr_fulfilments(
+    registry: HandlerRegistry, dr_url: str, dr_key: str | None
+) -> Iterator[Callable[[], None]]:
     """Register the DR fulfilment handler (unless the host has one) while the worker runs.
 
-    Without a key it says so once, at start, on stderr (stdout is the
-    worker's report lines); the effects then wait (or go to a ``--sink``)
+    Yields the notice to print once the worker has started (its database
+    opened), on stderr (stdout is the worker's report lines): where the
+    fulfilments go, or that without a key they wait (or go to a ``--sink``)
     like any effect without a handler.
     """
     console = Console(stderr=True, highlight=False)
     if EffectName.REPORT_FULFILLMENT in registry:
-        yield
+        yield lambda: None
         return
     if not dr_key:
-        console.print(plain(f"{_now()} {NO_DR_SETTINGS}", "yellow"), soft_wrap=True)
-        yield
+        yield lambda: console.print(plain(f"{_now()} {NO_DR_SETTINGS}", "yellow"), soft_wrap=True)
         return
     from orderfsm.adapters.digitalriver.api_config import DrApiConfig
     from orderfsm.adapters.digitalriver.client import DrClient
@@ -45,9 +47,11 @@ def dr_fulfilments(registry: HandlerRegistry, dr_url: str, dr_key: str | None) -
 
     with DrClient(DrApiConfig(secret_key=dr_key, base_url=dr_url)) as client:
         DrFulfilmentHandler(client).register(registry)
-        line = f"{_now()} {EffectName.REPORT_FULFILLMENT.value} effects go to DR at {dr_url}"
-        console.print(plain(redact(line)), soft_wrap=True)
-        yield
+        def notice() -> None:
+            line = f"{_now()} {EffectName.REPORT_FULFILLMENT.value} effects go to DR at {dr_url}"
+            console.print(plain(redact(line)), soft_wrap=True)
+
+        yield notice
 
 
 def _now() -> str:
