@@ -74,6 +74,23 @@ def pg_schema_url(postgres_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def private_postgres() -> Iterator[PrivateCluster]:
+    """A PostgreSQL server of the test's own, which it may stop, crash and restart.
+
+    Never the shared server: see tests/support/pg_cluster.py. Without the server
+    binaries this skips (fails under ``CI=true``).
+    """
+    from tests.gates import missing
+    from tests.support.pg_cluster import INSTALL_POSTGRES, private_cluster, server_bin_dir
+
+    bin_dir = server_bin_dir()
+    if bin_dir is None:
+        missing(INSTALL_POSTGRES)
+    with private_cluster(bin_dir) as cluster:
+        yield cluster
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """A SQLAlchemy URL of a SQLite file in the test's own temporary folder."""
     return f"sqlite:///{tmp_path / 'orderfsm.db'}"
@@ -97,6 +114,7 @@ def dr_fixtures() -> Path:
 
 if TYPE_CHECKING:
     from orderfsm.service import Engine
+    from tests.support.pg_cluster import PrivateCluster
 
 
 @pytest.fixture
