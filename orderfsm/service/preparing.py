@@ -13,7 +13,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from orderfsm.adapters.digitalriver import map_create_order_response, signal_from_body
+from orderfsm.adapters.digitalriver import (
+    map_create_order_response,
+    redirect_url,
+    signal_from_body,
+)
 from orderfsm.commands import Command, CreateOrderResponse, Submit, WebhookEvent
 from orderfsm.errors import ConfigurationError, OrderFsmError, PayloadError
 from orderfsm.fsm.refs import OrderRefs
@@ -77,7 +81,7 @@ def _create_order_response(command: CreateOrderResponse) -> Prepared:
     signal = map_create_order_response(
         command.status, command.body, upstream_id=command.upstream_id, checkout_id=None
     )
-    redirect = _redirect_url(signal.snapshot) if signal.facts.next_action == REDIRECT else None
+    redirect = redirect_url(signal.snapshot) if signal.facts.next_action == REDIRECT else None
     return SignalUnit(signal, None, redirect)
 
 
@@ -115,12 +119,3 @@ def webhook_event(body: bytes | str | Mapping[str, Any]) -> WebhookEvent:
     if isinstance(body, bytes | str):
         return WebhookEvent(body)
     return WebhookEvent(None, body)
-
-
-def _redirect_url(snapshot: Mapping[str, Any]) -> str | None:
-    # The one walk of DR's wire shape left outside the DR adapter: it belongs
-    # with the parsed models (issue 12, item 4), where the effect payloads go.
-    session = (snapshot.get("payment") or {}).get("session") or {}
-    data = (session.get("nextAction") or {}).get("data") or {}
-    url = data.get("redirectUrl")
-    return url if isinstance(url, str) else None
