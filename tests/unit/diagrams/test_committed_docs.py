@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 import pytest
 
 from orderfsm.diagrams import graph_from_lifecycle, mermaid_source, stale_diff
+from orderfsm.diagrams.export import dumps, lifecycle_document
 from orderfsm.fsm.lifecycle import LIFECYCLE
 
 ROOT = Path(__file__).parents[3]
@@ -39,3 +40,11 @@ def test_every_mermaid_block_of_the_readme_is_the_lifecycle_now() -> None:
 
     stale = [b for b in blocks if b != mermaid_source(graph_from_lifecycle())]
     assert stale == [], "README's Mermaid block is stale: paste docs/lifecycle.mmd into it"
+
+
+def test_the_committed_lifecycle_export_is_the_table_now() -> None:
+    committed = (DOCS / "lifecycle.json").read_text(encoding="utf-8")
+
+    assert committed == dumps(lifecycle_document()), (
+        "docs/lifecycle.json is stale: orderfsm lifecycle export --json -o docs/lifecycle.json"
+    )
