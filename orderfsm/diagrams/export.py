@@ -40,6 +40,8 @@ from orderfsm.fsm.states import OrderState
 
 FORMAT = "orderfsm-lifecycle/1"
 """The ``format`` of the documents this version writes and reads."""
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+"""States and triggers are identifiers (every renderer uses them as node ids)."""
 
 
 def lifecycle_document(
@@ -130,7 +132,7 @@ class _Effect(_Model):
 
 
 class _State(_Model):
-    name: str = Field(min_length=1)
+    name: str = Field(pattern=NAME_PATTERN)
     kind: StateKind
     band: StateGroup
     meaning: str = ""
@@ -140,7 +142,7 @@ class _State(_Model):
 
 class _Edge(_Model):
     source: str
-    trigger: str = Field(min_length=1)
+    trigger: str = Field(pattern=NAME_PATTERN)
     target: str
     internal: bool = False
     guards: tuple[str, ...] = ()

@@ -114,8 +114,8 @@ def _edge_label(part: EdgeDiff) -> str:
 
 def _text(text: str) -> str:
     # Inside a quoted flowchart label: entity codes keep the characters Mermaid
-    # would read as syntax or as HTML in the drawn text (one pass: codes end in ';').
-    return "".join(_CODES.get(char, char) for char in text)
+    # would read as syntax or HTML in the drawn text (one pass: codes end in ';'), on one line.
+    return "".join(_CODES.get(char, char) for char in " ".join(text.split()))
 
 
 def _one_line(text: str) -> str:

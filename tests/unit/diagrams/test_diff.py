@@ -164,3 +164,25 @@ def test_mermaid_draws_a_flowchart_with_change_classes_and_link_styles() -> None
     removed = arrows[at["accepted:return"]]
     assert removed is not None and removed["arrow"] == "-.->"
     assert "class on_hold removed" in lines
+
+
+def test_mermaid_labels_from_a_base_file_cannot_break_the_flowchart() -> None:
+    document = lifecycle_document()
+    document["edges"].append(
+        {
+            "source": "complete",
+            "trigger": "cancel",
+            "target": "cancelled",
+            "guards": ['paid "in full"; <b>really</b>\nsure'],
+        }
+    )
+    base = load_lifecycle(json.dumps(document), source="base.json")
+
+    text = mermaid_source(diff_graphs(base, graph_from_lifecycle(), "base.json"))
+
+    (line,) = [line for line in text.splitlines() if line.strip().startswith("complete -.->")]
+    match = ARROW.match(line.strip())
+    assert match is not None, line
+    assert match["label"] == (
+        "\u2212 cancel [paid #quot;in full#quot;#59; #lt;b#gt;really#lt;/b#gt; sure]"
+    )
