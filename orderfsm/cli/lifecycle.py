@@ -12,7 +12,13 @@ from orderfsm.cli.stuck import deadline_option, state_deadlines
 
 @click.group("lifecycle")
 def lifecycle() -> None:
-    """Export the lifecycle table: states, edges, guards, effects and deadlines as JSON."""
+    """Export the lifecycle table: states, edges, guards, effects and deadlines as JSON.
+
+    \b
+    Example:
+      orderfsm lifecycle export --json -o docs/lifecycle.json
+      orderfsm diagram --diff docs/lifecycle.json -o lifecycle-diff.svg
+    """
 
 
 @lifecycle.command("export")
