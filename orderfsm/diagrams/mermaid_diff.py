@@ -12,13 +12,18 @@ diagram does, each internal edge marked ``+``, a minus sign or ``~``.
 
 from __future__ import annotations
 
+import re
+
 from orderfsm.diagrams.diff import Change, EdgeDiff, LifecycleDiff, StateDiff
 from orderfsm.diagrams.diff_style import INK, sign
 from orderfsm.diagrams.graph import DiagramState
 from orderfsm.fsm.lifecycle import StateKind
 
-INITIAL_NODE = "start"
-LEGEND = "legend"
+# Ids of what is not a state start with '_': a state's id is its name, which
+# the document format keeps to [a-z][a-z0-9_]*, so the two never collide.
+INITIAL_NODE = "_start"
+LEGEND = "_legend"
+BAND_PREFIX = "_band_"
 CLASS_STYLES = {
     Change.ADDED: f"stroke:{INK[Change.ADDED]},stroke-width:3px,color:{INK[Change.ADDED]}",
     Change.REMOVED: (
@@ -28,6 +33,8 @@ CLASS_STYLES = {
     Change.CHANGED: f"stroke:{INK[Change.CHANGED]},stroke-width:3px",
 }
 """Each change's ``classDef`` (states) and, with ``stroke`` only, ``linkStyle`` (edges)."""
+_BREAKS = re.compile(r"[ \t\n\r\f\v]+")
+"""Line breaks and runs of spaces (not the no-break spaces that keep a mark on its word)."""
 _CODES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", ";": "#59;"}
 LINK_STYLES = {
     Change.ADDED: f"stroke:{INK[Change.ADDED]},stroke-width:3px,color:{INK[Change.ADDED]}",
@@ -53,7 +60,7 @@ def mermaid_diff_source(diff: LifecycleDiff) -> str:
     ]
     graph = diff.graph
     for group, states in graph.groups:
-        lines.append(f'    subgraph {group.name.lower()} ["{_text(group.value)}"]')
+        lines.append(f'    subgraph {BAND_PREFIX}{group.name.lower()} ["{_text(group.value)}"]')
         lines += [f"        {_node(diff, state)}" for state in states]
         lines.append("    end")
     links: list[Change] = [Change.SAME]
@@ -102,7 +109,8 @@ def _state_marks(part: StateDiff) -> list[str]:
 def _internal(part: EdgeDiff) -> str:
     mark = "" if part.change is Change.SAME else f"{sign(part.change)} "
     said = f" ({'; '.join(part.details)})" if part.details else ""
-    return _text(f"{mark}↻ {part.edge.label}{said}")
+    # A no-break space: Mermaid wraps long lines, and a lone ↻ would end one.
+    return _text(f"{mark}↻\u00a0{part.edge.label}{said}")
 
 
 def _edge_label(part: EdgeDiff) -> str:
@@ -115,7 +123,7 @@ def _edge_label(part: EdgeDiff) -> str:
 def _text(text: str) -> str:
     # Inside a quoted flowchart label: entity codes keep the characters Mermaid
     # would read as syntax or HTML in the drawn text (one pass: codes end in ';'), on one line.
-    return "".join(_CODES.get(char, char) for char in " ".join(text.split()))
+    return "".join(_CODES.get(char, char) for char in _BREAKS.sub(" ", text).strip())
 
 
 def _one_line(text: str) -> str:

@@ -57,8 +57,9 @@ class Base:
 def read_base(base: str, *, cwd: Path | None = None) -> Base:
     """``base`` as a lifecycle: a file exported by ``lifecycle export``, else a git revision.
 
-    The revision is looked up in the git repository holding ``cwd`` (the
-    current directory by default), as ``git diff`` would.
+    A file wins when ``base`` names both. The revision is looked up in the git
+    repository holding ``cwd`` (the current directory by default), as ``git
+    diff`` would.
     """
     where = Path.cwd() if cwd is None else cwd
     path = where / base
@@ -95,7 +96,12 @@ def _at_revision(repo: Path, commit: str, name: str) -> Base:
 
 def _export(repo: Path, commit: str, name: str) -> tuple[str | None, str]:
     """The JSON the revision's own code exports, or ``None`` and why it could not."""
-    archive = _run(["git", "archive", "--format=tar", commit, PACKAGE], repo, GIT_TIMEOUT_SECONDS)
+    try:
+        archive = _run(
+            ["git", "archive", "--format=tar", commit, PACKAGE], repo, GIT_TIMEOUT_SECONDS
+        )
+    except subprocess.TimeoutExpired:
+        return None, f"git archive gave no answer within {GIT_TIMEOUT_SECONDS} s"
     if archive.returncode != 0:
         return None, f"it has no {PACKAGE} package"
     with tempfile.TemporaryDirectory(prefix="orderfsm-base-") as tmp:
@@ -120,6 +126,8 @@ def _git(where: Path, *args: str, strip: bool = True) -> str | None:
         done = _run(["git", *args], where, GIT_TIMEOUT_SECONDS)
     except FileNotFoundError:
         raise DiagramError("git is not installed: pass BASE as an exported file") from None
+    except subprocess.TimeoutExpired:
+        raise DiagramError(f"git {args[0]} gave no answer within {GIT_TIMEOUT_SECONDS} s") from None
     if done.returncode != 0:
         return None
     text = done.stdout.decode(errors="replace")
