@@ -21,7 +21,7 @@ import json
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
@@ -42,6 +42,8 @@ FORMAT = "orderfsm-lifecycle/1"
 """The ``format`` of the documents this version writes and reads."""
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 """States and triggers are identifiers (every renderer uses them as node ids)."""
+Text = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f-\x9f]*$")]
+"""Guards, effects, conditions, meanings: one line of printable text (it reaches terminals)."""
 
 
 def lifecycle_document(
@@ -127,15 +129,15 @@ class _Model(BaseModel):
 
 
 class _Effect(_Model):
-    effect: str = Field(min_length=1)
-    when: str | None = None
+    effect: Text = Field(min_length=1)
+    when: Text | None = None
 
 
 class _State(_Model):
     name: str = Field(pattern=NAME_PATTERN)
     kind: StateKind
     band: StateGroup
-    meaning: str = ""
+    meaning: Text = ""
     entry_effects: tuple[_Effect, ...] = ()
     deadline_seconds: int | None = Field(default=None, gt=0)
 
@@ -145,7 +147,7 @@ class _Edge(_Model):
     trigger: str = Field(pattern=NAME_PATTERN)
     target: str
     internal: bool = False
-    guards: tuple[str, ...] = ()
+    guards: tuple[Text, ...] = ()
     effects: tuple[_Effect, ...] = ()
     disputed: bool | None = None
 

@@ -173,7 +173,7 @@ def test_mermaid_labels_from_a_base_file_cannot_break_the_flowchart() -> None:
             "source": "complete",
             "trigger": "cancel",
             "target": "cancelled",
-            "guards": ['paid "in full"; <b>really</b>\nsure'],
+            "guards": ['paid "in full"; <b>really</b>  sure'],
         }
     )
     base = load_lifecycle(json.dumps(document), source="base.json")

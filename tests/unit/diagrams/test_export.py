@@ -105,6 +105,8 @@ def _broken(change: str) -> str:
         edge["target"] = "cancelled"
     elif change == "twice":
         document["edges"].append(document["edges"][0])
+    elif change == "control character":
+        document["edges"][0]["guards"] = ["paid\x1b[31m"]
     elif change == "bad name":
         document["states"][1]["name"] = "pending payment"
     elif change == "state twice":
@@ -124,6 +126,7 @@ def _broken(change: str) -> str:
         ("twice", "is declared twice"),
         ("state twice", "state 'submitted' is declared twice"),
         ("bad name", "states.1.name: String should match pattern"),
+        ("control character", "edges.0.guards.0: String should match pattern"),
     ],
 )
 def test_a_bad_document_is_one_line_naming_the_file_and_the_place(
