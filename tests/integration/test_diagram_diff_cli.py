@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from orderfsm.cli.diagram import diagram
+from orderfsm.diagrams import DiagramError, revision
 from orderfsm.diagrams.diff_style import ADDED_INK, REMOVED_INK
 from orderfsm.diagrams.export import dumps, lifecycle_document
 from tests.support.cli import run_orderfsm
@@ -229,3 +230,21 @@ def test_an_unknown_revision_is_one_line(repo: Path) -> None:
     assert done.stderr.splitlines() == [
         "Error: BASE 'no-such-branch' is neither a file nor a revision of the git repository"
     ]
+
+
+def test_a_revision_whose_export_hangs_is_given_up_on_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hanging = tmp_path / "hanging"
+    (hanging / "orderfsm").mkdir(parents=True)
+    (hanging / "orderfsm" / "__init__.py").write_text("import time\ntime.sleep(60)\n")
+    git(hanging, "init", "-q", "-b", "main")
+    git(hanging, "add", "-A")
+    git(hanging, "commit", "-q", "-m", "an orderfsm that never answers")
+    monkeypatch.setattr(revision, "EXPORT_TIMEOUT_SECONDS", 2)
+
+    with pytest.raises(DiagramError) as raised:
+        revision.read_base("HEAD", cwd=hanging)
+
+    assert "no answer within 2 s" in str(raised.value)
+    assert "\n" not in str(raised.value)
