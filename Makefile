@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 XDIST_ARGS ?= -n auto --dist loadgroup
 BENCH_ARGS ?=
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean lifecycle-docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest $(XDIST_ARGS) $(PYTEST_ARGS)
+
+# After a change to orderfsm/fsm/lifecycle.py (tests fail until these match the table);
+# then paste docs/lifecycle.mmd into README's mermaid block.
+lifecycle-docs: $(STAMP)
+	$(BIN)/orderfsm diagram -o docs/lifecycle.svg
+	$(BIN)/orderfsm diagram -o docs/lifecycle.mmd
+	$(BIN)/orderfsm lifecycle export --json -o docs/lifecycle.json
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -45,6 +45,10 @@ COMMANDS = {
     "inbox": LazyCommand(
         "orderfsm.cli.inbox:inbox", "List webhook deliveries the receiver stored, newest first."
     ),
+    "lifecycle": LazyCommand(
+        "orderfsm.cli.lifecycle:lifecycle",
+        "Export the lifecycle table: states, edges, guards, effects and deadlines as JSON.",
+    ),
     "orders": LazyCommand(
         "orderfsm.cli.orders:orders",
         "List orders, oldest update first: state, age and the last signal each saw.",
@@ -98,6 +102,7 @@ def cli() -> None:
       orderfsm apply --db sqlite:///shop.db journal.jsonl
       orderfsm show SHOP-0001 --db sqlite:///shop.db
       orderfsm diagram -o lifecycle.svg
+      orderfsm diagram --diff main -o lifecycle-diff.svg
       orderfsm serve --db sqlite:///shop.db --secret-file secrets.txt --port 8080
       orderfsm worker --db sqlite:///shop.db --sink jsonl:effects.jsonl
       orderfsm inbox --db sqlite:///shop.db --status dead

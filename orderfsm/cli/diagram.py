@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import sys
+from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from orderfsm.cli.options import db_option
+from orderfsm.cli.stuck import deadline_option, state_deadlines
+from orderfsm.cli.text import plain
 from orderfsm.diagrams import (
     DiagramError,
     Format,
+    LifecycleDiff,
     LifecycleGraph,
     OrderPath,
+    diff_graphs,
     generate,
     graph_from_lifecycle,
     order_path,
@@ -22,6 +28,8 @@ from orderfsm.errors import OrderFsmError
 
 if TYPE_CHECKING:
     from orderfsm.persistence import OrderView
+
+Subject = LifecycleGraph | OrderPath | LifecycleDiff
 
 
 @click.command("diagram")
@@ -53,14 +61,36 @@ if TYPE_CHECKING:
     default=None,
     help="Exit 1 with a short diff when FILE (.dot, .svg, .mmd) is out of date.",
 )
+@click.option(
+    "--diff",
+    "base",
+    metavar="BASE",
+    default=None,
+    help="Draw what changed since BASE: a git revision (main, HEAD~1) or an exported file.",
+)
+@click.option(
+    "--exit-code",
+    is_flag=True,
+    help="With --diff: exit 1 when the lifecycle changed (as git diff --exit-code).",
+)
+@deadline_option
 def diagram(
     format_name: str | None,
     output: Path | None,
     order_ref: str | None,
     db_url: str,
     check_file: Path | None,
+    base: str | None,
+    exit_code: bool,
+    deadlines: dict[str, timedelta],
 ) -> None:
     """Draw the lifecycle table, or the path one stored order took through it.
+
+    Each live state shows its deadline (the table's, or --deadline's). With
+    --diff BASE the picture is the lifecycle now with what changed since
+    BASE marked (added green, removed red and dashed, changed amber), and a
+    Markdown list of the changes is printed for a pull request: on stdout
+    with -o, else on stderr (stdout then holds the diagram).
 
     \b
     Example:
@@ -68,15 +98,52 @@ def diagram(
       orderfsm diagram --format mermaid > docs/lifecycle.mmd
       orderfsm diagram --order SHOP-0001 --db sqlite:///shop.db -o SHOP-0001.svg
       orderfsm diagram --check docs/lifecycle.svg
+      orderfsm diagram --diff main -o lifecycle-diff.svg
+      orderfsm diagram --diff docs/lifecycle.json --format mermaid -o diff.mmd
     """
+    if base is not None and (order_ref or check_file or deadlines):
+        raise click.UsageError(
+            "--diff compares lifecycle tables: it takes no --order, --check or --deadline"
+        )
+    if exit_code and base is None:
+        raise click.UsageError("--exit-code goes with --diff BASE")
     try:
-        subject = _load_order(db_url, order_ref) if order_ref else graph_from_lifecycle()
+        if base is not None:
+            _diff(base, _format(format_name, output), output, exit_code)
+            return
+        overrides = state_deadlines(deadlines)
+        subject: LifecycleGraph | OrderPath = (
+            _load_order(db_url, order_ref, overrides)
+            if order_ref
+            else graph_from_lifecycle(deadlines=overrides)
+        )
         if check_file is not None:
             _check(check_file, subject, format_name, output)
             return
         _draw(subject, _format(format_name, output), output)
     except DiagramError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _diff(base: str, format: Format, output: Path | None, exit_code: bool) -> None:
+    from rich.console import Console
+
+    # Imported here: reading a base loads pydantic, which drawing alone never needs.
+    from orderfsm.diagrams.revision import read_base
+
+    found = read_base(base)
+    err = Console(stderr=True, highlight=False)
+    if found.note:
+        err.print(plain(f"note: {found.note}"), soft_wrap=True)
+    change = diff_graphs(found.graph, graph_from_lifecycle(), found.name)
+    _draw(change, format, output)
+    summary = Console(highlight=False) if output is not None else err
+    for line in (f"Lifecycle changes since {found.name}:", *change.summary()):
+        summary.print(plain(line), soft_wrap=True)
+    if exit_code and change.changed:
+        # SystemExit, not click's Exit: the group runs with standalone_mode=False,
+        # where an Exit's code is returned and lost (see _check).
+        sys.exit(1)
 
 
 def _format(format_name: str | None, output: Path | None) -> Format:
@@ -91,7 +158,7 @@ def _format(format_name: str | None, output: Path | None) -> Format:
     return inferred or Format.SVG
 
 
-def _draw(subject: LifecycleGraph | OrderPath, format: Format, output: Path | None) -> None:
+def _draw(subject: Subject, format: Format, output: Path | None) -> None:
     if output is None and format.binary:
         raise click.UsageError(f"{format} is binary: write it to a file with -o FILE")
     content = generate(subject, format)
@@ -124,7 +191,7 @@ def _check(
     )
 
 
-def _load_order(db_url: str, ref: str) -> OrderPath:
+def _load_order(db_url: str, ref: str, deadlines: dict[Any, timedelta]) -> OrderPath:
     # Imported here: drawing the lifecycle alone needs no database stack.
     from orderfsm.service import Engine
 
@@ -133,11 +200,11 @@ def _load_order(db_url: str, ref: str) -> OrderPath:
             view = engine.show(ref)
     except OrderFsmError as exc:  # OrderNotFound, SchemaOutOfDate, ...
         raise click.ClickException(str(exc)) from exc
-    return order_diagram(view)
+    return order_diagram(view, graph_from_lifecycle(deadlines=deadlines))
 
 
-def order_diagram(view: OrderView) -> OrderPath:
+def order_diagram(view: OrderView, graph: LifecycleGraph | None = None) -> OrderPath:
     """The path a stored order took, titled by its ids and state (``demo`` draws these too)."""
     dr = f" (DR order {view.order_id})" if view.order_id else ""
     title = f"order {view.upstream_id}{dr}: {view.state}"
-    return order_path(view.history, view.state, title=title)
+    return order_path(view.history, view.state, graph=graph, title=title)

@@ -7,6 +7,7 @@ whether a committed diagram still matches the table. ``graphviz`` is imported
 only when DOT is built or drawn; SVG and PNG also need Graphviz's ``dot``.
 """
 
+from orderfsm.diagrams.diff import Change, EdgeDiff, LifecycleDiff, StateDiff, diff_graphs
 from orderfsm.diagrams.dot import dot_source, render
 from orderfsm.diagrams.errors import DiagramError
 from orderfsm.diagrams.files import Format, generate, stale_diff, write_diagram
@@ -15,14 +16,19 @@ from orderfsm.diagrams.mermaid import mermaid_source
 from orderfsm.diagrams.path import HistoryLike, OrderPath, PathStep, order_path
 
 __all__ = [
+    "Change",
     "DiagramEdge",
     "DiagramError",
     "DiagramState",
+    "EdgeDiff",
     "Format",
     "HistoryLike",
+    "LifecycleDiff",
     "LifecycleGraph",
     "OrderPath",
     "PathStep",
+    "StateDiff",
+    "diff_graphs",
     "dot_source",
     "generate",
     "graph_from_lifecycle",

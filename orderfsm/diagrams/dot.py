@@ -27,6 +27,8 @@ from html import escape
 from typing import TYPE_CHECKING, Any, Literal
 from xml.etree import ElementTree
 
+from orderfsm.diagrams import diff_style
+from orderfsm.diagrams.diff import LifecycleDiff
 from orderfsm.diagrams.errors import INSTALL_GRAPHVIZ, DiagramError
 from orderfsm.diagrams.graph import DiagramEdge, DiagramState, LifecycleGraph
 from orderfsm.diagrams.labels import (
@@ -60,6 +62,8 @@ __all__ = [
 ]
 
 ImageFormat = Literal["svg", "png"]
+Drawable = LifecycleGraph | OrderPath | LifecycleDiff
+"""What the renderers draw: the lifecycle, one order's path through it, or a change to it."""
 
 INITIAL_NODE = "__initial__"
 SIGNALS_NODE = "__signals__"
@@ -76,12 +80,12 @@ _BANDS: Mapping[StateGroup, tuple[str, str]] = {
 }
 
 
-def dot_source(diagram: LifecycleGraph | OrderPath) -> str:
-    """The DOT source of the lifecycle, or of one order's path through it."""
+def dot_source(diagram: Drawable) -> str:
+    """The DOT source of the lifecycle, of one order's path through it, or of a change to it."""
     return str(_digraph(diagram).source)
 
 
-def render(diagram: LifecycleGraph | OrderPath, format: ImageFormat = "svg") -> bytes:
+def render(diagram: Drawable, format: ImageFormat = "svg") -> bytes:
     """Render with Graphviz's ``dot``; an SVG carries its DOT source as metadata.
 
     Raises :class:`DiagramError` when ``dot`` is not installed or fails.
@@ -122,12 +126,14 @@ def _embed_source(svg: bytes, source: str) -> bytes:
     return (text[:at] + "\n" + metadata + text[at:].lstrip("\n")).encode()
 
 
-def _digraph(diagram: LifecycleGraph | OrderPath) -> graphviz.Digraph:
+def _digraph(diagram: Drawable) -> graphviz.Digraph:
     import graphviz
 
     path = diagram if isinstance(diagram, OrderPath) else None
-    graph = diagram.graph if isinstance(diagram, OrderPath) else diagram
+    diff = diagram if isinstance(diagram, LifecycleDiff) else None
+    graph = diagram if isinstance(diagram, LifecycleGraph) else diagram.graph
     title = "orderfsm lifecycle" if path is None else (path.title or "order path")
+    title = title if diff is None else diff.title
     dot = graphviz.Digraph(
         "lifecycle",
         graph_attr={
@@ -145,6 +151,8 @@ def _digraph(diagram: LifecycleGraph | OrderPath) -> graphviz.Digraph:
         node_attr={"fontname": _FONT, "fontsize": "11", "color": _INK, "fontcolor": _INK},
         edge_attr={"fontname": _FONT, "fontsize": "9", "color": MUTED_INK, "fontcolor": _INK},
     )
+    if diff is not None:
+        diff_style.draw_legend(dot)
     dot.node(INITIAL_NODE, "", shape="point", width="0.18", color=_INK, id="initial")
     for group, states in graph.groups:
         fill, border = _BANDS[group]
@@ -161,7 +169,7 @@ def _digraph(diagram: LifecycleGraph | OrderPath) -> graphviz.Digraph:
                 id=name,
             )
             for state in states:
-                band.node(state.name, **_node_attrs(graph, state, path))
+                band.node(state.name, **_node_attrs(graph, state, path, diff))
     first = next(s for s in graph.states if s.kind is StateKind.INITIAL)
     start = () if path is None else path.start
     label = padded("<BR/>".join(f"<B>step {n}</B>" for n in start)) if start else ""
@@ -174,21 +182,26 @@ def _digraph(diagram: LifecycleGraph | OrderPath) -> graphviz.Digraph:
         **taken_style(start),
     )
     taken = {} if path is None else path.taken
-    for bundle in _bundles(graph.moves):
-        _draw_bundle(dot, bundle, taken)
+    for bundle in _bundles(graph.moves, diff):
+        _draw_bundle(dot, bundle, taken, diff)
     if path is not None and path.signals:
         dot.node(SIGNALS_NODE, **_signals_attrs(path))
     return dot
 
 
 def _node_attrs(
-    graph: LifecycleGraph, state: DiagramState, path: OrderPath | None
+    graph: LifecycleGraph, state: DiagramState, path: OrderPath | None, diff: LifecycleDiff | None
 ) -> dict[str, Any]:
     taken = {} if path is None else path.taken
     internal = graph.internal_edges(state.name)
     columns = 2 if len(internal) > _ONE_COLUMN_UP_TO else 1
     span = f' COLSPAN="{columns}"'
     rows = [f"<TR><TD{span}><B>{escape(state.name)}</B></TD></TR>"]
+    if diff is not None:
+        rows += diff_style.state_rows(diff.of_state(state.name), span)
+    if state.deadline_label:
+        cell = label_cell(state.deadline_label, cell_id=f"deadline:{state.name}", extra=span)
+        rows.append(f"<TR>{cell}</TR>")
     if internal or state.entry_effects:
         rows.append("<HR/>")
     for effect in state.entry_effects:
@@ -198,6 +211,9 @@ def _node_attrs(
         cells = []
         # Column-major, so each column reads down in table order.
         for edge in internal[top::height]:
+            if diff is not None:
+                cells.append(diff_style.internal_cell(diff.of_edge(edge)))
+                continue
             steps = taken.get(edge, ())
             text = f"↻ {edge.label}" + (f" (step {step_numbers(steps)})" if steps else "")
             cells.append(label_cell(text, cell_id=edge.key, taken=bool(steps)))
@@ -215,21 +231,30 @@ def _node_attrs(
         attrs.update(fillcolor=_CURRENT, penwidth="3", color=PATH_INK)
     elif path is not None and state.name in path.visited:
         attrs.update(penwidth="2", color=PATH_INK)
+    elif diff is not None:
+        part = diff.of_state(state.name)
+        attrs.update(style=diff_style.dashed(attrs["style"], part), **diff_style.state_style(part))
     return attrs
 
 
-def _bundles(moves: tuple[DiagramEdge, ...]) -> list[tuple[str, tuple[DiagramEdge, ...]]]:
-    """Edges that differ only in their source, grouped in table order.
+def _bundles(
+    moves: tuple[DiagramEdge, ...], diff: LifecycleDiff | None
+) -> list[tuple[str, tuple[DiagramEdge, ...]]]:
+    """Edges that differ only in their source (and, in a diff, not in their change), in order.
 
     One transition of the table from several states ("accept from submitted,
     pending_payment or in_review") is drawn once: each source joins a junction
     point, and one labelled edge leaves it.
     """
-    bundles: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], list[DiagramEdge]] = {}
+    bundles: dict[tuple[str, str, tuple[str, ...], tuple[str, ...], object], list[DiagramEdge]]
+    bundles = {}
     for edge in moves:
-        bundles.setdefault((edge.trigger, edge.dest, edge.guards, edge.effects), []).append(edge)
+        mark = None if diff is None else diff.of_edge(edge)
+        change = None if mark is None else (mark.change, mark.details)
+        key = (edge.trigger, edge.dest, edge.guards, edge.effects, change)
+        bundles.setdefault(key, []).append(edge)
     named: list[tuple[str, tuple[DiagramEdge, ...]]] = []
-    for (trigger, dest, _, _), edges in bundles.items():
+    for (trigger, dest, *_), edges in bundles.items():
         name = f"junction_{trigger}_{dest}"
         while any(name == taken for taken, _ in named):
             name += "_"
@@ -241,17 +266,20 @@ def _draw_bundle(
     dot: graphviz.Digraph,
     named: tuple[str, tuple[DiagramEdge, ...]],
     taken: Mapping[DiagramEdge, tuple[int, ...]],
+    diff: LifecycleDiff | None,
 ) -> None:
     junction, bundle = named
     first = bundle[0]
     steps = tuple(n for edge in bundle for n in taken.get(edge, ()))
     label = edge_label(first, steps)
+    style = taken_style(steps)
+    if diff is not None:
+        part = diff.of_edge(first)
+        label, style = diff_style.edge_label(part), diff_style.edge_style(part.change)
     if len(bundle) == 1:
-        dot.edge(
-            first.source, first.dest, id=f"edge:{first.key}", label=label, **taken_style(steps)
-        )
+        dot.edge(first.source, first.dest, id=f"edge:{first.key}", label=label, **style)
         return
-    dot.node(junction, "", shape="point", width="0.07", id=junction, **taken_style(steps))
+    dot.node(junction, "", shape="point", width="0.07", id=junction, **style)
     for edge in bundle:
         own = taken.get(edge, ())
         dot.edge(
@@ -260,9 +288,9 @@ def _draw_bundle(
             id=f"edge:{edge.key}",
             arrowhead="none",
             label=padded(f"<B>{step_numbers(own)}</B>") if own else "",
-            **taken_style(own),
+            **(taken_style(own) if diff is None else style),
         )
-    dot.edge(junction, first.dest, id=f"bundle:{junction}", label=label, **taken_style(steps))
+    dot.edge(junction, first.dest, id=f"bundle:{junction}", label=label, **style)
 
 
 def _signals_attrs(path: OrderPath) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import difflib
 from enum import StrEnum
 from pathlib import Path
 
-from orderfsm.diagrams.dot import dot_source, embedded_source, render
+from orderfsm.diagrams.dot import Drawable, dot_source, embedded_source, render
 from orderfsm.diagrams.errors import DiagramError
 from orderfsm.diagrams.graph import LifecycleGraph
 from orderfsm.diagrams.mermaid import mermaid_source
@@ -56,7 +56,7 @@ _SUFFIXES = {
 }
 
 
-def generate(diagram: LifecycleGraph | OrderPath, format: Format) -> bytes:
+def generate(diagram: Drawable, format: Format) -> bytes:
     """The diagram in ``format``; SVG and PNG need Graphviz's ``dot``."""
     if format is Format.DOT:
         return dot_source(diagram).encode()
@@ -65,7 +65,7 @@ def generate(diagram: LifecycleGraph | OrderPath, format: Format) -> bytes:
     return render(diagram, "svg" if format is Format.SVG else "png")
 
 
-def write_diagram(diagram: LifecycleGraph | OrderPath, path: Path) -> Format:
+def write_diagram(diagram: Drawable, path: Path) -> Format:
     """Write the diagram to ``path`` in the format its suffix names; return that format."""
     format = Format.for_path(path)
     if format is None:

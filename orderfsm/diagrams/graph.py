@@ -7,10 +7,20 @@ here, in table order (which keeps generated files stable under review).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
+from orderfsm.diagrams.errors import DiagramError
+from orderfsm.errors import InvalidDefinition
+from orderfsm.fsm.checks import check_deadlines
 from orderfsm.fsm.effects import EffectSpec
 from orderfsm.fsm.lifecycle import LIFECYCLE, Edge, Lifecycle, StateGroup, StateKind
+from orderfsm.fsm.states import OrderState
+
+DEADLINE_MARK = "◷"
+"""Marks a state's deadline in every diagram (a clock face DejaVu Sans has; ⏱ is in few fonts)."""
+_UNITS = (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +32,15 @@ class DiagramState:
     group: StateGroup
     meaning: str
     entry_effects: tuple[str, ...] = ()
+    deadline: timedelta | None = None
+    """How long an order may wait here before it counts as stuck (``None``: no deadline)."""
+
+    @property
+    def deadline_label(self) -> str | None:
+        """``◷ stuck after 15m``, as every diagram writes the deadline; ``None`` without one."""
+        if self.deadline is None:
+            return None
+        return f"{DEADLINE_MARK} stuck after {human_duration(self.deadline)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +120,24 @@ class LifecycleGraph:
         return None
 
 
+def human_duration(wait: timedelta) -> str:
+    """A duration as people write it: ``15m``, ``3d``, ``1h 30m`` (whole seconds)."""
+    rest = int(wait.total_seconds())
+    parts = []
+    for unit, seconds in _UNITS:
+        amount, rest = divmod(rest, seconds)
+        if amount:
+            parts.append(f"{amount}{unit}")
+    return " ".join(parts) or "0s"
+
+
+def effect_label(name: str, when: str | None = None) -> str:
+    """How diagrams write an effect: its name, and its condition in parentheses."""
+    return name if when is None else f"{name} ({when})"
+
+
 def _effect_labels(specs: tuple[EffectSpec, ...]) -> tuple[str, ...]:
-    return tuple(spec.label for spec in specs)
+    return tuple(effect_label(s.name.value, s.when.name if s.when else None) for s in specs)
 
 
 def _edge(edge: Edge) -> DiagramEdge:
@@ -117,8 +152,22 @@ def _edge(edge: Edge) -> DiagramEdge:
     )
 
 
-def graph_from_lifecycle(lifecycle: Lifecycle = LIFECYCLE) -> LifecycleGraph:
-    """The neutral graph of ``lifecycle``: what every diagram of it shows."""
+def graph_from_lifecycle(
+    lifecycle: Lifecycle = LIFECYCLE,
+    *,
+    deadlines: Mapping[OrderState, timedelta] | None = None,
+) -> LifecycleGraph:
+    """The neutral graph of ``lifecycle``: what every diagram of it shows.
+
+    ``deadlines`` overrides the table's for some states, as a host does
+    (:func:`orderfsm.service.stuck.deadlines_with`), so a diagram shows the
+    deadlines that host really runs with.
+    """
+    limits = {**lifecycle.deadlines, **(deadlines or {})}
+    try:
+        check_deadlines(lifecycle, limits)
+    except InvalidDefinition as exc:
+        raise DiagramError(str(exc)) from exc
     states = tuple(
         DiagramState(
             name=spec.state.value,
@@ -126,6 +175,7 @@ def graph_from_lifecycle(lifecycle: Lifecycle = LIFECYCLE) -> LifecycleGraph:
             group=spec.group,
             meaning=spec.meaning,
             entry_effects=_effect_labels(spec.on_enter),
+            deadline=limits.get(spec.state),
         )
         for spec in lifecycle.states
     )

@@ -37,9 +37,10 @@ def label_cell(
     color: str | None = None,
     extra: str = "",
     taken: bool = False,
+    struck: bool = False,
 ) -> str:
-    """One left-aligned label cell; a taken cell is bold on the path's colour."""
-    body = escape(text)
+    """One left-aligned label cell: a taken one bold in the path's colour, a struck one struck."""
+    body = f"<S>{escape(text)}</S>" if struck else escape(text)
     if taken:
         body, color, extra = f"<B>{body}</B>", PATH_INK, f"{extra} BGCOLOR={quoted(TAKEN_CELL)}"
     font = f'<FONT POINT-SIZE="9"{f" COLOR={quoted(color)}" if color else ""}>{body}</FONT>'

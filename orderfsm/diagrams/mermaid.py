@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from orderfsm.diagrams.diff import LifecycleDiff
 from orderfsm.diagrams.graph import DiagramEdge, LifecycleGraph
+from orderfsm.diagrams.mermaid_diff import mermaid_diff_source
 from orderfsm.diagrams.path import OrderPath
 from orderfsm.fsm.lifecycle import StateGroup, StateKind
 
@@ -36,8 +38,14 @@ _PATH_STYLES = {
 }
 
 
-def mermaid_source(diagram: LifecycleGraph | OrderPath) -> str:
-    """The ``stateDiagram-v2`` text of the lifecycle, or of one order's path through it."""
+def mermaid_source(diagram: LifecycleGraph | OrderPath | LifecycleDiff) -> str:
+    """The ``stateDiagram-v2`` text of the lifecycle, or of one order's path through it.
+
+    A :class:`LifecycleDiff` is drawn as a ``flowchart`` instead (see
+    :mod:`orderfsm.diagrams.mermaid_diff`): only flowcharts can colour arrows.
+    """
+    if isinstance(diagram, LifecycleDiff):
+        return mermaid_diff_source(diagram)
     path = diagram if isinstance(diagram, OrderPath) else None
     graph = diagram.graph if isinstance(diagram, OrderPath) else diagram
     taken = {} if path is None else path.taken
@@ -60,6 +68,8 @@ def mermaid_source(diagram: LifecycleGraph | OrderPath) -> str:
             steps = f" : step {', '.join(map(str, start))}" if start else ""
             lines.append(f"    [*] --> {state.name}{steps}")
     for state in graph.states:
+        if state.deadline_label:
+            lines.append(f"    {state.name} : {_text(state.deadline_label)}")
         for effect in state.entry_effects:
             lines.append(f"    {state.name} : entry / {_text(effect)}")
         for edge in graph.internal_edges(state.name):

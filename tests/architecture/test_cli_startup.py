@@ -29,6 +29,7 @@ LIGHT_COMMANDS = [
     "diagram",
     "effects",
     "inbox",
+    "lifecycle",
     "orders",
     "parked",
     "show",

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
+from orderfsm.diagrams.export import lifecycle_document
 from orderfsm.fsm.lifecycle import LIFECYCLE
 
 
@@ -68,3 +70,32 @@ def accepted_then_fulfilled() -> list[Entry]:
         ),
         Entry("fulfil", "accepted", "fulfilled", event_type="order.fulfilled"),
     ]
+
+
+ADDED_SINCE_BASE = "fulfilled:complete:complete"
+"""An edge of the table that :func:`base_document` lacks: the diff shows it added."""
+REMOVED_SINCE_BASE = "accepted:return:returned"
+"""An edge :func:`base_document` has and the table does not: the diff shows it removed."""
+
+
+def base_document() -> dict[str, Any]:
+    """The table's export with one edge taken out and one edge put in (a base to diff with)."""
+    document = lifecycle_document()
+    edges = [e for e in document["edges"] if _key(e) != ADDED_SINCE_BASE]
+    source, trigger, target = REMOVED_SINCE_BASE.split(":")
+    edges.append(
+        {
+            "source": source,
+            "trigger": trigger,
+            "target": target,
+            "internal": False,
+            "guards": [],
+            "effects": [],
+            "disputed": None,
+        }
+    )
+    return {**document, "edges": edges}
+
+
+def _key(edge: dict[str, Any]) -> str:
+    return f"{edge['source']}:{edge['trigger']}:{edge['target']}"

@@ -12,7 +12,8 @@ from xml.etree import ElementTree
 
 import pytest
 
-from orderfsm.diagrams import graph_from_lifecycle, mermaid_source, stale_diff
+from orderfsm.diagrams import diff_graphs, graph_from_lifecycle, mermaid_source, stale_diff
+from orderfsm.diagrams.export import dumps, lifecycle_document, load_lifecycle_file
 from orderfsm.fsm.lifecycle import LIFECYCLE
 
 ROOT = Path(__file__).parents[3]
@@ -39,3 +40,20 @@ def test_every_mermaid_block_of_the_readme_is_the_lifecycle_now() -> None:
 
     stale = [b for b in blocks if b != mermaid_source(graph_from_lifecycle())]
     assert stale == [], "README's Mermaid block is stale: paste docs/lifecycle.mmd into it"
+
+
+def test_the_committed_lifecycle_export_is_the_table_now() -> None:
+    committed = (DOCS / "lifecycle.json").read_text(encoding="utf-8")
+
+    assert committed == dumps(lifecycle_document()), (
+        "docs/lifecycle.json is stale: orderfsm lifecycle export --json -o docs/lifecycle.json"
+    )
+
+
+def test_the_readmes_diff_example_base_is_a_lifecycle_document_this_version_reads() -> None:
+    graph = load_lifecycle_file(DOCS / "examples" / "lifecycle-before.json")
+
+    summary = diff_graphs(graph, graph_from_lifecycle(), "before").summary()
+
+    assert "- `+ edge accepted --report_fulfillment--> accepted (internal)`" in summary
+    assert "- `- edge in_review --reject_payment--> rejected`" in summary

@@ -43,6 +43,8 @@ def drawn_edges(dot: Dot) -> Counter[str]:
         drawn[f"{source}:{trigger}:{head}"] += 1
     for node in dot.nodes:
         for key in cell_ids(node.attrs.get("label", "")):
+            if key.startswith("deadline:"):
+                continue  # the state's deadline, not an edge
             source, trigger, dest = key.split(":")
             assert (source, dest) == (node.name, node.name), key
             drawn[f"{source}:{trigger}:{dest}"] += 1
