@@ -3,10 +3,11 @@
 What each costs (tables of N rows; the backlog is the rows not yet applied
 or done):
 
-* orders per state: one ``GROUP BY state`` over ``orders`` (a scan of the
-  table: there is no index on ``state``);
-* stuck orders: the orders in a state with a deadline, each with one lookup
-  of its history by ``ix_order_history_order`` (when it entered its state);
+* orders per state: one ``GROUP BY state`` over ``ix_orders_state``
+  (migration 0005): a scan of small index entries, not of the rows;
+* stuck orders: the orders in a state with a deadline (a range of that
+  index) older than the deadline, each with one lookup of its history by
+  ``ix_order_history_order`` (when it entered its state);
 * the inbox and outbox backlog (``received`` / ``pending``, ``failed``,
   ``dead``) and the oldest waiting entry: a range of ``ix_inbox_status`` /
   ``ix_outbox_due``, so proportional to the backlog, never to the rows
@@ -131,7 +132,13 @@ def _stuck(
     )
     query = (
         select(ORDERS.c.state, func.count())
-        .where(ORDERS.c.state.in_([state.value for state in deadlines]), entered < cutoff)
+        .where(
+            ORDERS.c.state.in_([state.value for state in deadlines]),
+            # An order entered its state after it was created: one younger than the
+            # deadline cannot be stuck, and needs no look at its history.
+            ORDERS.c.created_at < cutoff,
+            entered < cutoff,
+        )
         .group_by(ORDERS.c.state)
     )
     for state, count in connection.execute(query):
