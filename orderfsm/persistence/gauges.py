@@ -5,9 +5,10 @@ or done):
 
 * orders per state: one ``GROUP BY state`` over ``ix_orders_state``
   (migration 0005): a scan of small index entries, not of the rows;
-* stuck orders: the orders in a state with a deadline (a range of that
-  index) older than the deadline, each with one lookup of its history by
-  ``ix_order_history_order`` (when it entered its state);
+* stuck orders: per state with a deadline, one range of that index (the
+  orders created before the deadline: most live orders are younger), each
+  with one lookup of its history by ``ix_order_history_order`` (when it
+  entered its state);
 * the inbox and outbox backlog (``received`` / ``pending``, ``failed``,
   ``dead``) and the oldest waiting entry: a range of ``ix_inbox_status`` /
   ``ix_outbox_due``, so proportional to the backlog, never to the rows
@@ -133,10 +134,15 @@ def _stuck(
     query = (
         select(ORDERS.c.state, func.count())
         .where(
-            ORDERS.c.state.in_([state.value for state in deadlines]),
             # An order entered its state after it was created: one younger than the
-            # deadline cannot be stuck, and needs no look at its history.
-            ORDERS.c.created_at < cutoff,
+            # deadline cannot be stuck, and needs no look at its history. One range
+            # of ix_orders_state (state, created_at) per state.
+            or_(
+                *(
+                    and_(ORDERS.c.state == state.value, ORDERS.c.created_at < now - deadline)
+                    for state, deadline in deadlines.items()
+                )
+            ),
             entered < cutoff,
         )
         .group_by(ORDERS.c.state)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,7 +12,14 @@ import httpx
 
 from orderfsm import Engine
 from orderfsm.samples.builders import Item, OrderSketch
-from tests.e2e.worker_support import REPO, outbox, stopped, store_webhook, wait_until
+from tests.e2e.worker_support import (
+    REPO,
+    Output,
+    outbox,
+    stopped,
+    store_webhook,
+    wait_until,
+)
 from tests.support.cli import ORDERFSM, run_orderfsm
 from tests.support.metrics import Samples, parse
 from tests.support.net import free_port
@@ -142,3 +150,26 @@ def test_the_metrics_port_counts_the_signals_and_effects_the_worker_handled(
     assert {e.status for e in effects.values()} == {"done"}
     assert "orderfsm_orders" not in {name for name, _ in samples}  # the receiver's gauges
     assert "inbox: event e-ok" in printed
+
+
+def test_json_lines_of_a_worker_waiting_for_its_database_name_no_password_or_key() -> None:
+    password, key = "db-pass-do-not-print-8e2f", "sk_test_do_not_print_51aa"
+    url = f"postgresql+psycopg://shop:{password}@127.0.0.1:{free_port()}/shop"
+    worker = subprocess.Popen(
+        [ORDERFSM, "worker", "--db", url, "--log-format", "json", "--dr-url", "http://127.0.0.1:9"],
+        cwd=REPO,
+        env={**os.environ, "ORDERFSM_DR_API_KEY": key},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output = Output(worker)
+    try:
+        wait_until(lambda: output.has('"worker.outage"'), worker)
+    finally:
+        printed = stopped(worker, within_s=30, output=output)
+    records = [json.loads(line) for line in printed.splitlines()]
+
+    outages = [r for r in records if r["kind"] == "worker.outage"]
+    assert outages and all(r["level"] == "warning" and r["failures"] >= 1 for r in outages)
+    assert password not in printed and key not in printed
