@@ -195,7 +195,7 @@ def serve(
       orderfsm serve --db postgresql+psycopg://shop@127.0.0.1/shop --port 8080 --workers 4
     """
     require(SERVER, "orderfsm serve")
-    from orderfsm.cli.serve_logs import started_line
+    from orderfsm.cli.serve_log_format import started_line
     from orderfsm.observability.asgi import METRICS_PATH
 
     secrets = secrets_from(argv_secrets, secret_file)
@@ -267,7 +267,7 @@ def run_receiver(
     from orderfsm.adapters.http import APP_FACTORY, create_app
     from orderfsm.adapters.http.metrics import observe
     from orderfsm.adapters.http.protocol import ServerConfig
-    from orderfsm.cli.serve_logs import log_config
+    from orderfsm.cli.serve_log_format import log_config
     from orderfsm.observability import Metrics
 
     options: dict[str, Any] = {

@@ -35,6 +35,9 @@ signature or a body.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import hmac
 import logging
 import threading
 import time
@@ -53,9 +56,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from orderfsm.adapters.digitalriver.signature import SIGNATURE_HEADER
-from orderfsm.adapters.http.config import HEALTH_PATH, ReceiverConfig
-from orderfsm.adapters.http.credentials import AUTHORIZATION
-from orderfsm.adapters.http.credentials import authorized as _authorized
+from orderfsm.adapters.http.config import HEALTH_PATH, BasicAuth, ReceiverConfig
 from orderfsm.adapters.http.durability import make_commits_durable
 from orderfsm.adapters.http.envelope import read_envelope, read_limited
 from orderfsm.errors import BodyTooLarge, EnvelopeError, SignatureError
@@ -89,6 +90,9 @@ class Health(StrEnum):
 
     OK = "ok"
     UNAVAILABLE = "unavailable"
+
+
+AUTHORIZATION = "authorization"
 
 
 class _Database:
@@ -259,3 +263,18 @@ def _refuse(
     if detail is not None:
         content["detail"] = detail
     return JSONResponse(content, status_code=status, headers=headers)
+
+
+def _authorized(header: str | None, expected: BasicAuth) -> bool:
+    """Constant-time check of an ``Authorization: Basic ...`` header."""
+    scheme, _, encoded = (header or "").partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    user, sep, password = decoded.partition(":")
+    user_ok = hmac.compare_digest(user.encode(), expected.user.encode())
+    password_ok = hmac.compare_digest(password.encode(), expected.password.encode())
+    return bool(sep) and user_ok and password_ok

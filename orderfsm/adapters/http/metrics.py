@@ -1,13 +1,12 @@
-"""The receiver, observed: each answer counted and logged, ``GET /metrics`` beside ``/healthz``.
+"""The receiver, observed: each answer counted, ``GET /metrics`` beside ``/healthz``.
 
 :func:`observe` wraps an app from :func:`~orderfsm.adapters.http.app.create_app`
 without touching its routes:
 
 * :class:`AnswerCounter`, an ASGI middleware, reads the status and the small
   JSON answer of every ``POST`` to the webhook path (``{"id", "status"}`` or
-  ``{"error"}``), counts it in ``orderfsm_webhooks_received_total{code,
-  answer}`` and logs one line naming the event id (known once the body was
-  read) with its answer; nothing of the request is logged;
+  ``{"error"}``) and counts it in ``orderfsm_webhooks_received_total{code,
+  answer}`` (the receiver's own log lines name each delivery);
 * ``GET /metrics`` follows ``/healthz``'s rule: with basic auth configured,
   only callers with the receiver's credentials read it (Prometheus'
   ``basic_auth``); without, anyone who reaches the port does, which is why
@@ -23,18 +22,18 @@ never reach the app and are not counted.
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# The receiver's own constant-time check of its basic credentials: one rule for
+# deliveries, /healthz's details and /metrics.
+from orderfsm.adapters.http.app import AUTHORIZATION
+from orderfsm.adapters.http.app import _authorized as authorized
 from orderfsm.adapters.http.config import ReceiverConfig
-from orderfsm.adapters.http.credentials import AUTHORIZATION, authorized
 from orderfsm.observability import Metrics
 from orderfsm.observability.asgi import Allow, metrics_route
-
-log = logging.getLogger(__name__)
 
 UNREADABLE = "unreadable"
 """The ``answer`` label of a response that was not the receiver's JSON (a crash: 500)."""
@@ -58,7 +57,7 @@ def operator_check(config: ReceiverConfig) -> Allow | None:
 
 
 class AnswerCounter:
-    """Counts and logs the answer to every delivery posted to ``path``."""
+    """Counts the answer to every delivery posted to ``path``."""
 
     def __init__(self, app: ASGIApp, *, path: str, metrics: Metrics) -> None:
         self.app, self.path, self.metrics = app, path, metrics
@@ -80,22 +79,7 @@ class AnswerCounter:
         try:
             await self.app(scope, receive, watch)
         finally:
-            event_id, answer = _read_answer(bytes(body))
-            self.metrics.webhook_answered(code, answer)
-            log.info(
-                "webhook %s: %s %s",
-                event_id or "-",
-                code,
-                answer,
-                extra={
-                    "fields": {
-                        "kind": "webhook",
-                        "eventId": event_id,
-                        "status": code,
-                        "answer": answer,
-                    }
-                },
-            )
+            self.metrics.webhook_answered(code, _answer(bytes(body)))
 
 
 def _path(scope: Scope) -> str:
@@ -105,16 +89,11 @@ def _path(scope: Scope) -> str:
     return path[len(root) :] if root and path.startswith(root) else path
 
 
-def _read_answer(body: bytes) -> tuple[str | None, str]:
+def _answer(body: bytes) -> str:
+    """The ``status`` (202) or ``error`` (a refusal) the receiver answered."""
     try:
         answer: Any = json.loads(body)
     except ValueError:
-        return None, UNREADABLE
-    if not isinstance(answer, dict):
-        return None, UNREADABLE
-    event_id = answer.get("id")
-    said = answer.get("status") or answer.get("error")
-    return (
-        event_id if isinstance(event_id, str) else None,
-        said if isinstance(said, str) else UNREADABLE,
-    )
+        return UNREADABLE
+    said = answer.get("status") or answer.get("error") if isinstance(answer, dict) else None
+    return said if isinstance(said, str) else UNREADABLE
