@@ -7,14 +7,16 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from orderfsm import Engine
 from orderfsm.fsm.states import OrderState
 from orderfsm.observability import Metrics
 from orderfsm.persistence import inbox as store
+from orderfsm.persistence.gauges import read_gauges
 from orderfsm.samples.builders import Item, OrderSketch
-from orderfsm.service.stuck import stuck_orders
+from orderfsm.service.stuck import deadlines_with, stuck_orders
 from tests.support.metrics import by_label, scrape, value
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
@@ -121,3 +123,26 @@ def test_a_database_that_cannot_be_read_shows_as_down_and_the_scrape_still_answe
     assert value(samples, "orderfsm_database_up") == 0
     assert by_label(samples, "orderfsm_orders", "state") == {}
     assert value(samples, "orderfsm_webhooks_received_total", code="202", answer="stored") == 0
+
+
+@pytest.mark.parametrize(
+    "later",
+    [timedelta(0), timedelta(minutes=20), timedelta(days=4), timedelta(days=6), timedelta(days=8)],
+)
+def test_the_stuck_gauge_counts_what_orderfsm_stuck_lists_at_any_moment(
+    sqlite_url: str, later: timedelta
+) -> None:
+    with Engine.open(sqlite_url, create_if_empty=True) as engine:
+        shop(engine)
+        o = sketch(2)  # internal news for an accepted order: a history row that stays in place
+        engine.apply_event(
+            o.event("order.charge.capture.complete", o.charge("ch-1", "complete", T0), T0)
+        )
+        moment = datetime.now(UTC) + later
+        listed = Counter(o.state for o in stuck_orders(engine, clock=lambda: moment))
+        with engine.db.connect() as connection:
+            counted = read_gauges(connection, now=moment, deadlines=deadlines_with()).stuck
+
+    assert {state: n for state, n in counted.items() if n} == dict(listed)
+    assert bool(listed) == (later > timedelta(0))  # submitted after 15 min, accepted after 5 days
+    assert (OrderState.ACCEPTED in listed) == (later > timedelta(days=5))
