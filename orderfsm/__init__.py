@@ -18,6 +18,8 @@ pydantic) load on first use of a name that needs them; the webhook receiver
   :class:`Dispatcher` (``Dispatcher.from_engine(engine, registry)`` or
   ``Dispatcher.open(url, registry)``); the payload models are in
   :mod:`orderfsm.effects`;
+- count what it does for Prometheus: :class:`Metrics` (its own registry;
+  ``orderfsm.observability.asgi`` serves it), loaded only when asked for;
 - the errors a host catches, all under :class:`OrderFsmError`.
 """
 
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
         HandlerRegistry,
     )
     from orderfsm.inbox import InboxPolicy, InboxReport, apply_inbox, drain_inbox
+    from orderfsm.observability import Metrics
     from orderfsm.service import ApplyResult, Engine, EngineConfig
     from orderfsm.service.worker import WorkerConfig, run_worker
 
@@ -82,6 +85,7 @@ __all__ = [
     "InboxReport",
     "LIFECYCLE",
     "LifecycleMachine",
+    "Metrics",
     "MissingExtra",
     "OrderConflict",
     "OrderFsmError",
@@ -117,6 +121,7 @@ _LAZY = {
     "run_worker": "orderfsm.service.worker",
     "apply_inbox": "orderfsm.inbox",
     "drain_inbox": "orderfsm.inbox",
+    "Metrics": "orderfsm.observability",
 }
 
 

@@ -96,6 +96,10 @@ class AppliedEntry:
     outcome: str
     """A lifecycle outcome (``applied``, ``stale``, ...), ``not_relevant``, ``retry``, ``dead``."""
     error: str | None = None
+    trigger: str | None = None
+    """The lifecycle trigger the event mapped to (``None``: not relevant, or not applied)."""
+    reason: str | None = None
+    """Why the lifecycle decided so (a refusal's guard, ``duplicate``...), when it says."""
 
 
 RETRY = "retry"
@@ -205,7 +209,18 @@ def _apply_one(
     )
     report.applied += 1
     report.outcomes[outcome] += 1
-    _tell(observe, entry, result.upstream_id, outcome)
+    if observe is not None:
+        trigger = result.trigger.value if result.trigger else None
+        observe(
+            AppliedEntry(
+                entry.event_id,
+                entry.event_type,
+                result.upstream_id,
+                outcome,
+                trigger=trigger,
+                reason=result.reason,
+            )
+        )
 
 
 def _tell(

@@ -7,7 +7,6 @@ local user.
 
 from __future__ import annotations
 
-import copy
 import os
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,6 +31,7 @@ from orderfsm.adapters.http.config import (
     ReceiverConfig,
 )
 from orderfsm.cli.errors import safe_url
+from orderfsm.cli.logs import LogFormat, log_format_option
 from orderfsm.cli.options import db_option
 from orderfsm.cli.serve_secrets import (
     ARGV_WARNING,
@@ -156,6 +156,7 @@ DEFAULT_KEEP_ALIVE_S = 5.0
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
+@log_format_option
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -177,6 +178,7 @@ def serve(
     basic_auth_password: str | None,
     basic_auth_password_file: Path | None,
     log_level: str,
+    log_format: LogFormat,
 ) -> None:
     """Receive Digital River webhooks: verify, store in the inbox, answer 202.
 
@@ -193,6 +195,9 @@ def serve(
       orderfsm serve --db postgresql+psycopg://shop@127.0.0.1/shop --port 8080 --workers 4
     """
     require(SERVER, "orderfsm serve")
+    from orderfsm.cli.serve_log_format import started_line
+    from orderfsm.observability.asgi import METRICS_PATH
+
     secrets = secrets_from(argv_secrets, secret_file)
     password = password_from(ctx, basic_auth_password, basic_auth_password_file)
     if basic_auth_user and not password:
@@ -217,13 +222,22 @@ def serve(
     Engine.open(db_url, create_if_empty=True).close()
     # After the database check, so that a wrong URL still ends in one line.
     warn_about_argv(ctx, argv_secrets)
-    click.echo(
+    banner = (
         f"orderfsm: receiving Digital River webhooks at http://{host}:{port}{path} "
-        f"({len(secrets)} signing secret(s), database {safe_url(db_url)}, {workers} worker(s))",
-        err=True,
+        f"({len(secrets)} signing secret(s), database {safe_url(db_url)}, {workers} worker(s)); "
+        f"metrics at {METRICS_PATH}"
     )
+    click.echo(started_line(banner) if log_format is LogFormat.JSON else banner, err=True)
     limits = ServerLimits(header_timeout, max_header_bytes, max_connections, keep_alive)
-    run_receiver(config, host=host, port=port, workers=workers, log_level=log_level, limits=limits)
+    run_receiver(
+        config,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        limits=limits,
+        log_format=log_format,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,19 +258,23 @@ def run_receiver(
     workers: int,
     log_level: str,
     limits: ServerLimits = ServerLimits(),
+    log_format: LogFormat = LogFormat.TEXT,
 ) -> None:
     """Serve the receiver until interrupted; several workers read their config from env."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
     from orderfsm.adapters.http import APP_FACTORY, create_app
+    from orderfsm.adapters.http.metrics import observe
     from orderfsm.adapters.http.protocol import ServerConfig
+    from orderfsm.cli.serve_log_format import log_config
+    from orderfsm.observability import Metrics
 
     options: dict[str, Any] = {
         "host": host,
         "port": port,
         "log_level": log_level,
-        "log_config": _log_config(),
+        "log_config": log_config(log_format, log_level),
         "header_timeout": limits.header_timeout,
         "max_header_bytes": limits.max_header_bytes,
         # Not uvicorn's limit_concurrency: it answers 503 only once headers are
@@ -265,7 +283,8 @@ def run_receiver(
         "timeout_keep_alive": limits.keep_alive,
     }
     if workers == 1:
-        server = uvicorn.Server(ServerConfig(create_app(config), **options))
+        app = observe(create_app(config), config, Metrics())
+        server = uvicorn.Server(ServerConfig(app, **options))
         server.run()
         if not server.started:
             raise SystemExit(1)
@@ -276,12 +295,3 @@ def run_receiver(
     os.environ.update(config.to_env())
     server_config = ServerConfig(APP_FACTORY, factory=True, workers=workers, **options)
     Multiprocess(server_config, sockets=[server_config.bind_socket()]).run()
-
-
-def _log_config() -> dict[str, Any]:
-    """uvicorn's logging, plus orderfsm's own messages (refusals, storage errors)."""
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["orderfsm"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    return config

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from orderfsm.cli.logs import LogFormat, log_format_option
 from orderfsm.cli.options import db_option, dr_api_options
 from orderfsm.cli.redact import redact
 from orderfsm.cli.text import plain
@@ -164,6 +165,19 @@ def _seconds(minimum: float = 0.01) -> click.FloatRange:
     show_default=True,
     help="On SIGTERM/Ctrl-C: seconds running handlers get before their effects are put back.",
 )
+@log_format_option
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    help="Serve the worker's counters (signals, effect attempts, DR calls) for Prometheus "
+    "at http://--metrics-host:PORT/metrics.",
+)
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface of --metrics-port.",
+)
 def worker(
     db_url: str,
     dr_url: str,
@@ -179,6 +193,9 @@ def worker(
     timeouts: tuple[str, ...],
     handler_slots: int,
     grace: float,
+    log_format: LogFormat,
+    metrics_port: int | None,
+    metrics_host: str,
 ) -> None:
     """Apply stored webhooks and deliver the outbox's effects to handlers.
 
@@ -196,6 +213,7 @@ def worker(
       orderfsm worker --db postgresql://... --handlers myshop.effects:registry
       orderfsm worker --db postgresql://... --lease 30 --timeout request_shipment=60
       orderfsm worker --db postgresql://... --classifier physical --sink jsonl:effects.jsonl
+      orderfsm worker --db postgresql://... --log-format json --metrics-port 9108
     """
     # Imported here: `orderfsm worker --help` needs none of the engine's stack.
     from rich.console import Console
@@ -203,6 +221,7 @@ def worker(
     from orderfsm.cli.logs import log_to_terminal
     from orderfsm.cli.worker_dr import dr_fulfilments
     from orderfsm.cli.worker_handlers import add_sinks, build_registry, load_classifier
+    from orderfsm.cli.worker_observability import json_notice, json_printer, serve_worker_metrics
     from orderfsm.dispatch import DispatchConfig
     from orderfsm.inbox import InboxPolicy
     from orderfsm.service.worker import WorkerConfig, run_worker
@@ -225,13 +244,23 @@ def worker(
     ).with_lease(timedelta(seconds=lease))
     stop = threading.Event()
     _stop_on_signals(stop)
-    log_to_terminal()
-    with dr_fulfilments(registry, dr_url, dr_key) as dr_notice:
+    log_to_terminal(log_format=log_format)
+    json_logs = log_format is LogFormat.JSON
+    metrics = serve_worker_metrics(metrics_host, metrics_port) if metrics_port else None
+    with dr_fulfilments(
+        registry,
+        dr_url,
+        dr_key,
+        on_call=metrics.dr_call if metrics else None,
+        say=json_notice if json_logs else None,
+    ) as dr_notice:
         add_sinks(registry, sinks)  # after the DR handler: the sink takes only the rest
-        show = printer(console)
+        show = json_printer() if json_logs else printer(console)
 
         def on_report(report: WorkerReport) -> None:
             show(report)
+            if metrics is not None:
+                metrics.worker_report(report)
             if isinstance(report, Started):  # the database is open: say where fulfilments go
                 dr_notice()
 

@@ -15,6 +15,7 @@ from orderfsm.fsm.effects import EffectName
 from orderfsm.service.worker_reports import timestamp
 
 if TYPE_CHECKING:
+    from orderfsm.adapters.digitalriver.api_calls import CallObserver
     from orderfsm.dispatch import HandlerRegistry
 
 NO_DR_SETTINGS = (
@@ -25,31 +26,47 @@ NO_DR_SETTINGS = (
 
 @contextmanager
 def dr_fulfilments(
-    registry: HandlerRegistry, dr_url: str, dr_key: str | None
+    registry: HandlerRegistry,
+    dr_url: str,
+    dr_key: str | None,
+    *,
+    on_call: CallObserver | None = None,
+    say: Callable[..., None] | None = None,
 ) -> Iterator[Callable[[], None]]:
     """Register the DR fulfilment handler (unless the host has one) while the worker runs.
 
     Yields the notice to print once the worker has started (its database
     opened), on stderr (stdout is the worker's report lines): where the
     fulfilments go, or that without a key they wait (or go to a ``--sink``)
-    like any effect without a handler.
+    like any effect without a handler. ``say(message, level=...)`` replaces
+    the printed line (``--log-format json``); ``on_call`` sees the client's
+    requests (``--metrics-port``).
     """
     console = Console(stderr=True, highlight=False)
     if EffectName.REPORT_FULFILLMENT in registry:
         yield lambda: None
         return
     if not dr_key:
-        yield lambda: console.print(plain(f"{_now()} {NO_DR_SETTINGS}", "yellow"), soft_wrap=True)
+        if say is not None:
+            yield lambda: say(NO_DR_SETTINGS, level="warning")
+        else:
+            yield lambda: console.print(
+                plain(f"{_now()} {NO_DR_SETTINGS}", "yellow"), soft_wrap=True
+            )
         return
     from orderfsm.adapters.digitalriver.api_config import DrApiConfig
     from orderfsm.adapters.digitalriver.client import DrClient
     from orderfsm.adapters.handlers.dr_fulfilment import DrFulfilmentHandler
 
-    with DrClient(DrApiConfig(secret_key=dr_key, base_url=dr_url)) as client:
+    with DrClient(DrApiConfig(secret_key=dr_key, base_url=dr_url), on_call=on_call) as client:
         DrFulfilmentHandler(client).register(registry)
+
         def notice() -> None:
-            line = f"{_now()} {EffectName.REPORT_FULFILLMENT.value} effects go to DR at {dr_url}"
-            console.print(plain(redact(line)), soft_wrap=True)
+            message = f"{EffectName.REPORT_FULFILLMENT.value} effects go to DR at {dr_url}"
+            if say is not None:
+                say(message)
+                return
+            console.print(plain(redact(f"{_now()} {message}")), soft_wrap=True)
 
         yield notice
 

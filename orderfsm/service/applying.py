@@ -116,6 +116,7 @@ class Applier:
                 order.upstream_id if order else None,
                 order.state if order else None,
                 reason=DUPLICATE_REASON,
+                trigger=signal.trigger,
             )
         findable: frozenset[Identity] = frozenset()
         if order is None:
@@ -149,7 +150,10 @@ class Applier:
         if isinstance(fired, Refused):
             outcome = OUTCOME_OF_REFUSAL[fired.refusal]
             store.add_history([signal_entry(order, signal, outcome, fired.reason, now)])
-            return order, ApplyResult(outcome, order.upstream_id, order.state, reason=fired.reason)
+            result = ApplyResult(
+                outcome, order.upstream_id, order.state, reason=fired.reason, trigger=signal.trigger
+            )
+            return order, result
         known = absorb(order.known, signal, dr_time)
         report = signal.facts.report
         tallies = tallied(order.tallies, report) if report is not None else None
@@ -168,6 +172,7 @@ class Applier:
             changed.state,
             steps=fired,
             effect_keys=tuple(effect.idempotency_key for effect in effects),
+            trigger=signal.trigger,
         )
 
     def attach_parked(

@@ -52,7 +52,7 @@ def park(store: Store, signal: Signal, raw_body: str | None, now: datetime) -> A
             parked_at=now,
         )
     )
-    return ApplyResult(Outcome.PARKED, None, None, reason=PARKED_REASON)
+    return ApplyResult(Outcome.PARKED, None, None, reason=PARKED_REASON, trigger=signal.trigger)
 
 
 def adopt(store: Store, signal: Signal, initial: OrderState, now: datetime) -> OrderRecord:

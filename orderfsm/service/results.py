@@ -8,7 +8,7 @@ from orderfsm.errors import OrderFsmError
 from orderfsm.fsm.machine import Applied
 from orderfsm.fsm.outcomes import Outcome
 from orderfsm.fsm.signals import NotRelevant
-from orderfsm.fsm.states import OrderState
+from orderfsm.fsm.states import OrderState, Trigger
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,8 @@ class ApplyResult:
     effect_keys: tuple[str, ...] = ()
     redirect_url: str | None = None
     not_relevant: NotRelevant | None = None
+    trigger: Trigger | None = None
+    """The signal's trigger (``None`` for a submit or an event the lifecycle ignores)."""
 
 
 Answer = ApplyResult | OrderFsmError

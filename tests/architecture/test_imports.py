@@ -37,7 +37,7 @@ def _modules_loaded_by(code: str, watched: list[str]) -> list[str]:
 
 
 def test_importing_orderfsm_loads_no_database_diagram_or_web_stack() -> None:
-    heavy = ["sqlalchemy", "graphviz", "starlette", "uvicorn", "alembic"]
+    heavy = ["sqlalchemy", "graphviz", "starlette", "uvicorn", "alembic", "prometheus_client"]
 
     assert _modules_loaded_by("import orderfsm", heavy) == []
 

@@ -37,6 +37,7 @@ from orderfsm.adapters.digitalriver.api_answers import (
     rejection,
     retry_after_s,
 )
+from orderfsm.adapters.digitalriver.api_calls import CallObserver, DrCall, NoAnswer, tell
 from orderfsm.adapters.digitalriver.api_config import DrApiConfig
 from orderfsm.adapters.digitalriver.models import DrModel, ErrorBody, Event
 from orderfsm.adapters.digitalriver.models_api import (
@@ -90,8 +91,11 @@ class DrClient:
         transport: httpx.BaseTransport | None = None,
         gate: RateGate | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        on_call: CallObserver | None = None,
     ) -> None:
         self.config = config
+        self.on_call = on_call
+        """Told of every request sent (:mod:`.api_calls`): metrics hook here."""
         self.gate = gate or RateGate(sleep=sleep)
         self._sleep = sleep
         self._http = httpx.Client(
@@ -258,20 +262,26 @@ class DrClient:
         body: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
         self.gate.wait()
+        started, status = time.monotonic(), NoAnswer.BROKEN.value
         try:
             response = self._http.request(method, path, params=params, json=body)
+            status = str(response.status_code)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             # Nothing was sent: DR cannot have acted on this request.
+            status = NoAnswer.CONNECT_FAILED.value
             raise DrUnreachable(
                 call,
                 f"could not connect to Digital River at {self.config.root} ({type(exc).__name__})",
             ) from exc
         except httpx.TimeoutException as exc:
+            status = NoAnswer.TIMEOUT.value
             detail = f"no answer from Digital River ({type(exc).__name__})"
             raise DrUnreachable(call, detail) from exc
         except httpx.TransportError as exc:
             detail = f"the connection broke before Digital River answered ({type(exc).__name__})"
             raise DrUnreachable(call, detail) from exc
+        finally:
+            tell(self.on_call, DrCall(call, status, time.monotonic() - started))
         if response.status_code == httpx.codes.TOO_MANY_REQUESTS:
             wait = retry_after_s(response, self.config.max_retry_after_s)
             self.gate.hold(wait)

@@ -57,10 +57,17 @@ _FROM_APP = frozenset({"Receipt", "Refusal", "create_app"})
 
 
 def app_from_env() -> Starlette:
-    """The receiver configured from the variables ``orderfsm serve`` set for its workers."""
-    from orderfsm.adapters.http.app import create_app
+    """The receiver configured from the variables ``orderfsm serve`` set for its workers.
 
-    return create_app(ReceiverConfig.from_env(os.environ))
+    Observed like ``serve``'s single process (:mod:`.metrics`): each worker
+    process counts its own answers.
+    """
+    from orderfsm.adapters.http.app import create_app
+    from orderfsm.adapters.http.metrics import observe
+    from orderfsm.observability import Metrics
+
+    config = ReceiverConfig.from_env(os.environ)
+    return observe(create_app(config), config, Metrics())
 
 
 def __getattr__(name: str) -> Any:
