@@ -87,10 +87,7 @@ def explain_inbox(console: Console, delivered: InboxReport, reconciled: int) -> 
     """The inbox as the worker applied it, over every pass, and what reconcile applied."""
     counts = ", ".join(f"{count} {name}" for name, count in sorted(delivered.outcomes.items()))
     console.print(
-        plain(
-            f"inbox: the worker applied {delivered.applied} ({counts}), reconcile "
-            f"{reconciled}; {delivered.retried} to retry, {delivered.dead} dead"
-        )
+        plain(f"inbox: the worker applied {delivered.applied} ({counts}), reconcile {reconciled}")
     )
 
 

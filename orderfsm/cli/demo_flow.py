@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections import Counter
@@ -89,9 +90,12 @@ def run_demo(out_dir: Path) -> None:
                     with httpx.Client(timeout=30) as http:
                         events = list(sandbox.state.events)
                         deliver_troublemakers(http, webhook, secret, events, traffic)
-                    settle(engine, registry, sandbox, talk)
-                deliveries = [d.to_json() for d in sandbox.app.state.webhooks.deliveries]
-                held = list(sandbox.state.fulfillments)
+                        settle(engine, registry, sandbox, talk)
+                        # What DR holds at the end, as the sandbox's control API tells it.
+                        control = f"{sandbox.url}/_sandbox"
+                        deliveries = http.get(f"{control}/webhooks").json()["deliveries"]
+                        held = http.get(f"{control}/fulfillments").json()["data"]
+        paths["fulfillments"].write_text(json.dumps(held, indent=1), encoding="utf-8")
         console.print(plain("receiver: stopped; DR sandbox: stopped"))
         explain_dr(console, talk, deliveries, held, engine)
         _print_troublemakers(console, traffic)
@@ -113,9 +117,10 @@ def _fresh_output(out_dir: Path) -> dict[str, Path]:
     paths = {
         "db": out_dir / "demo.db",
         "effects": out_dir / "effects.jsonl",
+        "fulfillments": out_dir / "dr-fulfillments.json",
         "orders": out_dir / "orders",
     }
-    stale = [*out_dir.glob("demo.db*"), paths["effects"], out_dir / "journal.jsonl"]
+    stale = [*out_dir.glob("demo.db*"), paths["effects"], paths["fulfillments"]]
     for path in [*stale, *paths["orders"].glob("*.svg")]:
         path.unlink(missing_ok=True)
     paths["orders"].mkdir(exist_ok=True)
