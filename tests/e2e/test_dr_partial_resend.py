@@ -8,6 +8,7 @@ and marks the effect done without a second ``POST /fulfillments``.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from orderfsm.adapters.handlers import DrFulfilmentHandler
@@ -84,3 +85,17 @@ def test_a_resend_whose_first_attempt_never_reached_dr_is_sent() -> None:
 
     assert posts == [201, 201]
     assert fulfilled == {mug: 2}
+
+
+def test_a_full_resend_dr_s_events_cannot_show_is_done_by_dr_s_409() -> None:
+    with sandbox_and_client() as (sandbox, client):
+        order = client.create_order("accepted-1").order
+        assert order is not None
+        ebook = order.items[1].id  # one ordered: this report leaves nothing open
+        blind = DrFulfilmentHandler(client, lookback=timedelta(0))  # finds no earlier event
+        blind(effect(order.id, ebook, attempt=1))
+        blind(effect(order.id, ebook, attempt=2))
+        posts = [r["status"] for r in requests_seen(sandbox) if r["path"] == "/fulfillments"]
+
+    assert posts == [201, 409]
+    assert len(sandbox.state.fulfillments) == 1
