@@ -31,10 +31,13 @@ def demo(out_dir: Path) -> None:
     Example:
       orderfsm demo --out /tmp/orderfsm-demo
     """
+    import time
+
+    began = time.monotonic()  # before the heavy imports: the time printed is what a user waits
     from orderfsm.extras import SERVER, require
 
     require(SERVER, "orderfsm demo")
     # Imported here: `orderfsm demo --help` needs none of the receiver's or engine's stack.
     from orderfsm.cli.demo_flow import run_demo
 
-    run_demo(out_dir)
+    run_demo(out_dir, began)

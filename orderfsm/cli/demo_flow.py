@@ -47,9 +47,9 @@ WEBHOOK_ATTEMPTS = 3
 """DR's retries of one webhook in the demo (test mode: three tries, then it gives up)."""
 
 
-def run_demo(out_dir: Path) -> None:
-    """Run the whole flow into ``out_dir`` and print what happened."""
-    began = time.monotonic()
+def run_demo(out_dir: Path, began: float | None = None) -> None:
+    """Run the whole flow into ``out_dir``; print what happened and the time since ``began``."""
+    began = time.monotonic() if began is None else began
     log_to_terminal()
     console = Console()
     paths = _fresh_output(out_dir)
