@@ -80,9 +80,19 @@ def test_a_resend_whose_first_attempt_never_reached_dr_is_sent() -> None:
         handler(effect(order.id, mug, attempt=2))  # attempt 1 died before its POST
         handler(effect(order.id, mug, attempt=3))  # and this one after DR's 201
         handler(effect(order.id, mug, attempt=1, key="SHOP-1:report:2"))  # a second part
-        posts = [r["status"] for r in requests_seen(sandbox) if r["path"] == "/fulfillments"]
+        seen = [(r["path"], r["status"]) for r in requests_seen(sandbox)]
         fulfilled = sandbox.state.orders[order.id].fulfilled
 
+    posts = [status for path, status in seen if path == "/fulfillments"]
+    # Attempt 2: DR's order shows the mug untouched, so it is sent without reading events;
+    # attempt 3: the mug is partly fulfilled, so DR's events are read and the key found.
+    assert [path for path, _ in seen if path != "/orders"] == [
+        f"/orders/{order.id}",
+        "/fulfillments",
+        f"/orders/{order.id}",
+        "/events",
+        "/fulfillments",
+    ]
     assert posts == [201, 201]
     assert fulfilled == {mug: 2}
 

@@ -20,10 +20,12 @@ item_fulfilled`` (or ``item_cancelled``) then marks it done. A *partial*
 report DR would count again (``201`` for the quantity still open), so every
 report carries its effect key in DR's ``metadata`` (:data:`REPORT_KEY`), and
 before a resend (``attempt > 1``: a retry, or a claim a crash cut short) the
-handler reads DR's ``fulfillment.created`` events (``GET /events``, back
-``lookback``) for one with that key: found, the report is done without a
-second ``POST``. DR's order (``GET /orders/{id}``) cannot tell: it shows each
-item's state, not how many of it were fulfilled or cancelled.
+handler asks DR. ``GET /orders/{id}`` first: when every reported item is
+still ``created`` at DR, nothing was done for them and the report is sent.
+Otherwise DR's order cannot tell (it shows each item's state, not how many
+were fulfilled or cancelled), so DR's ``fulfillment.created`` events since the
+order was created (``GET /events``, at most ``lookback``) are searched for one
+with the report's key: found, the report is done without a second ``POST``.
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ REPORT_KEY = "orderfsmReport"
 """The ``metadata`` key of a fulfillment that holds the effect key of the report it came from."""
 
 FULFILLMENT_CREATED = "fulfillment.created"
+_MARGIN = timedelta(minutes=1)
+UNTOUCHED_ITEM = "created"
+"""DR's state of an order item nothing was fulfilled or cancelled of yet."""
 
 
 class DrFulfilmentHandler:
@@ -87,7 +92,7 @@ class DrFulfilmentHandler:
     def __call__(self, effect: Effect[Any]) -> None:
         """Report ``effect`` to DR; return when DR has it (now or before), raise otherwise."""
         request = fulfillment_request(effect.payload, report_key=effect.key)
-        if effect.attempt > 1 and self.dr_holds(request.order_id, effect.key):
+        if effect.attempt > 1 and self.dr_holds(request, effect.key):
             log.info("%s: DR holds this fulfilment from an earlier attempt", effect.key)
             return
         try:
@@ -103,10 +108,20 @@ class DrFulfilmentHandler:
         except DrApiError as exc:  # unreachable, 5xx, rate limited: try again later
             raise EffectDeliveryError(str(exc)) from exc
 
-    def dr_holds(self, order_id: str, report_key: str) -> bool:
-        """Whether DR made a fulfillment of ``order_id`` for the report ``report_key``."""
+    def dr_holds(self, request: FulfillmentRequest, report_key: str) -> bool:
+        """Whether DR made a fulfillment of ``request``'s order for the report ``report_key``."""
+        order_id = request.order_id
+        reported = {line.item_id for line in request.items}
         since = self._clock() - self.lookback
         try:
+            order = self.client.get_order(order_id).model
+            states = [item.state for item in order.items if item.id in reported]
+            if len(states) == len(reported) and set(states) == {UNTOUCHED_ITEM}:
+                return False
+            # No fulfilment of the order predates the order (a minute's margin for rounding).
+            known = [t for t in (order.created_time, *order.state_transitions.values()) if t]
+            if known:
+                since = max(since, min(known) - _MARGIN)
             for received in self.client.iter_events(
                 created_after=since, types=(FULFILLMENT_CREATED,)
             ):
