@@ -28,7 +28,7 @@ COMMANDS = {
     "db": LazyCommand("orderfsm.cli.db:db", "Manage the database schema."),
     "demo": LazyCommand(
         "orderfsm.cli.demo:demo",
-        "Run the whole flow on this machine: receiver, signed webhooks, worker, effects.",
+        "Run the whole loop on this machine against a local DR: orders, webhooks, fulfilments.",
     ),
     "diagram": LazyCommand(
         "orderfsm.cli.diagram:diagram",

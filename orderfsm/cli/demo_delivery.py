@@ -1,13 +1,8 @@
-"""The demo's traffic: platform steps through the engine, DR's events over real HTTP.
+"""The demo's troublemakers: deliveries a live endpoint gets that DR did not send.
 
-A journal line with a ``kind`` (``submit``, ``create_order_response``) is what
-the platform itself does, so it goes straight to the engine. Every other line
-is a DR event: it is signed and POSTed to the running receiver, which only
-stores it. The worker keeps up with the receiver: before each platform step
-the inbox is applied, so the journal's delivery order is what the engine sees.
-
-On top of the journal come the deliveries a real endpoint also gets: a burst
-of concurrent duplicates, a forged event (wrong secret) and a truncated body.
+On top of the sandbox's own webhooks, the receiver gets a burst of
+concurrent copies of one event, a forged event (wrong secret) and a
+truncated body, each signed and POSTed over real HTTP like DR's.
 """
 
 from __future__ import annotations
@@ -15,8 +10,6 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections import Counter
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,10 +17,6 @@ from typing import Any
 import httpx
 
 from orderfsm.adapters.digitalriver import SIGNATURE_HEADER, sign
-from orderfsm.fsm.outcomes import NOT_RELEVANT
-from orderfsm.inbox import InboxReport, drain_inbox
-from orderfsm.journal import apply_entry, read_entry
-from orderfsm.service import Engine
 
 BURST = 5
 """How many copies of one event the concurrent-duplicates burst sends at once."""
@@ -53,11 +42,9 @@ class Answer:
 
 @dataclass(slots=True)
 class Traffic:
-    """Everything the demo sent and what became of it."""
+    """What the demo's own deliveries got as answers."""
 
     answers: list[Answer] = field(default_factory=list)
-    platform: Counter[str] = field(default_factory=Counter)
-    inbox: InboxReport = field(default_factory=InboxReport)
 
 
 def signed_post(client: httpx.Client, url: str, body: bytes, secret: str) -> httpx.Response:
@@ -67,22 +54,6 @@ def signed_post(client: httpx.Client, url: str, body: bytes, secret: str) -> htt
         "content-type": "application/json",
     }
     return client.post(url, content=body, headers=headers)
-
-
-def deliver_journal(
-    engine: Engine, client: httpx.Client, url: str, secret: str, lines: Iterable[dict[str, Any]]
-) -> Traffic:
-    """Play the journal: platform lines through the engine, DR events over HTTP."""
-    traffic = Traffic()
-    for line in lines:
-        if "kind" in line:
-            traffic.inbox.add(drain_inbox(engine))
-            result = apply_entry(engine, read_entry(json.dumps(line)))
-            traffic.platform[result.outcome.value if result.outcome else NOT_RELEVANT] += 1
-            continue
-        answer = signed_post(client, url, json.dumps(line).encode(), secret)
-        traffic.answers.append(Answer(str(line["type"]), answer.status_code, answer.json()))
-    return traffic
 
 
 def deliver_troublemakers(

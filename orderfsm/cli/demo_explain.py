@@ -8,7 +8,10 @@ the database and the lifecycle table, never from the demo's own script.
 from __future__ import annotations
 
 import json
+import textwrap
+from collections import Counter
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -21,30 +24,85 @@ from orderfsm.persistence import inbox as store
 from orderfsm.persistence.parked_list import count_parked
 from orderfsm.service import Engine
 
+if TYPE_CHECKING:
+    from orderfsm.cli.demo_dr import Conversation, EffectTally
 
-def explain_inbox(console: Console, delivered: InboxReport) -> None:
-    """The inbox as applied while delivering: every stored event went through then."""
+
+def explain_dr(
+    console: Console,
+    talk: Conversation,
+    deliveries: list[dict[str, Any]],
+    fulfilments: list[dict[str, Any]],
+    engine: Engine,
+) -> None:
+    """DR's side: webhooks sent, given up on during the outage, reconciled; fulfilments held."""
+    delivered = [d for d in deliveries if d["delivered"]]
+    sent = Counter(d["eventId"] for d in delivered)
+    twice = [d for d in delivered if sent[d["eventId"]] > 1]
+    console.print(
+        plain(
+            f"webhooks: DR made {len(deliveries)} deliveries, {len(delivered)} acknowledged, "
+            f"{len(deliveries) - len(delivered)} given up on"
+        )
+    )
+    if twice:
+        console.print(
+            plain(
+                f"duplicate webhook: one {twice[0]['type']} came {sent[twice[0]['eventId']]} "
+                "times; the inbox kept it once"
+            )
+        )
+    report = talk.reconciled
+    if report is not None:
+        console.print(
+            plain(
+                f"receiver down: {len(talk.gave_up)} webhooks DR gave up on; reconcile "
+                f"fetched {report.fetched}, new {report.new}, applied {report.applied}"
+            )
+        )
+        for line in textwrap.wrap(f"missed: {_kinds(talk.gave_up)}", 76):
+            console.print(plain(f"  {line}"))
+    held: Counter[str] = Counter()
+    for fulfilment in fulfilments:
+        for line in fulfilment["items"]:
+            held[line["itemId"]] += line["quantity"] + line["cancelQuantity"]
+    reported: Counter[str] = Counter()
+    for view in engine.orders():
+        for item in view.items:
+            reported[item.item_id] += item.fulfilled + item.cancelled
+    same = "the same as" if +held == +reported else "NOT the same as"
+    console.print(
+        plain(
+            f"fulfilments DR holds: {len(fulfilments)} ({sum(held.values())} units), "
+            f"{same} the shop reported"
+        )
+    )
+
+
+def _kinds(types: list[str]) -> str:
+    return ", ".join(f"{n} {name}" for name, n in sorted(Counter(types).items()))
+
+
+def explain_inbox(console: Console, delivered: InboxReport, reconciled: int) -> None:
+    """The inbox as the worker applied it, over every pass, and what reconcile applied."""
     counts = ", ".join(f"{count} {name}" for name, count in sorted(delivered.outcomes.items()))
     console.print(
-        plain(
-            f"inbox while delivering: {delivered.applied} applied ({counts}), "
-            f"{delivered.retried} to retry, {delivered.dead} dead; the demo applies the inbox "
-            "before each platform step, so the engine sees the journal's order"
-        )
+        plain(f"inbox: the worker applied {delivered.applied} ({counts}), reconcile {reconciled}")
     )
 
 
-def explain_worker(console: Console, engine: Engine) -> None:
-    """Why the worker found no inbox work, and what stands in the inbox now."""
+def explain_worker(console: Console, engine: Engine, effects: EffectTally) -> None:
+    """What the worker delivered, and what stands in the inbox and outbox now."""
     with engine.db.connect() as connection:
-        counts = store.backlog(connection).inbox
+        backlog = store.backlog(connection)
     console.print(
         plain(
-            "worker: nothing left to apply in the inbox (all applied above); "
-            + "inbox now: "
-            + ", ".join(f"{name} {count}" for name, count in counts.items())
+            f"worker: effects {effects.done} done, {effects.retried} retried, {effects.dead} dead"
         )
     )
+    for name, counts in (("inbox", backlog.inbox), ("outbox", backlog.outbox)):
+        listed = ", ".join(f"{status} {count}" for status, count in counts.items())
+        console.print(plain(f"{name} now: {listed}"))
 
 
 def explain_parked(console: Console, engine: Engine) -> None:
@@ -57,8 +115,8 @@ def explain_parked(console: Console, engine: Engine) -> None:
     still = count_parked(engine.db)
     console.print(
         plain(
-            f"parked: {len(parked)} event(s) arrived before their order was known; "
-            f"{still} still wait (orderfsm parked lists them)"
+            f"parked: {len(parked)} event(s) came before their order; "
+            f"{still} still wait (orderfsm parked)"
         )
     )
     for entry in reversed(parked):
@@ -66,8 +124,8 @@ def explain_parked(console: Console, engine: Engine) -> None:
         console.print(
             plain(
                 f"  {entry.event_type} waited for DR order {order.get('id')} / checkout "
-                f"{order.get('checkoutId')} ({order.get('upstreamId')}): applied when the "
-                "platform submitted that order"
+                f"{order.get('checkoutId')} ({order.get('upstreamId')}): applied once the "
+                "platform recorded that order"
             )
         )
     irrelevant = [e for e in store.entries(engine.db, limit=10_000) if e.outcome == NOT_RELEVANT]

@@ -1,9 +1,10 @@
-"""What ``orderfsm demo`` does: receiver, signed webhooks, worker, effects, diagrams."""
+"""What ``orderfsm demo`` does: the sandbox DR, the receiver, the worker, an outage, diagrams."""
 
 from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -11,10 +12,21 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from orderfsm.adapters.http import ReceiverConfig, create_app
-from orderfsm.adapters.http.server import serving
-from orderfsm.cli.demo_delivery import Traffic, deliver_journal, deliver_troublemakers
+from orderfsm.adapters.digitalriver.api_config import DrApiConfig
+from orderfsm.adapters.digitalriver.client import DrClient
+from orderfsm.adapters.handlers import DrFulfilmentHandler
+from orderfsm.cli.demo_delivery import Traffic, deliver_troublemakers
+from orderfsm.cli.demo_dr import (
+    WEBHOOK_PATH,
+    Conversation,
+    Receiver,
+    outage,
+    settle,
+    ship,
+    submit_all,
+)
 from orderfsm.cli.demo_explain import (
+    explain_dr,
     explain_effects,
     explain_inbox,
     explain_parked,
@@ -23,98 +35,129 @@ from orderfsm.cli.demo_explain import (
 from orderfsm.cli.diagram import order_diagram
 from orderfsm.cli.logs import log_to_terminal
 from orderfsm.cli.text import plain
-from orderfsm.cli.worker import printer
-from orderfsm.cli.worker_handlers import build_registry
+from orderfsm.cli.worker_handlers import add_sinks
 from orderfsm.diagrams import DiagramError, graph_from_lifecycle, write_diagram
+from orderfsm.dispatch import HandlerRegistry
 from orderfsm.persistence import OrderView
-from orderfsm.samples.demo import SCENARIOS, demo_journal
+from orderfsm.samples.demo_dr import DEMO_ORDERS
+from orderfsm.sandbox import SandboxConfig, sandbox_in_thread
 from orderfsm.service import Engine
-from orderfsm.service.worker import WorkerConfig, run_worker
-from orderfsm.service.worker_reports import EffectsPassed, InboxPassed
+
+WEBHOOK_ATTEMPTS = 3
+"""DR's retries of one webhook in the demo (test mode: three tries, then it gives up)."""
 
 
-def run_demo(out_dir: Path) -> None:
-    """Run the whole flow into ``out_dir`` and print what happened."""
+def run_demo(out_dir: Path, began: float | None = None) -> None:
+    """Run the whole flow into ``out_dir``; print what happened and the time since ``began``."""
+    began = time.monotonic() if began is None else began
     log_to_terminal()
     console = Console()
     paths = _fresh_output(out_dir)
-    lines = demo_journal()
-    paths["journal"].write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
     url = f"sqlite:///{paths['db']}"
     secret = "whsec_" + secrets.token_urlsafe(24)
+    talk, traffic = Conversation(), Traffic()
     with Engine.open(url, create_if_empty=True) as engine:
-        receiver = create_app(ReceiverConfig(url, secrets=(secret,)))
-        with serving(receiver) as base_url, httpx.Client(timeout=30) as client:
-            webhook = f"{base_url}/webhooks/digitalriver"
-            console.print(plain(f"receiver: {webhook} (uvicorn, in this process)"))
-            traffic = deliver_journal(engine, client, webhook, secret, lines)
-            deliver_troublemakers(client, webhook, secret, lines, traffic)
-        console.print(plain("receiver: stopped"))
-        _print_traffic(console, traffic)
-        explain_inbox(console, traffic.inbox)
+        receiver = Receiver(url, secret)
+        with receiver.running() as base_url:
+            webhook = f"{base_url}{WEBHOOK_PATH}"
+            config = SandboxConfig(
+                webhook_url=webhook,
+                webhook_secret=secret,
+                webhook_attempts=WEBHOOK_ATTEMPTS,
+                webhook_backoff_s=0.05,
+            )
+            with sandbox_in_thread(config) as sandbox:
+                dr = DrApiConfig(
+                    secret_key=sandbox.key,
+                    base_url=sandbox.url,
+                    backoff_initial_s=0.05,
+                    backoff_max_s=0.2,
+                    backoff_jitter_s=0.02,
+                )
+                console.print(plain(f"DR sandbox: {sandbox.url}"))
+                console.print(plain(f"receiver: {webhook}"))
+                console.print(plain("(both served by uvicorn in this process, SQLite in --out)"))
+                with DrClient(dr) as client:
+                    registry = HandlerRegistry()
+                    DrFulfilmentHandler(client).register(registry)
+                    add_sinks(registry, [f"jsonl:{paths['effects']}"])
+                    submit_all(engine, client, sandbox, talk)
+                    _print_submissions(console, talk)
+                    settle(engine, registry, sandbox, talk)
+                    ship(engine, during_outage=False)
+                    settle(engine, registry, sandbox, talk)
+                    outage(engine, client, registry, sandbox, receiver, talk)
+                    with httpx.Client(timeout=30) as http:
+                        events = list(sandbox.state.events)
+                        deliver_troublemakers(http, webhook, secret, events, traffic)
+                        settle(engine, registry, sandbox, talk)
+                        # What DR holds at the end, as the sandbox's control API tells it.
+                        control = f"{sandbox.url}/_sandbox"
+                        deliveries = http.get(f"{control}/webhooks").json()["deliveries"]
+                        held = http.get(f"{control}/fulfillments").json()["data"]
+        paths["fulfillments"].write_text(json.dumps(held, indent=1), encoding="utf-8")
+        console.print(plain("receiver: stopped; DR sandbox: stopped"))
+        explain_dr(console, talk, deliveries, held, engine)
+        _print_troublemakers(console, traffic)
+        explain_inbox(console, talk.inbox, talk.reconciled.applied if talk.reconciled else 0)
         explain_parked(console, engine)
-        console.print(plain(f"worker: inbox, then effects to {paths['effects']} (JSON-lines sink)"))
-        _run_worker_once(engine, paths["effects"], console)
-        explain_worker(console, engine)
+        explain_worker(console, engine, talk.effects)
         views = list(engine.orders())
     _print_orders(console, views)
     explain_effects(console, views)
     _draw(console, out_dir, views)
     lines_written = len(paths["effects"].read_text(encoding="utf-8").splitlines())
-    console.print(plain(f"effects delivered: {lines_written} JSON lines in {paths['effects']}"))
+    console.print(plain(f"effects to the sink: {lines_written} JSON lines in {paths['effects']}"))
     console.print(plain(f"inspect one: orderfsm show SHOP-0001 --db {url}"))
-
-
-def _run_worker_once(engine: Engine, sink: Path, console: Console) -> None:
-    """What `orderfsm worker --once --sink jsonl:SINK` does, in this process."""
-    registry = build_registry([], [f"jsonl:{sink}"])
-    show = printer(console)
-    run_worker(
-        engine,
-        registry,
-        WorkerConfig(once=True),
-        on_report=lambda r: show(r) if isinstance(r, InboxPassed | EffectsPassed) else None,
-    )
+    console.print(plain(f"demo took {time.monotonic() - began:.1f} s"))
 
 
 def _fresh_output(out_dir: Path) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "db": out_dir / "demo.db",
-        "journal": out_dir / "journal.jsonl",
         "effects": out_dir / "effects.jsonl",
+        "fulfillments": out_dir / "dr-fulfillments.json",
         "orders": out_dir / "orders",
     }
-    for stale in [*out_dir.glob("demo.db*"), paths["effects"], *paths["orders"].glob("*.svg")]:
-        stale.unlink(missing_ok=True)
+    stale = [*out_dir.glob("demo.db*"), paths["effects"], paths["fulfillments"]]
+    for path in [*stale, *paths["orders"].glob("*.svg")]:
+        path.unlink(missing_ok=True)
     paths["orders"].mkdir(exist_ok=True)
     return paths
 
 
-def _print_traffic(console: Console, traffic: Traffic) -> None:
-    answers = Table(title="deliveries to the receiver", title_justify="left")
-    answers.add_column("answer")
-    answers.add_column("count", justify="right")
-    for summary, count in sorted(Counter(a.summary for a in traffic.answers).items()):
-        answers.add_row(plain(summary), str(count))
-    console.print(answers)
+def _print_submissions(console: Console, talk: Conversation) -> None:
+    table = Table(title="orders submitted to DR (POST /orders)", title_justify="left")
+    for column in ("order", "what happens", "DR answer", "state"):
+        table.add_column(column)
+    for order, result in talk.submitted:
+        answer = str(result.status)
+        if result.recovered:
+            answer += " found by GET"
+        if result.posts > 1:
+            answer += f", {result.posts} POSTs"
+        table.add_row(
+            plain(order.upstream_id), plain(order.story), plain(answer), plain(result.state)
+        )
+    console.print(table)
+
+
+def _print_troublemakers(console: Console, traffic: Traffic) -> None:
     for answer in traffic.answers:
         if answer.status != 202:
-            console.print(plain(f"  {answer.what}: {answer.status} {json.dumps(answer.body)}"))
-    outcomes = Table(title="lifecycle outcomes", title_justify="left")
-    outcomes.add_column("outcome")
-    outcomes.add_column("platform steps", justify="right")
-    outcomes.add_column("webhook events", justify="right")
-    for name in sorted(set(traffic.platform) | set(traffic.inbox.outcomes)):
-        outcomes.add_row(
-            plain(name), str(traffic.platform[name]), str(traffic.inbox.outcomes[name])
-        )
-    console.print(outcomes)
+            console.print(plain(f"{answer.what}: {answer.summary}"))
+    burst = Counter(a.summary for a in traffic.answers if a.status == 202)
+    counts = ", ".join(f"{n} x {summary}" for summary, n in sorted(burst.items()))
+    console.print(
+        plain(f"the same order.accepted {len(traffic.answers) - 2} times at once: {counts}")
+    )
 
 
 def _print_orders(console: Console, views: list[OrderView]) -> None:
-    orders = Table(title="orders", title_justify="left")
-    for column in ("upstream id", "DR order", "state", "effects"):
+    expected = {o.upstream_id: o.expected.value for o in DEMO_ORDERS}
+    orders = Table(title="orders at the end", title_justify="left")
+    for column in ("order", "DR order", "state", "expected", "effects"):
         orders.add_column(column)
     effect_counts: Counter[tuple[str, str]] = Counter()
     for view in views:
@@ -123,7 +166,8 @@ def _print_orders(console: Console, views: list[OrderView]) -> None:
             plain(view.upstream_id),
             plain(view.order_id or "-"),
             plain(view.state + (" (disputed)" if view.disputed else "")),
-            plain(", ".join(e.type for e in view.effects) or "-"),
+            plain("yes" if expected.get(view.upstream_id) == view.state else "NO"),
+            str(len(view.effects)),
         )
     console.print(orders)
     effects = Table(title="effects", title_justify="left")
@@ -135,15 +179,12 @@ def _print_orders(console: Console, views: list[OrderView]) -> None:
 
 
 def _draw(console: Console, out_dir: Path, views: list[OrderView]) -> None:
-    # The first round has one order per scenario: enough to see every path.
-    first_round = {f"SHOP-{n:04d}" for n in range(1, len(SCENARIOS) + 1)}
-    drawn = [view for view in views if view.upstream_id in first_round]
     try:
         write_diagram(graph_from_lifecycle(), out_dir / "lifecycle.svg")
-        for view in drawn:
+        for view in views:
             write_diagram(order_diagram(view), out_dir / "orders" / f"{view.upstream_id}.svg")
     except DiagramError as exc:
         console.print(plain(f"diagrams skipped: {exc}", "yellow"))
         return
-    drawings = f"{out_dir / 'lifecycle.svg'}, {len(drawn)} orders in {out_dir / 'orders'}/"
+    drawings = f"{out_dir / 'lifecycle.svg'}, {len(views)} orders in {out_dir / 'orders'}/"
     console.print(plain(f"diagrams: {drawings}"))

@@ -6,7 +6,8 @@
 - ``POST /_sandbox/orders/{id}/advance``: the scenario's next state (with ``auto_advance`` off);
 - ``POST /_sandbox/faults`` ``{"spec": "lose=1,429=2@1"}``: faults from now on;
 - ``GET /_sandbox/requests``: API requests with their arrival (sandbox monotonic clock);
-- ``GET /_sandbox/webhooks``: deliveries, dropped event ids, whether the queue is idle.
+- ``GET /_sandbox/webhooks``: deliveries, dropped event ids, whether the queue is idle;
+- ``GET /_sandbox/fulfillments``: every fulfilment DR holds (the ``201`` bodies).
 """
 
 from __future__ import annotations
@@ -127,8 +128,12 @@ def control_routes(
             }
         )
 
+    async def fulfillments(_request: Request) -> Response:
+        return JSONResponse({"data": state.all_fulfillments()})
+
     return [
         Route("/_sandbox/checkouts", create_checkout, methods=["POST"]),
+        Route("/_sandbox/fulfillments", fulfillments, methods=["GET"]),
         Route("/_sandbox/orders", list_orders, methods=["GET"]),
         Route("/_sandbox/orders/{order_id}/advance", advance, methods=["POST"]),
         Route("/_sandbox/faults", set_faults, methods=["POST"]),

@@ -152,4 +152,6 @@ def _fulfillment_body(
     for key in ("trackingCompany", "trackingNumber", "trackingUrl"):
         if isinstance(request.get(key), str):
             body[key] = request[key]
+    if isinstance(request.get("metadata"), dict):
+        body["metadata"] = request["metadata"]
     return body

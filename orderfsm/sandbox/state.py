@@ -217,6 +217,11 @@ class SandboxState:
                 self._emit(answer.events)
             return answer
 
+    def all_fulfillments(self) -> list[dict[str, Any]]:
+        """Every fulfilment made, oldest first."""
+        with self._lock:
+            return list(self.fulfillments)
+
     def find_events(
         self,
         *,

@@ -25,7 +25,7 @@ from typing import Any
 
 from orderfsm.adapters.digitalriver.client import DrClient
 from orderfsm.adapters.digitalriver.models import Event
-from orderfsm.adapters.digitalriver.models_api import MAX_PAGE_SIZE, Received
+from orderfsm.adapters.digitalriver.models_api import EVENT_RETENTION, MAX_PAGE_SIZE, Received
 from orderfsm.errors import ConfigurationError, DrRequestRejected
 from orderfsm.inbox import InboxPolicy, drain_inbox
 from orderfsm.persistence import cursors
@@ -33,7 +33,7 @@ from orderfsm.persistence.cursors import RunInProgress
 from orderfsm.persistence.database import utcnow
 from orderfsm.service.engine import Engine
 
-DR_EVENT_RETENTION = timedelta(days=30)
+DR_EVENT_RETENTION = EVENT_RETENTION
 """How long DR keeps events readable through ``GET /events``."""
 
 

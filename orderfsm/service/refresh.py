@@ -12,7 +12,6 @@ changes nothing.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,22 +25,9 @@ from orderfsm.adapters.digitalriver.models_order import Order
 from orderfsm.fsm.states import OrderState
 from orderfsm.persistence.database import utcnow
 from orderfsm.service.engine import Engine
+from orderfsm.service.snapshot_events import SNAPSHOT_EVENTS, snapshot_event
 
 CREATED = 201
-
-SNAPSHOT_EVENTS = {
-    "pending_payment": "order.pending_payment",
-    "in_review": "order.review_opened",
-    "accepted": "order.accepted",
-    "blocked": "order.blocked",
-    "cancelled": "order.cancelled",
-    "fulfilled": "order.fulfilled",
-    "complete": "order.complete",
-    "returned": "order.refunded",
-}
-"""The DR event type that reports an order in each DR state."""
-
-_SNAPSHOT_NAMESPACE = uuid.UUID("5f7d1a52-8c8e-4c3e-9f53-0b4f0c1d2e7a")
 
 
 class RefreshStatus(StrEnum):
@@ -94,20 +80,6 @@ def refresh_order(
     outcome = result.outcome.value if result.outcome else None
     after = engine.show(view.upstream_id)
     return RefreshResult(view.upstream_id, RefreshStatus.FOUND, dr_state, after.state, outcome)
-
-
-def snapshot_event(found: Received[Order], now: datetime) -> dict[str, Any]:
-    """DR's order as the event DR sends for its state, timed when it entered that state."""
-    order = found.model
-    at = order.state_transitions.get(order.state) or order.updated_time or now
-    stamp = at.isoformat().replace("+00:00", "Z")
-    return {
-        "id": str(uuid.uuid5(_SNAPSHOT_NAMESPACE, f"{order.id}/{order.state}/{stamp}")),
-        "type": SNAPSHOT_EVENTS[order.state],
-        "data": {"object": found.body},
-        "liveMode": False,
-        "createdTime": stamp,
-    }
 
 
 def _dr_order(

@@ -14,8 +14,9 @@ order at most once, and ``GET /orders?checkoutId=`` finds it. So:
    ``submitted``, to be found again by a later submit or a sweep.
 
 A found order in a state no ``201`` can report (DR already moved it on to
-``blocked``, ``fulfilled``, ...) is recorded as the consumed checkout it is
-(DR's ``404``): its events, which carry the checkout id, bring the state.
+``blocked``, ``fulfilled``, ...) is applied as the event DR sends for that
+state (:func:`~orderfsm.service.snapshot_events.snapshot_event`), so the order
+is recorded with DR's id and real state and its later events apply normally.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from orderfsm.adapters.digitalriver.mapping import CREATED_ORDER_STATES
 from orderfsm.adapters.digitalriver.models_api import Received
 from orderfsm.adapters.digitalriver.models_order import Order
 from orderfsm.errors import ConfigurationError, DrApiError, DrRateLimited, DrUnreachable
+from orderfsm.persistence.database import utcnow
+from orderfsm.service.snapshot_events import snapshot_event
 
 if TYPE_CHECKING:
     from orderfsm.service.engine import Engine
@@ -112,12 +115,12 @@ def submit_to_dr(
             last = exc
             found = _look_up(client, checkout_id)
             if found is not None:
-                return _record_found(engine, upstream_id, checkout_id, found, post)
+                return _record_found(engine, upstream_id, found, post)
             continue
         if answer.status == _CONSUMED:
             found = _look_up(client, checkout_id)
             if found is not None:
-                return _record_found(engine, upstream_id, checkout_id, found, post)
+                return _record_found(engine, upstream_id, found, post)
         return _record(engine, upstream_id, answer, post)
     raise DrUnreachable(
         CREATE_ORDER_CALL,
@@ -146,24 +149,15 @@ def _record(
 
 
 def _record_found(
-    engine: Engine, upstream_id: str, checkout_id: str, found: Received[Order], posts: int
+    engine: Engine, upstream_id: str, found: Received[Order], posts: int
 ) -> SubmissionResult:
     if found.model.state in CREATED_ORDER_STATES:
         result = engine.record_create_order_response(upstream_id, _CREATED, found.body)
         return _result(engine, upstream_id, result, _CREATED, recovered=True, posts=posts)
-    consumed = {
-        "type": "not_found",
-        "errors": [
-            {
-                "code": "not_found",
-                "parameter": "checkoutId",
-                "message": f"Checkout '{checkout_id}' is order {found.model.id} "
-                f"({found.model.state}), found with GET /orders.",
-            }
-        ],
-    }
-    result = engine.record_create_order_response(upstream_id, _CONSUMED, consumed)
-    return _result(engine, upstream_id, result, _CONSUMED, recovered=True, posts=posts)
+    # DR moved the order on (blocked, fulfilled, ...): no 201 can report that, so DR's
+    # order is applied as the event DR sends for its state, walking the lifecycle there.
+    result = engine.apply_event(snapshot_event(found, utcnow()))
+    return _result(engine, upstream_id, result, _CREATED, recovered=True, posts=posts)
 
 
 def _result(

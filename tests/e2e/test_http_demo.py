@@ -1,4 +1,9 @@
-"""``orderfsm demo`` as a new user runs it: the whole flow, a few seconds, nothing left running."""
+"""``orderfsm demo`` as a new user runs it: the loop against the sandbox DR, nothing left over.
+
+The end states are read from the demo's database, the effects from its
+outbox and JSON-lines sink, and what DR holds from the file the demo wrote
+from the sandbox's control API (``GET /_sandbox/fulfillments``).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,16 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import httpx
 import pytest
 
+from orderfsm import Engine
+from orderfsm.persistence import inbox as store
+from orderfsm.samples.demo_dr import DEMO_ORDERS
+from orderfsm.service.stuck import stuck_orders
 from tests.gates import path_without
 from tests.support.cli import ORDERFSM
 
@@ -30,63 +40,87 @@ print(json.dumps({"code": code, "left": left}))
 """
 
 
-@pytest.mark.requires_dot
-def test_the_demo_runs_the_whole_flow_and_leaves_its_results_in_the_output_folder(
-    tmp_path: Path,
-) -> None:
-    out = tmp_path / "demo-output"
-    done = subprocess.run(
+def run_demo(out: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [ORDERFSM, "demo", "--out", str(out)],
         capture_output=True,
         text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200"},
+        timeout=180,
+        env={**os.environ, "COLUMNS": "80", **env},
     )
+
+
+def check_end_states(out: Path) -> None:
+    """Every order where its story says, each effect once, DR holding what was shipped."""
+    with Engine.open(f"sqlite:///{out / 'demo.db'}") as engine:
+        views = {view.upstream_id: view for view in engine.orders()}
+        with engine.db.connect() as connection:
+            backlog = store.backlog(connection)
+        stuck = list(stuck_orders(engine))
+    assert {k: v.state for k, v in views.items()} == {
+        o.upstream_id: o.expected.value for o in DEMO_ORDERS
+    }
+    effects = [e for view in views.values() for e in view.effects]
+    assert effects and {e.status for e in effects} == {"done"}
+    assert all(e.attempts == 1 for e in effects), [(e.key, e.attempts) for e in effects]
+    keys = [e.key for e in effects]
+    assert len(keys) == len(set(keys))
+    sunk = [json.loads(line)["key"] for line in (out / "effects.jsonl").read_text().splitlines()]
+    reported = [e.key for e in effects if e.type == "report_fulfillment"]
+    assert sorted(sunk) == sorted(set(keys) - set(reported))
+    assert backlog.inbox["received"] == 0 and backlog.inbox["dead"] == 0
+    assert stuck == []
+    # What DR holds, item by item, equals what the shop shipped and cancelled.
+    held: Counter[tuple[str, str]] = Counter()
+    fulfilments = json.loads((out / "dr-fulfillments.json").read_text())
+    for fulfilment in fulfilments:
+        for line in fulfilment["items"]:
+            held[(line["itemId"], "fulfilled")] += line["quantity"]
+            held[(line["itemId"], "cancelled")] += line["cancelQuantity"]
+    shipped: Counter[tuple[str, str]] = Counter()
+    for view in views.values():
+        for item in view.items:
+            shipped[(item.item_id, "fulfilled")] += item.fulfilled
+            shipped[(item.item_id, "cancelled")] += item.cancelled
+    assert +held == +shipped and len(fulfilments) == len(reported)
+    # SHOP-0001 went out in two parts: DR holds two fulfilments for it.
+    assert [f["orderId"] for f in fulfilments].count(views["SHOP-0001"].order_id) == 2
+
+
+@pytest.mark.requires_dot
+def test_the_demo_runs_the_whole_loop_against_the_sandbox_and_every_order_ends_right(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "demo-output"
+    done = run_demo(out)
 
     assert done.returncode == 0, done.stderr
     printed = done.stdout
-    assert "receiver: http://127.0.0.1:" in printed and "receiver: stopped" in printed
-    assert "202 stored" in printed and "202 duplicate" in printed
-    assert (
-        'forged order.cancelled: 401 {"error": "signature", "check": "no matching signature"}'
-        in (printed)
-    )
-    assert 'truncated body: 400 {"error": "payload", "detail": "$: not valid JSON' in printed
-    for state in ("complete", "blocked", "cancelled", "rejected", "accepted", "pending_payment"):
-        assert f" {state} " in printed
-    assert (out / "demo.db").exists() and (out / "journal.jsonl").exists()
-    delivered = (out / "effects.jsonl").read_text().splitlines()
-    assert delivered and f"effects: {len(delivered)} done, 0 retried, 0 dead" in printed
+    assert "DR sandbox: http://127.0.0.1:" in printed and "receiver: stopped" in printed
+    assert "forged order.cancelled: 401 signature: no matching signature" in printed
+    assert "truncated body: 400 payload: $: not valid JSON" in printed
+    check_end_states(out)
     assert (out / "lifecycle.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
     assert sorted(p.name for p in (out / "orders").glob("*.svg")) == [
-        f"SHOP-{n:04d}.svg" for n in range(1, 8)
+        f"{o.upstream_id}.svg" for o in DEMO_ORDERS
     ]
     assert "whsec_" not in printed + done.stderr
-    receiver = re.search(r"receiver: (http://127\.0\.0\.1:\d+)/", printed)
-    assert receiver is not None
-    with pytest.raises(httpx.ConnectError):
-        httpx.get(f"{receiver.group(1)}/healthz")
+    assert all(len(line) <= 80 for line in printed.splitlines()), printed
+    for url in re.findall(r"(?:DR sandbox|receiver): (http://127\.0\.0\.1:\d+)", printed):
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{url}/healthz")
 
 
-def test_without_graphviz_the_demo_runs_the_flow_and_says_why_it_drew_nothing(
+def test_without_graphviz_the_demo_runs_the_loop_and_says_why_it_drew_nothing(
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "demo-output"
-    done = subprocess.run(
-        [ORDERFSM, "demo", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200", "PATH": path_without("dot", tmp_path / "bin")},
-    )
+    done = run_demo(out, PATH=path_without("dot", tmp_path / "bin"))
 
     assert done.returncode == 0, done.stderr
-    printed = done.stdout
-    assert "202 stored" in printed and "receiver: stopped" in printed
-    delivered = (out / "effects.jsonl").read_text().splitlines()
-    assert delivered and f"effects: {len(delivered)} done, 0 retried, 0 dead" in printed
-    assert "diagrams skipped: cannot render svg: Graphviz's dot was not found" in printed
+    assert "diagrams skipped: cannot render svg: Graphviz's dot was not found" in done.stdout
     assert not (out / "lifecycle.svg").exists() and not list((out / "orders").glob("*.svg"))
+    check_end_states(out)
 
 
 def test_the_demo_stops_everything_it_started(tmp_path: Path) -> None:
@@ -94,7 +128,7 @@ def test_the_demo_stops_everything_it_started(tmp_path: Path) -> None:
         [sys.executable, "-c", HARNESS, ORDERFSM, "demo", "--out", str(tmp_path / "out")],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
     )
 
     assert done.returncode == 0, done.stderr

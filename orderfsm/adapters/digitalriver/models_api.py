@@ -6,7 +6,9 @@ JSON object (what the engine records, exactly as DR sent it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 from orderfsm.adapters.digitalriver.models import DrModel, Event
@@ -15,6 +17,8 @@ from orderfsm.errors import ConfigurationError
 
 T = TypeVar("T", bound=DrModel)
 
+EVENT_RETENTION = timedelta(days=30)
+"""How long DR keeps events readable through ``GET /events``."""
 MAX_PAGE_SIZE = 100
 """DR's largest ``limit`` for list calls."""
 
@@ -92,6 +96,8 @@ class FulfillmentRequest:
     tracking_company: str | None = None
     tracking_number: str | None = None
     tracking_url: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    """DR's ``metadata``: kept on the fulfillment and echoed in ``fulfillment.created``."""
 
     def __post_init__(self) -> None:
         if not self.order_id:
@@ -112,4 +118,6 @@ class FulfillmentRequest:
         ):
             if value is not None:
                 body[key] = value
+        if self.metadata:
+            body["metadata"] = dict(self.metadata)
         return body

@@ -8,6 +8,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
+
+from pydantic import Field
 
 from orderfsm.adapters.digitalriver.models import DrModel, Token, UtcDatetime
 from orderfsm.adapters.digitalriver.models_order import Order, OrderCharge
@@ -40,6 +43,7 @@ class Fulfillment(DrModel):
     tracking_company: str | None = None
     tracking_number: str | None = None
     tracking_url: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
     order_details: Order | None = None
     """The order as it stood when the fulfillment was made (present in events)."""
     live_mode: bool | None = None

@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from orderfsm import Engine
+from orderfsm.adapters.digitalriver.models_api import FulfillmentLine, FulfillmentRequest
 from orderfsm.errors import DrUnreachable
 from orderfsm.service.submission import SubmissionPolicy, SubmissionResult, submit_to_dr
 from tests.dr_helpers import dr_orders_for, requests_seen, sandbox_and_client, set_faults
@@ -65,15 +66,38 @@ def test_a_404_for_a_checkout_an_earlier_attempt_consumed_records_the_order_foun
     assert [o["id"] for o in dr_orders] == [earlier.id]
 
 
-def test_a_found_order_dr_has_moved_past_creation_is_recorded_as_a_consumed_checkout(
-    engine: Engine,
+@pytest.mark.parametrize(
+    ("scenario", "state"), [("review_then_blocked", "blocked"), ("accepted", "complete")]
+)
+def test_a_found_order_dr_has_moved_past_creation_is_recorded_in_dr_s_real_state(
+    engine: Engine, scenario: str, state: str
 ) -> None:
-    with sandbox_and_client() as (_sandbox, client):
-        client.create_order("review_then_blocked-1")  # now blocked at DR
-        result = submit_to_dr(engine, client, "SHOP-1", "review_then_blocked-1", policy=QUICK)
+    checkout = f"{scenario}-1"
+    with sandbox_and_client() as (sandbox, client):
+        earlier = client.create_order(checkout).order  # an attempt whose answer was lost
+        assert earlier is not None
+        if state == "complete":  # DR shipped it all before the platform heard back
+            lines = tuple(FulfillmentLine(i.id, quantity=i.quantity) for i in earlier.items)
+            client.create_fulfillment(FulfillmentRequest(earlier.id, lines))
+        result = submit_to_dr(engine, client, "SHOP-1", checkout, policy=QUICK)
+        [dr_order] = dr_orders_for(sandbox, checkout)
+        # DR's own webhook for that state, arriving late, changes nothing.
+        late = sandbox.state.events[-1]
+        effects_before = len(engine.show("SHOP-1").effects)
+        again = engine.apply_event(late)
 
-    assert (result.status, result.recovered, result.state) == (404, True, "submitted")
-    assert engine.show("SHOP-1").history[-1].event_type == "POST /orders 404"
+    view = engine.show("SHOP-1")
+    assert dr_order["state"] == state and late["type"] == f"order.{state}"
+    assert (result.status, result.recovered, result.order_id, result.state) == (
+        201,
+        True,
+        earlier.id,
+        state,
+    )
+    assert view.order_id == earlier.id and view.state == state
+    assert "POST /orders 404" not in [h.event_type for h in view.history]
+    assert again.outcome is not None and again.outcome.value in ("duplicate", "stale", "terminal")
+    assert len(view.effects) == effects_before
 
 
 def test_a_lost_answer_is_recovered_with_exactly_one_dr_order(db_url: str) -> None:
