@@ -48,10 +48,22 @@ SINK_SCHEMES = ("jsonl",)
 def printer(console: Console) -> Callable[[WorkerReport], None]:
     """The report callback of ``orderfsm worker``: one plain-text line per report."""
 
-    from orderfsm.service.worker_reports import EffectsPassed, Outage, describe, timestamp
+    from orderfsm.service.worker_reports import (
+        EffectsPassed,
+        NoHandler,
+        Outage,
+        describe,
+        timestamp,
+    )
 
     def show(report: WorkerReport) -> None:
-        style = "red" if isinstance(report, Outage) else ""
+        style = (
+            "red"
+            if isinstance(report, Outage)
+            else "yellow"
+            if isinstance(report, NoHandler)
+            else ""
+        )
         # An outage's line carries the database's own message: hide any password in it.
         console.print(plain(redact(describe(report)), style), soft_wrap=True)
         if isinstance(report, EffectsPassed) and report.report.unhandled:

@@ -38,6 +38,7 @@ from orderfsm.service.worker_reports import (
     EffectsPassed,
     EntryHandled,
     InboxPassed,
+    NoHandler,
     Outage,
     Part,
     Recovered,
@@ -72,7 +73,7 @@ ReportCallback = Callable[[WorkerReport], None]
 
 def log_report(report: WorkerReport) -> None:
     """The default callback: each report's line through :mod:`logging`."""
-    level = logging.WARNING if isinstance(report, Outage) else logging.INFO
+    level = logging.WARNING if isinstance(report, Outage | NoHandler) else logging.INFO
     log.log(level, describe(report))
 
 
@@ -237,13 +238,18 @@ class _EffectsPass:
     def __init__(self, dispatcher: Dispatcher, stop: threading.Event, tell: ReportCallback):
         self.dispatcher, self.stop, self.tell = dispatcher, stop, tell
         self.unhandled: tuple[str, ...] = ()
+        self.unhandled_names: frozenset[str] = frozenset()
 
     def __call__(self, *, always: bool = False) -> int:
         report = self.dispatcher.run_once(stop=self.stop, observe=_effect_told(self.tell))
         busy = report.handled + report.lost + report.interrupted
         if busy or always or report.unhandled_keys != self.unhandled:
             self.tell(EffectsPassed(_now(), report))
+        for name, pending in sorted(report.unhandled_effects.items()):
+            if name not in self.unhandled_names:  # once per name (again if it came back)
+                self.tell(NoHandler(_now(), name, pending))
         self.unhandled = report.unhandled_keys
+        self.unhandled_names = frozenset(report.unhandled_effects)
         return busy
 
 

@@ -66,6 +66,15 @@ class EffectsPassed:
 
 
 @dataclass(frozen=True, slots=True)
+class NoHandler:
+    """Effects of one name wait and this worker has no handler for them (told once per name)."""
+
+    at: datetime
+    effect: str
+    pending: int
+
+
+@dataclass(frozen=True, slots=True)
 class Outage:
     """A pass failed (typically: the database is unreachable); it is tried again in ``retry_in``."""
 
@@ -108,6 +117,7 @@ WorkerReport = (
     | EffectHandled
     | InboxPassed
     | EffectsPassed
+    | NoHandler
     | Outage
     | Recovered
     | Stopping
@@ -148,6 +158,9 @@ def _text(report: WorkerReport) -> str:
             return describe_inbox(r)
         case EffectsPassed(report=r):
             return describe_effects(r)
+        case NoHandler():
+            name = _shown(report.effect)
+            return f"worker: no handler registered for {name}: {report.pending} pending"
         case Outage():
             return (
                 f"worker: {report.part.value} pass failed ({report.failures} in a row), "
