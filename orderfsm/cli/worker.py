@@ -19,6 +19,7 @@ import click
 from orderfsm.cli.options import db_option, dr_api_options
 from orderfsm.cli.redact import redact
 from orderfsm.cli.text import plain
+from orderfsm.cli.worker_upkeep import upkeep_from_options, upkeep_options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -48,6 +49,7 @@ SINK_SCHEMES = ("jsonl",)
 def printer(console: Console) -> Callable[[WorkerReport], None]:
     """The report callback of ``orderfsm worker``: one plain-text line per report."""
 
+    from orderfsm.service.upkeep import StepFailed
     from orderfsm.service.worker_reports import (
         EffectsPassed,
         NoHandler,
@@ -57,13 +59,8 @@ def printer(console: Console) -> Callable[[WorkerReport], None]:
     )
 
     def show(report: WorkerReport) -> None:
-        style = (
-            "red"
-            if isinstance(report, Outage)
-            else "yellow"
-            if isinstance(report, NoHandler)
-            else ""
-        )
+        style = "red" if isinstance(report, Outage | StepFailed) else ""
+        style = "yellow" if isinstance(report, NoHandler) else style
         # An outage's line carries the database's own message: hide any password in it.
         console.print(plain(redact(describe(report)), style), soft_wrap=True)
         if isinstance(report, EffectsPassed) and report.report.unhandled:
@@ -176,6 +173,7 @@ def _seconds(minimum: float = 0.01) -> click.FloatRange:
     show_default=True,
     help="On SIGTERM/Ctrl-C: seconds running handlers get before their effects are put back.",
 )
+@upkeep_options
 def worker(
     db_url: str,
     dr_url: str,
@@ -191,6 +189,10 @@ def worker(
     timeouts: tuple[str, ...],
     handler_slots: int,
     grace: float,
+    reconcile_every: timedelta | None,
+    stuck_every: timedelta | None,
+    refresh_stuck: bool,
+    deadlines: dict[str, timedelta],
 ) -> None:
     """Apply stored webhooks and deliver the outbox's effects to handlers.
 
@@ -200,7 +202,10 @@ def worker(
     reported. When the database is unreachable the worker waits and retries.
     SIGTERM or Ctrl-C stops it within about --grace seconds: effects it
     claimed go back in line for another worker. With --dr-key (and --dr-url)
-    it reports the platform's fulfilments to DR (POST /fulfillments).
+    it reports the platform's fulfilments to DR (POST /fulfillments), and
+    --reconcile-every reads the events whose webhooks were lost from DR; a
+    stuck scan (--stuck-every, by default as often) tells the operator of
+    orders past their deadline (notify_operator_stuck, once per order and state).
 
     \b
     Example:
@@ -208,6 +213,7 @@ def worker(
       orderfsm worker --db postgresql://... --handlers myshop.effects:registry
       orderfsm worker --db postgresql://... --lease 30 --timeout request_shipment=60
       orderfsm worker --db postgresql://... --classifier physical --sink jsonl:effects.jsonl
+      orderfsm worker --db postgresql://... --dr-key sk_... --reconcile-every 10m --refresh-stuck
     """
     # Imported here: `orderfsm worker --help` needs none of the engine's stack.
     from rich.console import Console
@@ -238,7 +244,10 @@ def worker(
     stop = threading.Event()
     _stop_on_signals(stop)
     log_to_terminal()
-    with dr_fulfilments(registry, dr_url, dr_key) as dr_notice:
+    periodic = upkeep_from_options(
+        reconcile_every, stuck_every, refresh_stuck, deadlines, dr_url, dr_key
+    )
+    with dr_fulfilments(registry, dr_url, dr_key) as dr_notice, periodic as upkeep:
         add_sinks(registry, sinks)  # after the DR handler: the sink takes only the rest
         show = printer(console)
 
@@ -247,7 +256,15 @@ def worker(
             if isinstance(report, Started):  # the database is open: say where fulfilments go
                 dr_notice()
 
-        run_worker(db_url, registry, config, stop=stop, on_report=on_report, classifier=classifier)
+        run_worker(
+            db_url,
+            registry,
+            config,
+            stop=stop,
+            on_report=on_report,
+            classifier=classifier,
+            upkeep=upkeep,
+        )
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

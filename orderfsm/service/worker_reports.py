@@ -14,6 +14,13 @@ from enum import Enum
 
 from orderfsm.dispatch import Delivery, DeliveryResult, DispatchReport
 from orderfsm.inbox import AppliedEntry, InboxReport
+from orderfsm.service.upkeep import (
+    Reconciled,
+    StepFailed,
+    StuckScanned,
+    UpkeepReport,
+    describe_upkeep,
+)
 
 
 class Part(Enum):
@@ -122,6 +129,7 @@ WorkerReport = (
     | Recovered
     | Stopping
     | Stopped
+    | UpkeepReport
 )
 """Everything :func:`~orderfsm.service.worker.run_worker` reports."""
 
@@ -175,6 +183,8 @@ def _text(report: WorkerReport) -> str:
                 f"worker: stopping; running handlers have {report.grace.total_seconds():g}s "
                 "before their effects are put back in line"
             )
+        case Reconciled() | StuckScanned() | StepFailed():
+            return describe_upkeep(report)
         case Stopped(report=r):
             return f"worker: stopped ({r.interrupted + r.released} effect(s) put back in line)"
 
