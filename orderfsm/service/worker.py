@@ -159,8 +159,9 @@ def _run_parts(
             (Part.EFFECTS, effects_pass, wake),
         )
     ]
-    steps = upkeep is not None and upkeep.config.periods
-    periodic = [_upkeep_thread(upkeep, engine, stop, tell)] if upkeep and steps else []
+    periodic = []
+    if upkeep is not None and upkeep.config.periods:
+        periodic.append(_upkeep_thread(upkeep, engine, stop, tell))
     for thread in parts + periodic:
         thread.start()
     while not stop.wait(0.2):
