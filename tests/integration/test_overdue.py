@@ -8,15 +8,19 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from orderfsm import Engine
+import pytest
+
+from orderfsm import Effect, Engine, HandlerRegistry, Upkeep, UpkeepConfig, WorkerConfig, run_worker
 from orderfsm.dispatch import PAYLOAD_TYPES
 from orderfsm.effects import OrderStuck
+from orderfsm.errors import ConfigurationError
 from orderfsm.fsm.effects import EffectName
 from orderfsm.fsm.lifecycle import LIFECYCLE
 from orderfsm.fsm.states import OrderState
 from orderfsm.persistence.database import utcnow
 from orderfsm.service.overdue import notify_overdue
 from orderfsm.service.stuck import stuck_orders
+from orderfsm.service.worker_reports import WorkerReport, describe
 from tests.integration.effects.support import sketch
 from tests.support.cli import run_orderfsm
 
@@ -121,3 +125,40 @@ def test_stuck_notify_enqueues_and_the_worker_sink_shows_the_notice(tmp_path: Pa
     assert line["payload"]["state"] == "submitted"
     assert line["payload"]["deadlineSeconds"] == 1
     assert line["payload"]["commands"][0] == "orderfsm refresh SHOP-9"
+
+
+def test_a_host_running_the_worker_with_an_upkeep_gets_the_notice_delivered(
+    sqlite_url: str,
+) -> None:
+    seen: list[Effect[OrderStuck]] = []
+    registry = HandlerRegistry({STUCK: seen.append})
+    upkeep = Upkeep(
+        UpkeepConfig(
+            stuck_every=timedelta(minutes=10),
+            deadlines={OrderState.SUBMITTED: timedelta(seconds=1)},
+        )
+    )
+    reports: list[WorkerReport] = []
+    with Engine.open(sqlite_url, create_if_empty=True) as engine:
+        engine.submit("SHOP-3", "chk-3")
+        time.sleep(1.1)  # past the host's 1 s deadline
+        run_worker(
+            engine, registry, WorkerConfig(once=True), on_report=reports.append, upkeep=upkeep
+        )
+
+    [effect] = seen
+    assert (effect.upstream_id, effect.payload.state, effect.payload.deadline_seconds) == (
+        "SHOP-3",
+        "submitted",
+        1,
+    )
+    assert "stuck: 1 past their deadline, 1 newly notified" in [
+        describe(r).split(" ", 1)[1] for r in reports
+    ]
+
+
+def test_an_upkeep_that_reads_dr_needs_a_client() -> None:
+    with pytest.raises(ConfigurationError, match="need DR settings"):
+        Upkeep(UpkeepConfig(reconcile_every=timedelta(minutes=10)))
+    with pytest.raises(ConfigurationError, match="needs a stuck_every period"):
+        UpkeepConfig(refresh_stuck=True)
