@@ -108,14 +108,15 @@ def test_a_dr_outage_during_a_periodic_reconcile_is_one_line_and_a_later_period_
         sandbox_and_client() as (sandbox, client),
     ):
         submit_orders(engine, client, 4)
-        set_faults(sandbox, "outage=6")
+        # The next 6 API calls answer 500: two reconciles of 3 attempts each fail.
+        set_faults(sandbox, "5xx=6")
         with worker(sandbox, sqlite_url, "--reconcile-every", "1s") as w:
             wait_for(lambda: converged(engine, sandbox), w)
             code, output = stop(w)
 
     failed = [line for line in output.splitlines() if "reconcile failed" in line]
     assert code == 0, output
-    assert failed, output
+    assert len(failed) == 2, output
     assert all("DrUnreachable" in line and "trying again in 1s" in line for line in failed)
     assert "Traceback" not in output
     assert "reconcile: fetched" in output
