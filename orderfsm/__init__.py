@@ -13,7 +13,8 @@ pydantic) load on first use of a name that needs them; the webhook receiver
 - apply stored webhooks in the host's own process: :func:`apply_inbox`,
   :func:`drain_inbox` (:class:`InboxPolicy`, :class:`InboxReport`), or run the
   whole worker (inbox and outbox, two threads) with :func:`run_worker`
-  (:class:`WorkerConfig`);
+  (:class:`WorkerConfig`; its periodic reconcile and stuck scan: :class:`Upkeep`,
+  :class:`UpkeepConfig`);
 - deliver effects: :class:`HandlerRegistry`, :class:`Effect`,
   :class:`Dispatcher` (``Dispatcher.from_engine(engine, registry)`` or
   ``Dispatcher.open(url, registry)``); the payload models are in
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
     from orderfsm.inbox import InboxPolicy, InboxReport, apply_inbox, drain_inbox
     from orderfsm.observability import Metrics
     from orderfsm.service import ApplyResult, Engine, EngineConfig
+    from orderfsm.service.upkeep import Upkeep, UpkeepConfig
     from orderfsm.service.worker import WorkerConfig, run_worker
 
 __all__ = [
@@ -99,6 +101,8 @@ __all__ = [
     "StorageError",
     "Submit",
     "Trigger",
+    "Upkeep",
+    "UpkeepConfig",
     "WebhookEvent",
     "WorkerConfig",
     "apply_inbox",
@@ -117,6 +121,8 @@ _LAZY = {
     "HandlerRegistry": "orderfsm.dispatch",
     "InboxPolicy": "orderfsm.inbox",
     "InboxReport": "orderfsm.inbox",
+    "Upkeep": "orderfsm.service.upkeep",
+    "UpkeepConfig": "orderfsm.service.upkeep",
     "WorkerConfig": "orderfsm.service.worker",
     "run_worker": "orderfsm.service.worker",
     "apply_inbox": "orderfsm.inbox",

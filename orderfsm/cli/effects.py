@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 STATUS_STYLE = {"pending": "cyan", "failed": "yellow", "done": "green", "dead": "bold red"}
 WAITING = ("pending", "failed")
+NO_HANDLER_STATUS = "no handler"
+"""The status shown for a pending effect a worker found no handler for (none attempted)."""
 ERROR_WIDTH = 80
 """Errors longer than this are cut in the table and printed in full under it."""
 
@@ -117,14 +119,16 @@ def effects_table(entries: list[OutboxEntry]) -> Table:
     for entry in entries:
         status = str(entry.status)
         error = entry.last_error or ""
+        if _no_handler(entry):  # pending, never attempted: a worker looked and had none
+            status, error = NO_HANDLER_STATUS, ""
         if len(error) > ERROR_WIDTH:
             error = error[: ERROR_WIDTH - 1] + "…"
         table.add_row(
             plain(entry.key),
             plain(entry.effect),
-            plain(status, STATUS_STYLE.get(status, "")),
+            plain(status, STATUS_STYLE.get(str(entry.status), "")),
             str(entry.attempts),
-            entry.next_attempt_at.strftime("%Y-%m-%d %H:%M:%S") if status in WAITING else "",
+            entry.next_attempt_at.strftime("%Y-%m-%d %H:%M:%S") if entry.status in WAITING else "",
             plain(error),
         )
     return table
@@ -139,5 +143,13 @@ def _as_json(entry: OutboxEntry) -> dict[str, object]:
         "attempts": entry.attempts,
         "nextAttemptAt": entry.next_attempt_at.isoformat(),
         "lastError": entry.last_error,
+        "noHandler": _no_handler(entry),
         "payload": entry.payload,
     }
+
+
+def _no_handler(entry: OutboxEntry) -> bool:
+    """Never attempted, and a worker noted it has no handler for it (``orderfsm worker`` log)."""
+    from orderfsm.persistence.records import NO_HANDLER
+
+    return entry.status == "pending" and entry.attempts == 0 and entry.last_error == NO_HANDLER

@@ -115,7 +115,7 @@ def render_order(view: OrderView, console: Console) -> None:
             plain(effect_status(effect), EFFECT_STYLE.get(effect.status, "")),
             str(effect.attempts),
             dated(effect.next_attempt_at) if effect.status in WAITING else "",
-            plain(effect.last_error or ""),
+            plain("" if effect.no_handler else effect.last_error or ""),
         )
     console.print(effects)
     for effect in view.effects:
@@ -131,12 +131,14 @@ def dated(moment: datetime | None) -> str:
 
 
 def effect_status(effect: EffectEntry) -> str:
-    """The status, with "never attempted" for a pending effect no dispatcher claimed yet.
+    """The status, marked for a pending effect no dispatcher has claimed yet.
 
-    The outbox does not record which handlers a worker has; an effect whose
-    handler is missing stays pending with 0 attempts, which this shows
-    apart from a backlog being retried.
+    "no handler": a worker looked and has no handler registered for it (the
+    dispatcher notes it on the row without counting an attempt); "never
+    attempted": no worker has looked yet. Both apart from a backlog being retried.
     """
+    if effect.no_handler:
+        return "no handler"
     if effect.never_attempted:
         return "pending, never attempted"
     return effect.status

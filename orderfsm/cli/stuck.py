@@ -62,26 +62,39 @@ def state_deadlines(deadlines: dict[str, timedelta]) -> dict[Any, timedelta]:
 @click.command("stuck")
 @db_option
 @deadline_option
+@click.option(
+    "--notify",
+    is_flag=True,
+    help="Also enqueue notify_operator_stuck for each, once per order and state "
+    "(a worker delivers it).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per stuck order.")
-def stuck(db_url: str, deadlines: dict[str, timedelta], as_json: bool) -> None:
+def stuck(db_url: str, deadlines: dict[str, timedelta], notify: bool, as_json: bool) -> None:
     """List orders waiting in a state longer than its deadline.
 
     The deadlines are the lifecycle table's (submitted 15m, pending_payment
     7d, in_review 72h, accepted 5d). Each line names the order, its state,
     how long it has been there and the last signal recorded. Refresh them
-    from DR with `orderfsm refresh --stuck`.
+    from DR with `orderfsm refresh --stuck`. With --notify each gets one
+    notify_operator_stuck effect in the outbox (a second run adds none).
 
     \b
     Example:
       orderfsm stuck --db sqlite:///shop.db
       orderfsm stuck --deadline submitted=5m --json
+      orderfsm stuck --notify --db sqlite:///shop.db
     """
     from orderfsm.service import Engine
+    from orderfsm.service.overdue import notify_overdue
     from orderfsm.service.stuck import stuck_orders
 
     overrides = state_deadlines(deadlines)
     with Engine.open(db_url) as engine:
         found = list(stuck_orders(engine, deadlines=overrides))
+        notified = notify_overdue(engine, found) if notify else None
+    if notified is not None:
+        # stderr: stdout stays the list (one JSON object per order with --json).
+        click.echo(f"notify_operator_stuck: {notified.notified} new of {notified.stuck}", err=True)
     if as_json:
         for order in found:
             click.echo(json.dumps(order.to_json()))

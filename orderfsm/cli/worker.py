@@ -20,6 +20,7 @@ from orderfsm.cli.logs import LogFormat, log_format_option
 from orderfsm.cli.options import db_option, dr_api_options
 from orderfsm.cli.redact import redact
 from orderfsm.cli.text import plain
+from orderfsm.cli.worker_upkeep import upkeep_from_options, upkeep_options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -49,10 +50,18 @@ SINK_SCHEMES = ("jsonl",)
 def printer(console: Console) -> Callable[[WorkerReport], None]:
     """The report callback of ``orderfsm worker``: one plain-text line per report."""
 
-    from orderfsm.service.worker_reports import EffectsPassed, Outage, describe, timestamp
+    from orderfsm.service.upkeep import StepFailed
+    from orderfsm.service.worker_reports import (
+        EffectsPassed,
+        NoHandler,
+        Outage,
+        describe,
+        timestamp,
+    )
 
     def show(report: WorkerReport) -> None:
-        style = "red" if isinstance(report, Outage) else ""
+        style = "red" if isinstance(report, Outage | StepFailed) else ""
+        style = "yellow" if isinstance(report, NoHandler) else style
         # An outage's line carries the database's own message: hide any password in it.
         console.print(plain(redact(describe(report)), style), soft_wrap=True)
         if isinstance(report, EffectsPassed) and report.report.unhandled:
@@ -178,6 +187,7 @@ def _seconds(minimum: float = 0.01) -> click.FloatRange:
     show_default=True,
     help="Interface of --metrics-port.",
 )
+@upkeep_options
 def worker(
     db_url: str,
     dr_url: str,
@@ -196,6 +206,10 @@ def worker(
     log_format: LogFormat,
     metrics_port: int | None,
     metrics_host: str,
+    reconcile_every: timedelta | None,
+    stuck_every: timedelta | None,
+    refresh_stuck: bool,
+    deadlines: dict[str, timedelta],
 ) -> None:
     """Apply stored webhooks and deliver the outbox's effects to handlers.
 
@@ -205,7 +219,10 @@ def worker(
     reported. When the database is unreachable the worker waits and retries.
     SIGTERM or Ctrl-C stops it within about --grace seconds: effects it
     claimed go back in line for another worker. With --dr-key (and --dr-url)
-    it reports the platform's fulfilments to DR (POST /fulfillments).
+    it reports the platform's fulfilments to DR (POST /fulfillments), and
+    --reconcile-every reads the events whose webhooks were lost from DR; a
+    stuck scan (--stuck-every, by default as often) tells the operator of
+    orders past their deadline (notify_operator_stuck, once per order and state).
 
     \b
     Example:
@@ -214,6 +231,7 @@ def worker(
       orderfsm worker --db postgresql://... --lease 30 --timeout request_shipment=60
       orderfsm worker --db postgresql://... --classifier physical --sink jsonl:effects.jsonl
       orderfsm worker --db postgresql://... --log-format json --metrics-port 9108
+      orderfsm worker --db postgresql://... --dr-key sk_... --reconcile-every 10m --refresh-stuck
     """
     # Imported here: `orderfsm worker --help` needs none of the engine's stack.
     from rich.console import Console
@@ -247,13 +265,19 @@ def worker(
     log_to_terminal(log_format=log_format)
     json_logs = log_format is LogFormat.JSON
     metrics = serve_worker_metrics(metrics_host, metrics_port) if metrics_port else None
-    with dr_fulfilments(
-        registry,
-        dr_url,
-        dr_key,
-        on_call=metrics.dr_call if metrics else None,
-        say=json_notice if json_logs else None,
-    ) as dr_notice:
+    periodic = upkeep_from_options(
+        reconcile_every, stuck_every, refresh_stuck, deadlines, dr_url, dr_key
+    )
+    with (
+        dr_fulfilments(
+            registry,
+            dr_url,
+            dr_key,
+            on_call=metrics.dr_call if metrics else None,
+            say=json_notice if json_logs else None,
+        ) as dr_notice,
+        periodic as upkeep,
+    ):
         add_sinks(registry, sinks)  # after the DR handler: the sink takes only the rest
         show = json_printer() if json_logs else printer(console)
 
@@ -264,7 +288,15 @@ def worker(
             if isinstance(report, Started):  # the database is open: say where fulfilments go
                 dr_notice()
 
-        run_worker(db_url, registry, config, stop=stop, on_report=on_report, classifier=classifier)
+        run_worker(
+            db_url,
+            registry,
+            config,
+            stop=stop,
+            on_report=on_report,
+            classifier=classifier,
+            upkeep=upkeep,
+        )
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

@@ -25,8 +25,9 @@ handlers pass the key on: the receiver deduplicates, and the effect happens
 once as far as it can tell. A result that cannot be written (the database is
 down) is kept and written by the next pass, as long as the lease holds.
 
-Effects with no registered handler are never claimed: they stay ``pending``
-and every pass reports them (:attr:`DispatchReport.unhandled_keys`).
+Effects with no registered handler are never claimed: they stay ``pending``,
+never attempted rows are noted ``no handler registered`` (``last_error``, no
+attempt counted), and every pass reports them (:attr:`DispatchReport.unhandled_effects`).
 """
 
 from __future__ import annotations
@@ -177,11 +178,10 @@ class Dispatcher:
                 self._slots.wait(self._rest(), seen=seen)
         self._release_queued()
         released = self._take_released()
-        count, keys = self._ledger.waiting_without_handler(handled)
+        waiting = self._ledger.waiting_without_handler(handled)
         return DispatchReport.of(
             deliveries,
-            unhandled=count,
-            unhandled_keys=keys,
+            unhandled=waiting,
             stuck=self._slots.abandoned(),
             released=released,
         )

@@ -17,7 +17,7 @@ from sqlalchemy import Engine as DbEngine
 
 from orderfsm.dispatch.config import DispatchConfig
 from orderfsm.dispatch.reports import Delivery, DeliveryResult, delivery_of
-from orderfsm.persistence import outbox
+from orderfsm.persistence import outbox, unhandled
 
 INTERRUPTED = "interrupted: the worker stopped while the handler ran; due again at once"
 """The error recorded on a row whose handler was still running when the worker stopped."""
@@ -50,13 +50,15 @@ class OutboxLedger:
                 limit=self._config.batch_size,
             )
 
-    def waiting_without_handler(self, effects: list[str]) -> tuple[int, tuple[str, ...]]:
-        """How many pending rows no handler of ``effects`` takes, and the first few keys."""
+    def waiting_without_handler(self, effects: list[str]) -> unhandled.Unhandled:
+        """The rows no handler of ``effects`` takes, noted :data:`~outbox.NO_HANDLER`."""
         with self._db.begin() as connection:
-            count, keys = outbox.waiting_without_handler(
+            waiting = unhandled.waiting_without_handler(
                 connection, effects, limit=self._config.unhandled_keys_listed
             )
-        return count, tuple(keys)
+            if waiting.count:
+                unhandled.mark_unhandled(connection, effects)
+        return waiting
 
     def done(self, claim: outbox.Claim, note: str | None = None) -> Delivery:
         """Mark the row delivered (``note`` says why when nothing had to be delivered)."""

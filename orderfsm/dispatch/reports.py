@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
 from orderfsm.fsm.effects import EffectName
 from orderfsm.persistence.outbox import Claim
+from orderfsm.persistence.unhandled import Unhandled
 
 
 class DeliveryResult(Enum):
@@ -49,6 +50,8 @@ class DispatchReport:
     unhandled: int = 0
     """Effects waiting with no handler registered (left ``pending``)."""
     unhandled_keys: tuple[str, ...] = ()
+    unhandled_effects: Mapping[str, int] = field(default_factory=dict)
+    """How many effects wait with no handler, per effect name."""
     done_keys: tuple[str, ...] = field(default=(), repr=False)
     dead_keys: tuple[str, ...] = field(default=(), repr=False)
     interrupted: int = 0
@@ -68,8 +71,7 @@ class DispatchReport:
         cls,
         deliveries: Iterable[Delivery],
         *,
-        unhandled: int = 0,
-        unhandled_keys: tuple[str, ...] = (),
+        unhandled: Unhandled | None = None,
         stuck: int = 0,
         released: int = 0,
     ) -> DispatchReport:
@@ -82,8 +84,9 @@ class DispatchReport:
             retried=len(keys[DeliveryResult.RETRIED]),
             dead=len(keys[DeliveryResult.DEAD]),
             lost=len(keys[DeliveryResult.LOST]),
-            unhandled=unhandled,
-            unhandled_keys=unhandled_keys,
+            unhandled=unhandled.count if unhandled else 0,
+            unhandled_keys=unhandled.keys if unhandled else (),
+            unhandled_effects=unhandled.by_effect if unhandled else {},
             done_keys=tuple(keys[DeliveryResult.DONE]),
             dead_keys=tuple(keys[DeliveryResult.DEAD]),
             interrupted=len(keys[DeliveryResult.INTERRUPTED]),

@@ -196,6 +196,33 @@ class FulfillmentReported(EffectPayload):
     tracking_url: str | None = None
 
 
+class OrderStuck(EffectPayload):
+    """``notify_operator_stuck``: for the operator (never the shopper), an order past its deadline.
+
+    Built by the stuck scan, not from DR's snapshot. ``advice`` says in one
+    sentence what DR or the operator can do next; ``commands`` are the
+    ``orderfsm`` command lines that do it (``orderfsm refresh REF`` first).
+    """
+
+    checkout_id: str | None = None
+    state: str
+    """The lifecycle state the order waits in."""
+    since: datetime
+    """When the order entered ``state``."""
+    deadline_seconds: int
+    """How long an order may wait in ``state`` (the lifecycle's deadline or the host's)."""
+    overdue_seconds: int
+    """How far past the deadline the order was when the scan found it."""
+    last_signal: str | None = None
+    """The DR event type (or trigger) of the last signal recorded for the order."""
+    last_signal_at: datetime | None = None
+    dr_order: str | None = None
+    """What a refresh from DR found just before: ``not_created`` (DR has no order for the
+    checkout), ``found`` (DR's order, still in this state), or ``None`` (not asked)."""
+    advice: str
+    commands: tuple[str, ...] = ()
+
+
 PAYLOAD_TYPES: Mapping[EffectName, type[EffectPayload]] = {
     EffectName.SEND_ORDER_CONFIRMATION: OrderConfirmation,
     EffectName.REQUEST_SHIPMENT: ShipmentRequest,
@@ -206,6 +233,7 @@ PAYLOAD_TYPES: Mapping[EffectName, type[EffectPayload]] = {
     EffectName.NOTIFY_ORDER_CANCELLED: OrderCancelled,
     EffectName.CANCEL_FULFILLMENT: FulfillmentCancellation,
     EffectName.REPORT_FULFILLMENT: FulfillmentReported,
+    EffectName.NOTIFY_OPERATOR_STUCK: OrderStuck,
 }
 """The payload model of each effect name (every name of the vocabulary has one)."""
 

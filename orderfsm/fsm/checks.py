@@ -149,11 +149,24 @@ def _check_effect_vocabulary(lifecycle: Lifecycle, edges: Iterable[Edge]) -> Non
         (f"state {spec.state}", spec.on_enter) for spec in lifecycle.states
     ]
     places += [(f"edge {_name(edge)}", edge.effects) for edge in edges]
+    places.append(("an overdue order", lifecycle.on_overdue))
+    for overdue in lifecycle.on_overdue:
+        if overdue.when is not None:
+            raise InvalidDefinition(
+                f"an overdue order's {overdue.label} has a condition: no signal (no facts) "
+                "comes with a deadline passing"
+            )
+    overdue_names = {effect.name for effect in lifecycle.on_overdue}
     for where, effects in places:
         for effect in effects:
             if not isinstance(effect.name, EffectName):
                 raise InvalidDefinition(
                     f"{where} emits {effect.name!r}, which is not in the effect vocabulary"
+                )
+            if effect.name in overdue_names and effects is not lifecycle.on_overdue:
+                raise InvalidDefinition(
+                    f"{where} emits {effect.name}, an overdue order's effect: no transition "
+                    "emits it (the stuck scan builds its payload)"
                 )
 
 

@@ -29,6 +29,9 @@ class EffectName(StrEnum):
     CANCEL_FULFILLMENT = "cancel_fulfillment"
     REPORT_FULFILLMENT = "report_fulfillment"
     """Tell DR what the platform shipped or cancelled (``POST /fulfillments``)."""
+    NOTIFY_OPERATOR_STUCK = "notify_operator_stuck"
+    """Tell the operator an order waits in a state past its deadline (no transition emits it:
+    the stuck scan does, once per order, state and time it entered that state)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,6 +108,11 @@ class Lifecycle:
     transitions: tuple[TransitionSpec, ...]
     deadlines: Mapping[OrderState, timedelta] = field(default_factory=dict)
     """How long an order may wait in a live state before it counts as stuck."""
+    on_overdue: tuple[EffectSpec, ...] = ()
+    """The effects an order past its state's deadline raises, once per stay in that state.
+
+    No transition happens, so no edge emits them: the stuck scan
+    (:mod:`orderfsm.service.overdue`) enqueues them (unconditional: no facts arrive)."""
 
     def spec(self, state: OrderState) -> StateSpec:
         """The spec of one state."""
@@ -283,5 +288,6 @@ LIFECYCLE = Lifecycle(
         ),
     ),
     deadlines=DEADLINES,
+    on_overdue=(EffectSpec(E.NOTIFY_OPERATOR_STUCK),),
 )
 """The lifecycle of the platform's order against Digital River."""

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from orderfsm.fsm.effects import EffectIntent
+from orderfsm.fsm.effects import EffectIntent, EffectName
 from orderfsm.fsm.items import ItemTally, cancel_everything_open, ledger
 from orderfsm.fsm.lifecycle import LIFECYCLE, Lifecycle
 from orderfsm.fsm.machine import Refusal
 from orderfsm.fsm.outcomes import Outcome
 from orderfsm.fsm.signals import ChargeFact, Facts, Signal
-from orderfsm.fsm.states import Trigger
+from orderfsm.fsm.states import OrderState, Trigger
 
 OUTCOME_OF_REFUSAL: Mapping[Refusal, Outcome] = {
     Refusal.TERMINAL: Outcome.TERMINAL,
@@ -113,6 +113,17 @@ def effect_key(upstream_id: str, intent: EffectIntent, event_id: str | None) -> 
     if intent.entered is not None:
         return f"{upstream_id}:{intent.entered.value}:{intent.name.value}"
     return f"{upstream_id}:{intent.trigger.value}:{event_id}:{intent.name.value}"
+
+
+def overdue_key(upstream_id: str, state: OrderState, since: datetime, effect: EffectName) -> str:
+    """The idempotency key of an overdue order's effect: one per stay in a state.
+
+    ``since`` is when the order entered ``state``: a second scan finds the
+    same key (nothing added); an order that moves on and waits too long in
+    its next state gets a new one.
+    """
+    moment = since.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return f"{upstream_id}:{state.value}:overdue:{moment}:{effect.value}"
 
 
 def facts_for_report(

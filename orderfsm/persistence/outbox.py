@@ -21,10 +21,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, case, or_, select, update
 
 from orderfsm.errors import EffectNotFound
 from orderfsm.persistence.database import to_db_time
+from orderfsm.persistence.records import NO_HANDLER
 from orderfsm.persistence.repository import ORDERS, OUTBOX
 from orderfsm.persistence.tables import EffectStatus
 
@@ -92,7 +93,12 @@ def claim_due(
     claimed = connection.execute(
         update(OUTBOX)
         .where(OUTBOX.c.id.in_(due.scalar_subquery()))
-        .values(lease_until=lease_until, attempts=OUTBOX.c.attempts + 1, updated_at=now)
+        .values(
+            lease_until=lease_until,
+            attempts=OUTBOX.c.attempts + 1,
+            updated_at=now,
+            last_error=case((OUTBOX.c.last_error == NO_HANDLER, None), else_=OUTBOX.c.last_error),
+        )
         .returning(OUTBOX.c.id)
     ).scalars()
     ids = list(claimed)
@@ -182,18 +188,6 @@ def release(connection: Connection, claim: Claim, *, now: datetime) -> bool:
         .values(lease_until=None, attempts=OUTBOX.c.attempts - 1, updated_at=now)
     )
     return result.rowcount == 1
-
-
-def waiting_without_handler(
-    connection: Connection, handled: Collection[str], *, limit: int
-) -> tuple[int, list[str]]:
-    """How many rows wait for an effect nobody handles, and the first ``limit`` keys."""
-    condition = and_(OUTBOX.c.status.in_(WAITING), OUTBOX.c.effect.not_in(list(handled)))
-    count = connection.execute(select(func.count()).where(condition)).scalar_one()
-    keys = connection.execute(
-        select(OUTBOX.c.idempotency_key).where(condition).order_by(OUTBOX.c.id).limit(limit)
-    ).scalars()
-    return int(count), list(keys)
 
 
 def list_effects(

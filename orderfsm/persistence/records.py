@@ -147,6 +147,14 @@ class ParkedSignal:
     parked_at: datetime
 
 
+NO_HANDLER = "no handler registered"
+"""The ``last_error`` of a pending, never attempted row a dispatcher found no handler for.
+
+Written without counting an attempt (:func:`mark_unhandled`), cleared when a
+dispatcher with the handler claims the row, so ``orderfsm effects`` and
+``show`` can tell such a row from ordinary backlog."""
+
+
 @dataclass(frozen=True, slots=True)
 class EffectEntry:
     """One outbox row, as read back."""
@@ -164,6 +172,11 @@ class EffectEntry:
     def never_attempted(self) -> bool:
         """Pending and never claimed by a dispatcher (no worker ran, or none took it yet)."""
         return self.status == EffectStatus.PENDING and self.attempts == 0
+
+    @property
+    def no_handler(self) -> bool:
+        """Never attempted, and the last dispatcher that looked had no handler for it."""
+        return self.never_attempted and self.last_error == NO_HANDLER
 
     @property
     def handled(self) -> bool:
@@ -220,6 +233,7 @@ class OrderView:
                     "lastError": e.last_error,
                     "nextAttemptAt": iso_utc(e.next_attempt_at),
                     "handled": e.handled,
+                    "noHandler": e.no_handler,
                 }
                 for e in self.effects
             ],

@@ -18,6 +18,7 @@ just before the newest one seen may appear later.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -110,11 +111,14 @@ def reconcile(
     policy: ReconcilePolicy = DEFAULT_POLICY,
     inbox_policy: InboxPolicy | None = None,
     clock: Callable[[], datetime] = utcnow,
+    stop: threading.Event | None = None,
 ) -> ReconcileReport:
     """Read DR's events into the inbox and apply them; see the module docstring.
 
     ``since`` (aware) overrides the stored cursor; one older than DR's
-    retention is a :class:`~orderfsm.errors.ConfigurationError`.
+    retention is a :class:`~orderfsm.errors.ConfigurationError`. Once
+    ``stop`` is set, the run ends after the page it is storing (the next
+    run resumes there, as after a crash) or the entry it is applying.
     """
     now = clock()
     oldest = now - policy.retention
@@ -132,6 +136,10 @@ def reconcile(
         starting_after, tally = None, _Tally(newest=stored.position)
     resumed = run is not None
     while True:
+        if stop is not None and stop.is_set():
+            return ReconcileReport(
+                tally.fetched, tally.new, tally.duplicates, 0, after=after, resumed=resumed
+            )
         try:
             page = client.list_events(
                 created_after=after, limit=MAX_PAGE_SIZE, starting_after=starting_after
@@ -154,7 +162,7 @@ def reconcile(
         if resume is None:
             break
         starting_after = resume.starting_after
-    applied = drain_inbox(engine, inbox_policy or InboxPolicy(), clock=clock).applied
+    applied = drain_inbox(engine, inbox_policy or InboxPolicy(), clock=clock, stop=stop).applied
     cursors.finish_run(engine.db, tally.newest, now=clock())
     return ReconcileReport(
         tally.fetched, tally.new, tally.duplicates, applied, after=after, resumed=resumed

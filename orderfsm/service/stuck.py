@@ -29,6 +29,8 @@ class StuckOrder:
     order_id: str | None
     checkout_id: str | None
     state: OrderState
+    since: datetime
+    """When it entered ``state``."""
     age: timedelta
     """How long it has been in ``state``."""
     deadline: timedelta
@@ -43,11 +45,17 @@ class StuckOrder:
             "orderId": self.order_id,
             "checkoutId": self.checkout_id,
             "state": self.state.value,
+            "since": _stamp(self.since),
             "ageSeconds": int(self.age.total_seconds()),
             "deadlineSeconds": int(self.deadline.total_seconds()),
             "lastSignal": self.last_signal,
             "lastSignalAt": _stamp(self.last_signal_at),
         }
+
+    @property
+    def overdue(self) -> timedelta:
+        """How far past its deadline the order is."""
+        return self.age - self.deadline
 
 
 def deadlines_with(
@@ -85,6 +93,7 @@ def stuck_orders(
             order_id=view.order_id,
             checkout_id=view.checkout_id,
             state=state,
+            since=entered,
             age=now - entered,
             deadline=deadline,
             last_signal=(last.event_type or last.trigger) if last else None,

@@ -32,12 +32,14 @@ from orderfsm.inbox import drain_inbox
 from orderfsm.persistence import ensure_current, open_engine
 from orderfsm.persistence.database import OUTAGE_ERRORS
 from orderfsm.service.engine import Engine
+from orderfsm.service.upkeep import StepFailed, Upkeep
 from orderfsm.service.worker_config import WorkerConfig
 from orderfsm.service.worker_reports import (
     EffectHandled,
     EffectsPassed,
     EntryHandled,
     InboxPassed,
+    NoHandler,
     Outage,
     Part,
     Recovered,
@@ -72,7 +74,7 @@ ReportCallback = Callable[[WorkerReport], None]
 
 def log_report(report: WorkerReport) -> None:
     """The default callback: each report's line through :mod:`logging`."""
-    level = logging.WARNING if isinstance(report, Outage) else logging.INFO
+    level = logging.WARNING if isinstance(report, Outage | NoHandler | StepFailed) else logging.INFO
     log.log(level, describe(report))
 
 
@@ -84,12 +86,15 @@ def run_worker(
     stop: threading.Event | None = None,
     on_report: ReportCallback = log_report,
     classifier: Classifier | None = None,
+    upkeep: Upkeep | None = None,
 ) -> None:
     """Apply the inbox and deliver effects until ``stop`` is set (or once, see ``config``).
 
     ``database`` is an :class:`~orderfsm.Engine` (left open) or a database
     URL (opened, and closed at the end). ``classifier`` settles unflagged
-    items (it wins over the registry's). Raises
+    items (it wins over the registry's). ``upkeep`` adds the periodic steps
+    (:mod:`orderfsm.service.upkeep`: reconcile, the stuck scan) in a thread
+    of their own (with ``once``: one round, before the inbox). Raises
     :class:`~orderfsm.errors.SchemaOutOfDate` at once for a database that
     needs ``orderfsm db upgrade``; an unreachable one is waited for like any
     outage (with ``once``, its error is raised).
@@ -107,9 +112,11 @@ def run_worker(
         dispatcher = Dispatcher(engine.db, registry, config.dispatch, classifier=classifier)
         tell(Started(_now(), len(registry), config.interval, config.once))
         if config.once:
+            if upkeep is not None:
+                upkeep.run(engine, stop, tell, once=True)
             _inbox_pass(engine, config, stop, tell)
             _EffectsPass(dispatcher, stop, tell)(always=True)
-        elif not _run_parts(engine, dispatcher, config, stop, tell):
+        elif not _run_parts(engine, dispatcher, config, stop, tell, upkeep):
             return  # the effects thread is stuck in the database: leave its rows to their lease
         last = dispatcher.finish(config.grace, observe=_effect_told(tell))
         tell(Stopped(_now(), last))
@@ -124,8 +131,9 @@ def _run_parts(
     config: WorkerConfig,
     stop: threading.Event,
     tell: ReportCallback,
+    upkeep: Upkeep | None = None,
 ) -> bool:
-    """Both parts in their own threads until ``stop``; ``False`` if one would not end."""
+    """Both parts (and the upkeep) in threads until ``stop``; ``False`` if a part would not end."""
     wake = threading.Event()  # the inbox made effects due: the effects part stops resting
     deliver = _EffectsPass(dispatcher, stop, tell)
 
@@ -151,17 +159,32 @@ def _run_parts(
             (Part.EFFECTS, effects_pass, wake),
         )
     ]
-    for thread in parts:
+    periodic = []
+    if upkeep is not None and upkeep.config.periods:
+        periodic.append(_upkeep_thread(upkeep, engine, stop, tell))
+    for thread in parts + periodic:
         thread.start()
     while not stop.wait(0.2):
-        if not all(thread.is_alive() for thread in parts):
+        if not all(thread.is_alive() for thread in parts + periodic):
             stop.set()  # a part ended on an error it could not survive: stop the other too
     wake.set()
     tell(Stopping(_now(), config.grace))
     deadline = JOIN_SLACK.total_seconds()
     for thread in parts:
         thread.join(deadline)
+    # A DR call of the upkeep may outlast a stop: it gets the grace, no more. What it
+    # leaves (a reconcile page not stored, an inbox lease) the next run takes up.
+    for thread in periodic:
+        thread.join(config.grace.total_seconds())
     return not any(thread.is_alive() for thread in parts)
+
+
+def _upkeep_thread(
+    upkeep: Upkeep, engine: Engine, stop: threading.Event, tell: ReportCallback
+) -> threading.Thread:
+    return threading.Thread(
+        target=upkeep.run, args=(engine, stop, tell), name="orderfsm-worker upkeep", daemon=True
+    )
 
 
 def _repeat(
@@ -237,13 +260,18 @@ class _EffectsPass:
     def __init__(self, dispatcher: Dispatcher, stop: threading.Event, tell: ReportCallback):
         self.dispatcher, self.stop, self.tell = dispatcher, stop, tell
         self.unhandled: tuple[str, ...] = ()
+        self.unhandled_names: frozenset[str] = frozenset()
 
     def __call__(self, *, always: bool = False) -> int:
         report = self.dispatcher.run_once(stop=self.stop, observe=_effect_told(self.tell))
         busy = report.handled + report.lost + report.interrupted
         if busy or always or report.unhandled_keys != self.unhandled:
             self.tell(EffectsPassed(_now(), report))
+        for name, pending in sorted(report.unhandled_effects.items()):
+            if name not in self.unhandled_names:  # once per name (again if it came back)
+                self.tell(NoHandler(_now(), name, pending))
         self.unhandled = report.unhandled_keys
+        self.unhandled_names = frozenset(report.unhandled_effects)
         return busy
 
 

@@ -14,6 +14,13 @@ from enum import Enum
 
 from orderfsm.dispatch import Delivery, DeliveryResult, DispatchReport
 from orderfsm.inbox import AppliedEntry, InboxReport
+from orderfsm.service.upkeep import (
+    Reconciled,
+    StepFailed,
+    StuckScanned,
+    UpkeepReport,
+    describe_upkeep,
+)
 
 
 class Part(Enum):
@@ -66,6 +73,15 @@ class EffectsPassed:
 
 
 @dataclass(frozen=True, slots=True)
+class NoHandler:
+    """Effects of one name wait and this worker has no handler for them (told once per name)."""
+
+    at: datetime
+    effect: str
+    pending: int
+
+
+@dataclass(frozen=True, slots=True)
 class Outage:
     """A pass failed (typically: the database is unreachable); it is tried again in ``retry_in``."""
 
@@ -108,10 +124,12 @@ WorkerReport = (
     | EffectHandled
     | InboxPassed
     | EffectsPassed
+    | NoHandler
     | Outage
     | Recovered
     | Stopping
     | Stopped
+    | UpkeepReport
 )
 """Everything :func:`~orderfsm.service.worker.run_worker` reports."""
 
@@ -148,6 +166,9 @@ def _text(report: WorkerReport) -> str:
             return describe_inbox(r)
         case EffectsPassed(report=r):
             return describe_effects(r)
+        case NoHandler():
+            name = _shown(report.effect)
+            return f"worker: no handler registered for {name}: {report.pending} pending"
         case Outage():
             return (
                 f"worker: {report.part.value} pass failed ({report.failures} in a row), "
@@ -162,6 +183,8 @@ def _text(report: WorkerReport) -> str:
                 f"worker: stopping; running handlers have {report.grace.total_seconds():g}s "
                 "before their effects are put back in line"
             )
+        case Reconciled() | StuckScanned() | StepFailed():
+            return describe_upkeep(report)
         case Stopped(report=r):
             return f"worker: stopped ({r.interrupted + r.released} effect(s) put back in line)"
 

@@ -84,7 +84,9 @@ def _emitters() -> tuple[frozenset[EffectName], frozenset[EffectName], frozenset
 
 _INTERNAL, _TERMINAL, _LIVE = _emitters()
 
-ONCE_PER_ORDER = frozenset(EffectName) - _INTERNAL
+_OVERDUE = frozenset(effect.name for effect in LIFECYCLE.on_overdue)
+
+ONCE_PER_ORDER = frozenset(EffectName) - _INTERNAL - _OVERDUE
 """Effects an order gets at most once: those only a change of state emits."""
 TERMINAL_ONLY = _TERMINAL - _LIVE - _INTERNAL
 """Effects only a move into a terminal state emits."""

@@ -24,7 +24,7 @@ from orderfsm.fsm.effects import EffectName
 
 STORED = Path(__file__).parents[2] / "fixtures" / "effects" / "payloads_0.1.0.json"
 NO_SNAPSHOT = "(no snapshot)"
-AFTER_0_1_0 = frozenset({EffectName.REPORT_FULFILLMENT})
+AFTER_0_1_0 = frozenset({EffectName.REPORT_FULFILLMENT, EffectName.NOTIFY_OPERATOR_STUCK})
 """Effects 0.1.0 did not have (built from the platform's report, not DR's snapshot)."""
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from orderfsm.errors import InvalidDefinition, OrderFsmError
 from orderfsm.fsm import LIFECYCLE, EffectName, Lifecycle, LifecycleMachine, check_lifecycle
-from orderfsm.fsm.effects import EffectSpec
+from orderfsm.fsm.effects import HAS_PHYSICAL_ITEMS, EffectSpec
 from orderfsm.fsm.guards import PASS, Guard, Verdict
 from orderfsm.fsm.lifecycle import StateKind, StateSpec, TransitionSpec
 from orderfsm.fsm.signals import Facts
@@ -186,6 +186,25 @@ BROKEN: list[tuple[str, Lifecycle, list[str]]] = [
             ),
         ),
         ["state accepted is declared twice"],
+    ),
+    (
+        "an overdue effect with a condition (no facts come with a deadline passing)",
+        dataclasses.replace(
+            LIFECYCLE, on_overdue=(EffectSpec(E.NOTIFY_OPERATOR_STUCK, HAS_PHYSICAL_ITEMS),)
+        ),
+        ["notify_operator_stuck (physical items) has a condition"],
+    ),
+    (
+        "an edge emitting the overdue effect",
+        _plus(
+            TransitionSpec(
+                T.RECORD_REFUND,
+                (S.SUBMITTED,),
+                None,
+                effects=(EffectSpec(E.NOTIFY_OPERATOR_STUCK),),
+            )
+        ),
+        ["submitted --record_refund--> submitted", "an overdue order's effect"],
     ),
 ]
 
