@@ -45,6 +45,8 @@ from orderfsm.journal import apply_entry, read_entry
 from orderfsm.service import Engine
 
 SETTLE_TIMEOUT_S = 240.0
+RETRY_FOR_S = 300.0
+"""How long a delivery (or a platform line) is retried (DR retries for days)."""
 BACKLOG = text(
     "SELECT (SELECT count(*) FROM inbox WHERE status = 'received'), "
     "(SELECT count(*) FROM outbox WHERE status IN ('pending', 'failed'))"
@@ -126,8 +128,9 @@ def run_faults(
         victim.start()
 
 
-def apply_platform_line(engine: Engine, line: traffic.PlatformLine, deadline: float) -> None:
+def apply_platform_line(engine: Engine, line: traffic.PlatformLine) -> None:
     """What the platform records itself, retried while the database is down."""
+    deadline = time.monotonic() + RETRY_FOR_S
     while True:
         try:
             apply_entry(engine, read_entry(line.line))
@@ -144,7 +147,6 @@ def send_stream(
     engine: Engine,
     receivers: list[fleet.Receiver],
     tally: senders.Tally,
-    deadline: float,
 ) -> None:
     """The stream, paced over ``config.seconds``: deliveries in threads, platform lines here."""
     pace = config.seconds * 0.9 / max(1, len(load.stream))
@@ -154,6 +156,7 @@ def send_stream(
 
     def send(delivery: traffic.Delivery) -> None:
         try:
+            deadline = time.monotonic() + RETRY_FOR_S
             senders.deliver(delivery, receivers, tally, deadline=deadline, rng=rng.random)
         finally:
             in_flight.release()
@@ -162,7 +165,7 @@ def send_stream(
         for n, step in enumerate(load.stream):
             time.sleep(max(0.0, start + n * pace - time.monotonic()))
             if isinstance(step, traffic.PlatformLine):
-                apply_platform_line(engine, step, deadline)
+                apply_platform_line(engine, step)
             else:
                 in_flight.acquire()
                 pool.submit(send, step)
@@ -213,9 +216,8 @@ def _run_in(config: FaultConfig, folder: Path, say: Callable[[str], None]) -> Ve
             chaos = threading.Thread(target=run_faults, args=(faults, plan, rng, stop))
             started = time.monotonic()
             chaos.start()
-            deadline = started + config.seconds + SETTLE_TIMEOUT_S
             with Engine.open(database.url) as engine:
-                send_stream(config, load, engine, receivers, tally, deadline)
+                send_stream(config, load, engine, receivers, tally)
             chaos.join(max(0.0, started + config.seconds + 5 - time.monotonic()))
             stop.set()
             chaos.join()

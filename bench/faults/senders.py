@@ -2,7 +2,7 @@
 
 A delivery goes to a random receiver; a refused connection, a timeout or any
 answer but 2xx is retried after a short pause on another receiver, as DR
-retries, until the run's deadline. Signatures are made when a request is sent
+retries, until its deadline. Signatures are made when a request is sent
 (DR signs each attempt anew). Counts are kept per event id.
 """
 
