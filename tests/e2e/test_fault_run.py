@@ -29,7 +29,7 @@ from bench.pg_cluster import INSTALL_POSTGRES, server_bin_dir
 from tests.gates import missing
 
 EVENTS = 200
-SECONDS = 8.0
+SECONDS = 6.0
 SEED = 7  # its schedule kills workers and receivers both
 
 
