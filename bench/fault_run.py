@@ -12,9 +12,10 @@ webhooks for about ``--events`` distinct events (signed, shuffled, some
 delivered twice or three times, some copies at once) from ``--senders``
 threads, each retried until answered 2xx, while the platform's own lines
 (submits, ``POST /orders`` answers) are applied beside them. Meanwhile it
-SIGKILLs a random worker or receiver about every ``--kill-every`` seconds and
-restarts it, and on PostgreSQL crashes and restarts the database server
-every ``--restart-every`` seconds. Then the faults stop, the backlog drains,
+SIGKILLs a random worker or receiver (a receiver only while the others
+answer) about every ``--kill-every`` seconds and restarts it, and on
+PostgreSQL crashes and restarts the database server every
+``--restart-every`` seconds. Then the faults stop, the backlog drains,
 and it checks (bench/faults/verdict.py) that every event answered 2xx was
 stored and applied exactly once, every order equals a fault-free reference,
 and no effect key was delivered twice but in the SIGKILL window. It prints
@@ -115,6 +116,8 @@ def run_faults(
         if what == "database":
             faults.database.restart()
             continue
+        if what == "receiver" and not all(r.answering() for r in faults.fleet_receivers):
+            what = "worker"  # one receiver at a time: DR always finds one (behind a balancer)
         pool: list[fleet.Managed] = (
             list(faults.fleet_workers) if what == "worker" else list(faults.fleet_receivers)
         )
@@ -157,11 +160,11 @@ def send_stream(
     def send(delivery: traffic.Delivery) -> None:
         try:
             deadline = time.monotonic() + RETRY_FOR_S
-            senders.deliver(delivery, receivers, tally, deadline=deadline, rng=rng.random)
+            senders.deliver(http, delivery, receivers, tally, deadline=deadline, rng=rng.random)
         finally:
             in_flight.release()
 
-    with ThreadPoolExecutor(config.senders) as pool:
+    with senders.client(config.senders) as http, ThreadPoolExecutor(config.senders) as pool:
         for n, step in enumerate(load.stream):
             time.sleep(max(0.0, start + n * pace - time.monotonic()))
             if isinstance(step, traffic.PlatformLine):
@@ -207,6 +210,7 @@ def _run_in(config: FaultConfig, folder: Path, say: Callable[[str], None]) -> Ve
         faults = Faults(workers, receivers, database)
         tally = senders.Tally()
         stop = threading.Event()
+        begun = time.monotonic()
         try:
             for process in [*receivers, *workers]:
                 process.start()
@@ -215,6 +219,7 @@ def _run_in(config: FaultConfig, folder: Path, say: Callable[[str], None]) -> Ve
                     raise fleet.FleetError(f"{receiver.name} did not start: see {receiver.log}")
             chaos = threading.Thread(target=run_faults, args=(faults, plan, rng, stop))
             started = time.monotonic()
+            say(f"processes up in {started - begun:.1f} s")
             chaos.start()
             with Engine.open(database.url) as engine:
                 send_stream(config, load, engine, receivers, tally)
@@ -227,7 +232,9 @@ def _run_in(config: FaultConfig, folder: Path, say: Callable[[str], None]) -> Ve
             say(f"settled in {settled:.1f} s")
         finally:
             stop.set()
+            stopping = time.monotonic()
             fleet.stop_all([*workers, *receivers])
+            say(f"processes stopped in {time.monotonic() - stopping:.1f} s")
         verdict = Verdict(
             deliveries=load.deliveries,
             distinct_events=len(load.event_ids),

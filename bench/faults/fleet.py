@@ -137,7 +137,7 @@ def receivers(url: str, count: int, folder: Path, effects: Path) -> list[Receive
 def workers(url: str, count: int, folder: Path, effects: Path) -> list[Managed]:
     """``count`` workers (not started yet) delivering effects to the recorder."""
     argv = [ORDERFSM, "worker", "--db", url, "--handlers", "bench.faults.recorder:register"]
-    argv += ["--interval", "0.05", "--lease", str(LEASE_S), "--grace", "1"]
+    argv += ["--interval", "0.1", "--lease", str(LEASE_S), "--grace", "1"]
     return [
         Managed(f"worker-{k}", argv, folder / f"worker-{k}.log", _env(effects))
         for k in range(count)

@@ -38,7 +38,14 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def client(senders: int) -> httpx.Client:
+    """One HTTP client for every sender thread (httpx's client is thread-safe)."""
+    limits = httpx.Limits(max_connections=senders * 2, max_keepalive_connections=senders * 2)
+    return httpx.Client(timeout=REQUEST_TIMEOUT_S, limits=limits)
+
+
 def deliver(
+    http: httpx.Client,
     delivery: Delivery,
     receivers: Sequence[Receiver],
     tally: Tally,
@@ -51,29 +58,28 @@ def deliver(
     The first receiver is drawn at random; after a failure the next one is tried.
     """
     turn = int(rng() * len(receivers))
-    with httpx.Client(timeout=REQUEST_TIMEOUT_S) as client:
-        while time.monotonic() < deadline:
-            receiver = receivers[turn % len(receivers)]
-            turn += 1
-            headers = {
-                SIGNATURE_HEADER: sign(delivery.body, SECRET, int(time.time())),
-                "content-type": "application/json",
-            }
-            try:
-                answer = client.post(receiver.url, content=delivery.body, headers=headers)
-            except httpx.HTTPError:
-                with tally.lock:
-                    tally.posts += 1
-                    tally.transport_errors += 1
-            else:
-                with tally.lock:
-                    tally.posts += 1
-                    if 200 <= answer.status_code < 300:
-                        tally.answered_2xx += 1
-                        tally.answered.add(delivery.event_id)
-                        return
-                    tally.other_answers[answer.status_code] += 1
-            low, high = RETRY_PAUSE_S
-            time.sleep(low + (high - low) * rng())
+    while time.monotonic() < deadline:
+        receiver = receivers[turn % len(receivers)]
+        turn += 1
+        headers = {
+            SIGNATURE_HEADER: sign(delivery.body, SECRET, int(time.time())),
+            "content-type": "application/json",
+        }
+        try:
+            answer = http.post(receiver.url, content=delivery.body, headers=headers)
+        except httpx.HTTPError:
+            with tally.lock:
+                tally.posts += 1
+                tally.transport_errors += 1
+        else:
+            with tally.lock:
+                tally.posts += 1
+                if 200 <= answer.status_code < 300:
+                    tally.answered_2xx += 1
+                    tally.answered.add(delivery.event_id)
+                    return
+                tally.other_answers[answer.status_code] += 1
+        low, high = RETRY_PAUSE_S
+        time.sleep(low + (high - low) * rng())
     with tally.lock:
         tally.gave_up.add(delivery.event_id)
