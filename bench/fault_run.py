@@ -46,6 +46,8 @@ from orderfsm.journal import apply_entry, read_entry
 from orderfsm.service import Engine
 
 SETTLE_TIMEOUT_S = 240.0
+RECEIVER_WAIT_S = 10.0
+"""How long a receiver kill waits for the other receivers to answer (else a worker dies)."""
 RETRY_FOR_S = 300.0
 """How long a delivery (or a platform line) is retried (DR retries for days)."""
 BACKLOG = text(
@@ -116,7 +118,7 @@ def run_faults(
         if what == "database":
             faults.database.restart()
             continue
-        if what == "receiver" and not all(r.answering() for r in faults.fleet_receivers):
+        if what == "receiver" and not _all_answering(faults.fleet_receivers, stop):
             what = "worker"  # one receiver at a time: DR always finds one (behind a balancer)
         pool: list[fleet.Managed] = (
             list(faults.fleet_workers) if what == "worker" else list(faults.fleet_receivers)
@@ -129,6 +131,15 @@ def run_faults(
             else:
                 faults.receiver_kills += 1
         victim.start()
+
+
+def _all_answering(receivers: list[fleet.Receiver], stop: threading.Event) -> bool:
+    """Whether every receiver answers, waiting a little for one still starting."""
+    deadline = time.monotonic() + RECEIVER_WAIT_S
+    while not all(r.answering() for r in receivers):
+        if stop.wait(0.2) or time.monotonic() > deadline:
+            return False
+    return True
 
 
 def apply_platform_line(engine: Engine, line: traffic.PlatformLine) -> None:
