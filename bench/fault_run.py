@@ -46,8 +46,10 @@ from orderfsm.journal import apply_entry, read_entry
 from orderfsm.service import Engine
 
 SETTLE_TIMEOUT_S = 240.0
-RECEIVER_WAIT_S = 10.0
+RECEIVER_WAIT_S = 2.0
 """How long a receiver kill waits for the other receivers to answer (else a worker dies)."""
+PLAN_GRACE_S = 60.0
+"""How long past ``--seconds`` the faults still planned may take (restarts are slow under load)."""
 RETRY_FOR_S = 300.0
 """How long a delivery (or a platform line) is retried (DR retries for days)."""
 BACKLOG = text(
@@ -234,7 +236,7 @@ def _run_in(config: FaultConfig, folder: Path, say: Callable[[str], None]) -> Ve
             chaos.start()
             with Engine.open(database.url) as engine:
                 send_stream(config, load, engine, receivers, tally)
-            chaos.join(max(0.0, started + config.seconds + 5 - time.monotonic()))
+            chaos.join(max(0.0, started + config.seconds + PLAN_GRACE_S - time.monotonic()))
             stop.set()
             chaos.join()
             sent = time.monotonic() - started
