@@ -257,7 +257,7 @@ def postgres_report(sizes: PostgresSizes = PostgresSizes(), url: str | None = No
             [events / s for s in raw_s],
             better=Better.HIGHER,
         )
-        report.add(f"engine / raw, {workers} worker(s)", "x", ratios(engine_s, raw_s), target=4.0)
+        report.add(f"engine / raw, {workers} worker(s)", "x", ratios(engine_s, raw_s), target=2.0)
         if last is not None:
             report.notes.append(
                 f"{workers} worker(s): {events} deliveries, {last.relevant_events} relevant event "

@@ -83,7 +83,7 @@ def test_a_handler_longer_than_the_lease_runs_once_with_two_workers_polling(
     url, log = db_url, tmp_path / "calls.log"
     shop_with_waiting_webhooks(url, 0)
     args = ("--lease", "1", "--interval", "0.1")
-    workers = [start_worker(url, log, *args, sleep_s=4.0) for _ in range(2)]
+    workers = [start_worker(url, log, *args, sleep_s=2.5) for _ in range(2)]
     try:
         outputs = [Output(w) for w in workers]
         wait_until(lambda: all(o.has("effect(s) handled") for o in outputs), *workers)

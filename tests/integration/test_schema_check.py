@@ -1,0 +1,78 @@
+"""The schema check reads the head and the current revision without Alembic, as Alembic would.
+
+Every command runs the check, so it skips importing Alembic (``schema``'s
+docstring); these tests hold its answers to Alembic's own, and show that
+anything it cannot read plainly is left to Alembic.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
+
+from orderfsm.persistence import schema
+
+
+def test_the_head_is_alembics_head() -> None:
+    assert schema.head_revision() == ScriptDirectory(str(schema.MIGRATIONS)).get_current_head()
+
+
+def test_a_migration_file_it_cannot_read_leaves_the_head_to_alembic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "migrations"
+    shutil.copytree(schema.MIGRATIONS, copy)
+    merge = copy / "versions" / "0099_merge.py"
+    merge.write_text('revision = "0099"\ndown_revision = ("0003", "0004")\n')
+    monkeypatch.setattr(schema, "MIGRATIONS", copy)
+    assert schema._declared_head() is None
+    typed = copy / "versions" / "0099_merge.py"
+    typed.write_text('revision: str = "0099"\ndown_revision: str | None = "0004"\n')
+    assert schema._declared_head() == "0099"
+
+
+@pytest.mark.parametrize("migrated", [False, True])
+def test_the_current_revision_is_what_alembic_reads(db_url: str, migrated: bool) -> None:
+    engine = create_engine(db_url)
+    try:
+        if migrated:
+            schema.upgrade(engine)
+        with engine.connect() as connection:
+            alembic_says = MigrationContext.configure(connection).get_current_revision()
+        assert schema.current_revision(engine) == alembic_says
+        assert alembic_says == (schema.head_revision() if migrated else None)
+    finally:
+        engine.dispose()
+
+
+def test_two_version_rows_are_left_to_alembic_which_refuses_them(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    try:
+        schema.upgrade(engine)
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO alembic_version VALUES ('0003')"))
+        with pytest.raises(Exception, match="more than one head"):
+            schema.current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def test_a_command_that_opens_a_database_does_not_import_alembic(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    schema.upgrade(engine)
+    engine.dispose()
+    probe = (
+        "import sys\n"
+        "from orderfsm import Engine\n"
+        f"Engine.open({sqlite_url!r}).close()\n"
+        "print(sorted(m for m in sys.modules if m.startswith('alembic')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
