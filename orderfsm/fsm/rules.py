@@ -73,30 +73,73 @@ class DrKnowledge:
 def absorb(known: DrKnowledge, signal: Signal, dr_time: datetime | None) -> DrKnowledge:
     """``known`` updated with an applied signal's news, never rolled back by older news.
 
-    Ids are only ever filled in. A signal dated before the newest one
-    absorbed still moves the state (the machine decided that) but leaves
-    the snapshot, fraud state and charges alone: they describe a later DR
-    order. ``dr_time`` is the signal's DR time (``None``: undated, taken).
+    Ids are only ever filled in. An order snapshot dated before the newest
+    snapshot absorbed still moves the state (the machine decided that) but
+    leaves the snapshot and fraud state alone: they describe a later DR
+    order. Each charge keeps the DR time of its own news, so a charge event
+    and an order snapshot are judged apart: a charge event that overtook an
+    older snapshot (``order.charge.cancel.complete`` applied before
+    ``order.blocked``) keeps its charge, and the snapshot still brings the
+    fraud state. ``dr_time`` is the signal's DR time (``None``: undated, taken).
     """
     disputed_at = known.dispute_changed_at
     if signal.trigger in DISPUTE_TRIGGERS:
         disputed_at = dr_time or disputed_at
-    newer = dr_time is None or known.dr_time is None or dr_time >= known.dr_time
     snapshot, fraud_state, charges = known.snapshot, known.fraud_state, known.charges
-    if newer and signal.facts.dr_state is not None:
+    snapshot_time = known.dr_time
+    if signal.facts.dr_state is not None and _not_older(dr_time, known.dr_time):
         snapshot, fraud_state = signal.snapshot, signal.facts.fraud_state
-        charges = signal.facts.charges
-    if newer and signal.charge is not None:
-        charges = (*(c for c in charges if c.id != signal.charge.id), signal.charge)
+        charges = _merge_charges(charges, signal.facts.charges, dr_time, known.dr_time)
+        snapshot_time = dr_time if dr_time is not None else known.dr_time
+    if signal.charge is not None:
+        charges = _merge_charges(charges, (signal.charge,), dr_time, known.dr_time, whole=False)
     return DrKnowledge(
         dr_order_id=_fill(known.dr_order_id, signal.dr_order_id),
         checkout_id=_fill(known.checkout_id, signal.checkout_id),
         fraud_state=fraud_state,
         charges=charges,
         dispute_changed_at=disputed_at,
-        dr_time=dr_time if newer and dr_time is not None else known.dr_time,
+        dr_time=snapshot_time,
         snapshot=snapshot,
     )
+
+
+def _not_older(told: datetime | None, known: datetime | None) -> bool:
+    """Whether news dated ``told`` may replace what ``known`` dates (undated: yes)."""
+    return told is None or known is None or told >= known
+
+
+def _merge_charges(
+    known: tuple[ChargeFact, ...],
+    told: tuple[ChargeFact, ...],
+    dr_time: datetime | None,
+    floor: datetime | None,
+    *,
+    whole: bool = True,
+) -> tuple[ChargeFact, ...]:
+    """``known`` charges with ``told`` ones (dated ``dr_time``) taken where not older.
+
+    A known charge is as new as its own news (``as_of``) and at least as new
+    as the snapshot absorbed (``floor``): a snapshot that did not list it
+    vouches for it too. ``whole``: ``told`` is every charge of a snapshot, so
+    a known charge it lacks stays only if its own news is newer.
+    """
+    by_id = {c.id: c for c in known}
+
+    def dated(charge: ChargeFact | None) -> datetime | None:
+        times = [t for t in (charge.as_of if charge else None, floor) if t is not None]
+        return max(times) if times else None
+
+    merged = (
+        dict(by_id) if not whole else {c.id: c for c in known if not _not_older(dr_time, c.as_of)}
+    )
+    for charge in told:
+        held = by_id.get(charge.id)
+        if _not_older(dr_time, dated(held)):
+            merged[charge.id] = replace(charge, as_of=dr_time)
+        elif held is not None:
+            merged[charge.id] = held
+    return tuple(merged.values())
 
 
 def _fill(known: str | None, told: str | None) -> str | None:

@@ -25,10 +25,17 @@ ENDED_CHARGE_STATES = frozenset({"cancelled", "failed"})
 
 @dataclass(frozen=True, slots=True)
 class ChargeFact:
-    """One DR charge: its id and state (pending, capturable, ..., failed)."""
+    """One DR charge: its id and state (pending, capturable, ..., failed).
+
+    ``as_of`` is DR's time of the news the state came from (an order snapshot
+    or a charge event), so an older snapshot never rolls a charge back. It is
+    bookkeeping, not part of the charge: two facts with the same id and state
+    are equal whenever they were heard.
+    """
 
     id: str
     state: str
+    as_of: datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,8 +111,23 @@ class ParkedValues(TypedDict):
 
 
 def charges_json(charges: tuple[ChargeFact, ...]) -> list[dict[str, str]]:
-    """Charges as the ``charges`` JSON column holds them."""
-    return [{"id": c.id, "state": c.state} for c in charges]
+    """Charges as the ``charges`` JSON column holds them (``asOf``: DR's time of the news)."""
+    return [
+        {"id": c.id, "state": c.state, "asOf": c.as_of.isoformat()}
+        if c.as_of is not None
+        else {"id": c.id, "state": c.state}
+        for c in charges
+    ]
+
+
+def charge_fact(column: Mapping[str, Any]) -> ChargeFact:
+    """One entry of the ``charges`` JSON column as a fact (rows before ``asOf``: undated)."""
+    as_of = column.get("asOf")
+    return ChargeFact(
+        str(column.get("id")),
+        str(column.get("state")),
+        datetime.fromisoformat(as_of) if isinstance(as_of, str) else None,
+    )
 
 
 def tallies_json(tallies: tuple[ItemTally, ...]) -> list[dict[str, Any]]:
@@ -193,7 +208,7 @@ def order_record(row: RowMapping) -> OrderRecord:
         dr_order_id=row["dr_order_id"],
         state=OrderState(row["state"]),
         fraud_state=row["fraud_state"],
-        charges=tuple(ChargeFact(c.get("id"), c.get("state")) for c in row["charges"] or ()),
+        charges=tuple(charge_fact(c) for c in row["charges"] or ()),
         disputed=bool(row["disputed"]),
         dispute_changed_at=row["dispute_changed_at"],
         dr_time=row["dr_time"],

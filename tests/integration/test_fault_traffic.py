@@ -2,22 +2,18 @@
 
 The stream (shuffled within windows of orders, duplicated, the platform's
 lines among the webhooks) is applied in its order by one engine and compared
-with the reference (each order's history alone, in DR's order). The
-lifecycle converges. DR's facts do not, for a blocked order whose charge
-cancellation (DR time after the block) is applied before ``order.blocked``:
-the charge event advances the order's DR time, so the older ``order.blocked``
-moves the state but its snapshot (fraud state ``blocked``, the other charge
-cancelled) is not absorbed (orderfsm/fsm/rules.py ``absorb`` keeps one DR
-time for the snapshot and the charges). Pinned as a strict xfail until it
-is fixed.
+with the reference (each order's history alone, in DR's order): the
+lifecycle and DR's facts converge. The seed's stream has a blocked order whose
+charge cancellation (DR time after the block) is applied before
+``order.blocked``; each charge keeps its own DR time (orderfsm/fsm/rules.py
+``absorb``), so the older ``order.blocked`` still brings its fraud state and
+the other charge, and the newer cancellation is not rolled back.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bench.faults.traffic import Delivery, build, final, reference
 from bench.faults.verdict import DR_FACTS
@@ -55,10 +51,6 @@ def test_the_lifecycle_of_every_order_converges_on_the_reference(tmp_path: Path)
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="absorb: a charge event newer than order.blocked keeps blocked's snapshot out",
-)
 def test_dr_facts_of_every_order_converge_on_the_reference(tmp_path: Path) -> None:
     got, expected = shuffled_and_reference(tmp_path)
     assert got == expected

@@ -177,3 +177,55 @@ def test_refs_round_trip_through_their_identities(refs: OrderRefs) -> None:
     assert OrderRefs.of(refs.identities()) == refs
     lookup_order = [kind for kind, _ in refs.known()]
     assert lookup_order == [kind for kind in RefKind if refs.get(kind) is not None]
+
+
+def _charge_states(known: DrKnowledge) -> frozenset[tuple[str, str]]:
+    return frozenset((c.id, c.state) for c in known.charges)
+
+
+@given(
+    knowledge,
+    st.sampled_from(["passed", "blocked"]),
+    charges,
+    st.sampled_from(["ch_1", "ch_2", "ch_3"]),
+    st.integers(0, 100),
+    st.integers(1, 100),
+)
+def test_a_snapshot_and_a_newer_charge_event_give_the_same_facts_in_either_order(
+    known: DrKnowledge,
+    fraud_state: str,
+    snapshot_charges: tuple[ChargeFact, ...],
+    charge_id: str,
+    snapshot_after: int,
+    charge_after: int,
+) -> None:
+    """``order.charge.cancel.complete`` overtaking an older ``order.blocked`` (the fault run's find)."""
+    base = known.dr_time or T0
+    snapshot_time = base + timedelta(minutes=snapshot_after)
+    charge_time = snapshot_time + timedelta(minutes=charge_after)
+    snapshot = Signal(
+        Trigger.BLOCK,
+        SignalOrigin.WEBHOOK,
+        "order.blocked",
+        event_id="e-snapshot",
+        dr_time=snapshot_time,
+        facts=Facts(dr_state="blocked", fraud_state=fraud_state, charges=snapshot_charges),
+        snapshot={"id": "snapshot"},
+    )
+    charge = Signal(
+        Trigger.RECORD_CHARGE_CANCELLED,
+        SignalOrigin.WEBHOOK,
+        "order.charge.cancel.complete",
+        event_id="e-charge",
+        dr_time=charge_time,
+        charge=ChargeFact(charge_id, "cancelled"),
+        snapshot={"id": charge_id},
+    )
+    in_order = absorb(absorb(known, snapshot, snapshot_time), charge, charge_time)
+    overtaken = absorb(absorb(known, charge, charge_time), snapshot, snapshot_time)
+    for after in (in_order, overtaken):
+        assert after.snapshot == {"id": "snapshot"}
+        assert after.fraud_state == fraud_state
+        assert (charge_id, "cancelled") in _charge_states(after)
+    assert _charge_states(in_order) == _charge_states(overtaken)
+    assert in_order.dr_time == overtaken.dr_time == snapshot_time
