@@ -199,7 +199,7 @@ def test_a_snapshot_and_a_newer_charge_event_give_the_same_facts_in_either_order
     snapshot_after: int,
     charge_after: int,
 ) -> None:
-    """``order.charge.cancel.complete`` overtaking an older ``order.blocked`` (the fault run's find)."""
+    """``order.charge.cancel.complete`` overtaking an older ``order.blocked`` (fault run)."""
     base = known.dr_time or T0
     snapshot_time = base + timedelta(minutes=snapshot_after)
     charge_time = snapshot_time + timedelta(minutes=charge_after)
