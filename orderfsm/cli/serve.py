@@ -7,41 +7,39 @@ local user.
 
 from __future__ import annotations
 
-import copy
 import os
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from orderfsm.adapters.http.config import (
-    DEFAULT_BODY_TIMEOUT_S,
-    DEFAULT_HEADER_TIMEOUT_S,
-    DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_HEADER_BYTES,
-    ENV_BASIC_AUTH_PASSWORD,
-    ENV_BASIC_AUTH_PASSWORD_FILE,
-    ENV_BASIC_AUTH_USER,
-    ENV_SECRET_FILE,
-    ENV_SECRETS,
-    WEBHOOK_PATH,
-    BasicAuth,
-    ReceiverConfig,
-)
-from orderfsm.cli.errors import safe_url
-from orderfsm.cli.options import db_option
+from orderfsm.cli.options import ENV_SECRETS, db_option
+from orderfsm.cli.redact import redact_url
 from orderfsm.cli.serve_secrets import (
     ARGV_WARNING,
     password_from,
     secrets_from,
     warn_about_argv,
 )
-from orderfsm.errors import ConfigurationError
-from orderfsm.extras import SERVER, require
-from orderfsm.service import Engine
+
+if TYPE_CHECKING:
+    from orderfsm.adapters.http.config import ReceiverConfig
+
+# The receiver's defaults, copied so that `serve --help` loads neither
+# SQLAlchemy nor pydantic (tests/architecture checks they agree with
+# orderfsm.adapters.http.config and ReceiverConfig).
+WEBHOOK_PATH = "/webhooks/digitalriver"
+DEFAULT_TOLERANCE_S = 300.0
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+DEFAULT_MAX_HEADER_BYTES = 64 * 1024
+DEFAULT_MAX_CONNECTIONS = 512
+DEFAULT_BODY_TIMEOUT_S = 10.0
+ENV_SECRET_FILE = "ORDERFSM_WEBHOOK_SECRET_FILE"
+ENV_BASIC_AUTH_USER = "ORDERFSM_WEBHOOK_BASIC_AUTH_USER"
+ENV_BASIC_AUTH_PASSWORD = "ORDERFSM_WEBHOOK_BASIC_AUTH_PASSWORD"
+ENV_BASIC_AUTH_PASSWORD_FILE = "ORDERFSM_WEBHOOK_BASIC_AUTH_PASSWORD_FILE"
 
 DEFAULT_KEEP_ALIVE_S = 5.0
 """An idle kept-alive connection is closed after this long (uvicorn's own default)."""
@@ -75,7 +73,7 @@ DEFAULT_KEEP_ALIVE_S = 5.0
 )
 @click.option(
     "--tolerance",
-    default=300.0,
+    default=DEFAULT_TOLERANCE_S,
     show_default=True,
     type=click.FloatRange(min=0),
     metavar="SECONDS",
@@ -192,6 +190,12 @@ def serve(
       export ORDERFSM_WEBHOOK_SECRETS=whsec_current,whsec_previous
       orderfsm serve --db postgresql+psycopg://shop@127.0.0.1/shop --port 8080 --workers 4
     """
+    from datetime import timedelta
+
+    from orderfsm.adapters.http.config import BasicAuth, ReceiverConfig
+    from orderfsm.errors import ConfigurationError
+    from orderfsm.extras import SERVER, require
+
     require(SERVER, "orderfsm serve")
     secrets = secrets_from(argv_secrets, secret_file)
     password = password_from(ctx, basic_auth_password, basic_auth_password_file)
@@ -209,21 +213,51 @@ def serve(
             basic_auth=BasicAuth(basic_auth_user, password or "") if basic_auth_user else None,
             path=path,
             body_timeout=body_timeout,
+            create_if_empty=True,
         )
     except ConfigurationError as exc:
         raise click.UsageError(str(exc)) from None
-    # Refuse a database that is unreachable or behind now, in one line, rather
-    # than on DR's first delivery; a brand-new empty one gets the schema.
-    Engine.open(db_url, create_if_empty=True).close()
+    outage = _database_outage(db_url)
     # After the database check, so that a wrong URL still ends in one line.
     warn_about_argv(ctx, argv_secrets)
     click.echo(
         f"orderfsm: receiving Digital River webhooks at http://{host}:{port}{path} "
-        f"({len(secrets)} signing secret(s), database {safe_url(db_url)}, {workers} worker(s))",
+        f"({len(secrets)} signing secret(s), database {redact_url(db_url)}, {workers} worker(s))",
         err=True,
     )
+    if outage is not None:
+        click.echo(
+            f"orderfsm: warning: the database cannot take deliveries yet ({outage}); "
+            "answering 503 (DR delivers again) until it can, no restart needed",
+            err=True,
+        )
     limits = ServerLimits(header_timeout, max_header_bytes, max_connections, keep_alive)
     run_receiver(config, host=host, port=port, workers=workers, log_level=log_level, limits=limits)
+
+
+def _database_outage(db_url: str) -> str | None:
+    """Why the database cannot be used now (it may be later), or ``None``: it is ready.
+
+    A URL that cannot work (malformed, another database) and a schema that is
+    behind are refused in one line: no wait mends them. A database that is
+    down, still starting, or a SQLite file whose folder is missing or read-only
+    is an outage: the receiver starts and answers 503 until it is over. A
+    brand-new, empty database gets the schema.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    from orderfsm.errors import DatabaseUnavailable
+    from orderfsm.service import Engine
+
+    try:
+        Engine.open(db_url, create_if_empty=True).close()
+    except DatabaseUnavailable as exc:
+        if not isinstance(exc.__cause__, DBAPIError):  # the URL itself cannot work
+            raise
+        return redact_url(str(exc))
+    except DBAPIError as exc:  # e.g. creating the schema in a read-only folder
+        return redact_url(str(exc.orig).strip().splitlines()[0])
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,9 +313,7 @@ def run_receiver(
 
 
 def _log_config() -> dict[str, Any]:
-    """uvicorn's logging, plus orderfsm's own messages (refusals, storage errors)."""
-    from uvicorn.config import LOGGING_CONFIG
+    """uvicorn's logging with UTC timestamps, plus orderfsm's own lines (one per delivery)."""
+    from orderfsm.cli.serve_logs import receiver_log_config
 
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["orderfsm"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    return config
+    return receiver_log_config()
