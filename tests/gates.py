@@ -63,9 +63,7 @@ class PostgresChoice:
     why: str
 
 
-def choose_postgres(
-    env_value: str | None, local_url: str = LOCAL_POSTGRES_URL
-) -> PostgresChoice:
+def choose_postgres(env_value: str | None, local_url: str = LOCAL_POSTGRES_URL) -> PostgresChoice:
     """The environment's URL as given; else ``local_url`` if a server answers there."""
     given = (env_value or "").strip()
     if given:

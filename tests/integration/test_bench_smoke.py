@@ -102,6 +102,8 @@ def test_the_harness_benchmark_runs_scenarios_and_both_bug_hunts_find_their_bug(
     # Both known bugs are found (a hunt that finds nothing adds no timing figure).
     assert report.figure("docs/testing.md attempt-key bug: found and shrunk, CPU").samples
     assert report.figure("double mail: found and shrunk, CPU").samples
+
+
 def test_the_startup_benchmark_times_the_cli_beside_its_baselines() -> None:
     report = startup.startup_report(startup.StartupSizes(repeat=1, commands=("show",)))
 
