@@ -290,7 +290,7 @@ def run_receiver(
         "host": host,
         "port": port,
         "log_level": log_level,
-        "log_config": _log_config(),
+        "log_config": _log_config(log_level),
         "header_timeout": limits.header_timeout,
         "max_header_bytes": limits.max_header_bytes,
         # Not uvicorn's limit_concurrency: it answers 503 only once headers are
@@ -312,8 +312,8 @@ def run_receiver(
     Multiprocess(server_config, sockets=[server_config.bind_socket()]).run()
 
 
-def _log_config() -> dict[str, Any]:
+def _log_config(level: str) -> dict[str, Any]:
     """uvicorn's logging with UTC timestamps, plus orderfsm's own lines (one per delivery)."""
     from orderfsm.cli.serve_logs import receiver_log_config
 
-    return receiver_log_config()
+    return receiver_log_config(level)

@@ -46,12 +46,16 @@ class UtcAccessFormatter(AccessFormatter):
         return utc_time(record)
 
 
-def receiver_log_config() -> dict[str, Any]:
-    """uvicorn's logging configuration with UTC timestamps, and the ``orderfsm`` logger."""
+def receiver_log_config(level: str = "info") -> dict[str, Any]:
+    """uvicorn's logging with UTC timestamps, and the ``orderfsm`` logger at ``level``."""
     config = copy.deepcopy(LOGGING_CONFIG)
     formatters = config["formatters"]
     for name, formatter in (("default", UtcFormatter), ("access", UtcAccessFormatter)):
         formatters[name]["()"] = f"{__name__}.{formatter.__name__}"
         formatters[name]["fmt"] = TIMESTAMP + formatters[name]["fmt"]
-    config["loggers"]["orderfsm"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    config["loggers"]["orderfsm"] = {
+        "handlers": ["default"],
+        "level": level.upper(),
+        "propagate": False,
+    }
     return config
