@@ -16,6 +16,7 @@ import click
 
 from orderfsm.cli.options import ENV_SECRETS, db_option
 from orderfsm.cli.redact import redact_url
+from orderfsm.cli.serve_outage import database_outage
 from orderfsm.cli.serve_secrets import (
     ARGV_WARNING,
     password_from,
@@ -217,7 +218,7 @@ def serve(
         )
     except ConfigurationError as exc:
         raise click.UsageError(str(exc)) from None
-    outage = _database_outage(db_url)
+    outage = database_outage(db_url)
     # After the database check, so that a wrong URL still ends in one line.
     warn_about_argv(ctx, argv_secrets)
     click.echo(
@@ -233,31 +234,6 @@ def serve(
         )
     limits = ServerLimits(header_timeout, max_header_bytes, max_connections, keep_alive)
     run_receiver(config, host=host, port=port, workers=workers, log_level=log_level, limits=limits)
-
-
-def _database_outage(db_url: str) -> str | None:
-    """Why the database cannot be used now (it may be later), or ``None``: it is ready.
-
-    A URL that cannot work (malformed, another database) and a schema that is
-    behind are refused in one line: no wait mends them. A database that is
-    down, still starting, or a SQLite file whose folder is missing or read-only
-    is an outage: the receiver starts and answers 503 until it is over. A
-    brand-new, empty database gets the schema.
-    """
-    from sqlalchemy.exc import DBAPIError
-
-    from orderfsm.errors import DatabaseUnavailable
-    from orderfsm.service import Engine
-
-    try:
-        Engine.open(db_url, create_if_empty=True).close()
-    except DatabaseUnavailable as exc:
-        if not isinstance(exc.__cause__, DBAPIError):  # the URL itself cannot work
-            raise
-        return redact_url(str(exc))
-    except DBAPIError as exc:  # e.g. creating the schema in a read-only folder
-        return redact_url(str(exc.orig).strip().splitlines()[0])
-    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -160,7 +160,8 @@ def create_app(config: ReceiverConfig) -> Starlette:
             return _refuse(503, Refusal.STORAGE, detail="the event could not be stored; retry")
         database.note(None)
         receipt = Receipt.STORED if stored else Receipt.DUPLICATE
-        log.info("%s: %s", _named(envelope), receipt.value)
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s: %s", _named(envelope), receipt.value)
         return JSONResponse({"id": envelope.event_id, "status": receipt.value}, status_code=202)
 
     async def healthz(request: Request) -> JSONResponse:
