@@ -102,7 +102,7 @@ def create_app(config: ReceiverConfig) -> Starlette:
     database = ReceiverDatabase(
         config.database_url_or_engine, create_if_empty=config.create_if_empty
     )
-    committer = GroupCommitter(database.store_group)
+    committer = GroupCommitter(database.store_group, writers=database.writers)
     signature = config.signature
 
     async def receive(request: Request) -> JSONResponse:

@@ -44,6 +44,10 @@ NOT_READY: tuple[type[Exception], ...] = (
 """What a database that cannot take deliveries for now raises: answered 503."""
 
 
+POSTGRES_WRITERS = 4
+"""Groups committing at once on PostgreSQL (within the pool's 5 connections)."""
+
+
 class DatabaseState(StrEnum):
     """The ``database`` ``/healthz`` tells authenticated callers."""
 
@@ -74,6 +78,14 @@ class ReceiverDatabase:
         if not isinstance(database, str):
             make_commits_durable(database)
             self._engine = database
+
+    @property
+    def writers(self) -> int:
+        """How many groups may commit at once: one on SQLite, :data:`POSTGRES_WRITERS` else."""
+        given = self._given
+        if isinstance(given, str):
+            return 1 if given.startswith("sqlite") else POSTGRES_WRITERS
+        return 1 if given.dialect.name == "sqlite" else POSTGRES_WRITERS
 
     def ready(self) -> DbEngine:
         """The engine, once the database answers and its schema is current (checked once)."""

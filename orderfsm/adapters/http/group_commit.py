@@ -1,4 +1,4 @@
-"""Group commit: one writer thread stores every waiting delivery in one transaction.
+"""Group commit: a writer thread stores every waiting delivery in one transaction.
 
 A durable commit is the receiver's cost: on SQLite each one waits for an
 fsync (``synchronous=FULL``, see :mod:`.durability`) and admits one writer
@@ -47,13 +47,21 @@ _STOP = None
 
 
 class GroupCommitter:
-    """Stores deliveries in groups, from one thread; each request awaits its own group's commit."""
+    """Stores deliveries in groups; each request awaits its own group's commit.
 
-    def __init__(self, store_group: StoreGroup, *, max_group: int = DEFAULT_MAX_GROUP) -> None:
+    ``writers`` threads take groups from one queue: one on SQLite (one writer
+    at a time anyway), a few on PostgreSQL, whose commits of several
+    connections overlap (one group's WAL flush while the next is inserted).
+    """
+
+    def __init__(
+        self, store_group: StoreGroup, *, max_group: int = DEFAULT_MAX_GROUP, writers: int = 1
+    ) -> None:
         self._store_group = store_group
         self._max_group = max_group
+        self._writers = writers
         self._waiting: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
     async def store(self, delivery: Delivery) -> bool:
@@ -71,21 +79,24 @@ class GroupCommitter:
         return await asyncio.shield(answer)
 
     def close(self) -> None:
-        """Store what is waiting, then stop the writer thread."""
+        """Store what is waiting, then stop the writer threads."""
         with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
+            threads, self._threads = self._threads, []
+        for _ in threads:
             self._waiting.put(_STOP)
+        for thread in threads:
             thread.join()
 
     def _start(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
+        if len(self._threads) < self._writers or not all(t.is_alive() for t in self._threads):
             with self._lock:
-                if self._thread is None or not self._thread.is_alive():
-                    self._thread = threading.Thread(
+                self._threads = [thread for thread in self._threads if thread.is_alive()]
+                while len(self._threads) < self._writers:
+                    thread = threading.Thread(
                         target=self._run, name="orderfsm-inbox-writer", daemon=True
                     )
-                    self._thread.start()
+                    thread.start()
+                    self._threads.append(thread)
 
     def _run(self) -> None:
         while True:
