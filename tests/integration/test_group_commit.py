@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from orderfsm.adapters.http.database import ReceiverDatabase
 from orderfsm.adapters.http.group_commit import GroupCommitter
@@ -121,3 +121,29 @@ def test_a_failed_commit_answers_every_request_of_its_group_and_stores_none(
     assert all(isinstance(answer, OperationalError) for answer in answers)
     assert after is True
     assert {entry.event_id for entry in store.entries(engine)} == {"evt-after"}
+
+
+def test_a_row_the_database_refuses_fails_alone_and_its_group_is_stored(
+    database: ReceiverDatabase,
+) -> None:
+    engine = database.ready()
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON inbox "
+            "WHEN NEW.event_id = 'evt-7' BEGIN SELECT RAISE(ABORT, 'refused row'); END"
+        )
+    gate = GatedStore(database)
+    committer = GroupCommitter(gate, alone_may_pass=database.alone_may_pass)
+    try:
+        answers = asyncio.run(_burst(committer, gate))
+    finally:
+        committer.close()
+
+    # The group failed as one, then each of its deliveries was stored alone.
+    assert len(gate.groups[1]) == SENDERS + 1
+    assert [len(group) for group in gate.groups[2:]] == [1] * (SENDERS + 1)
+    # answers: evt-first, evt-0 .. evt-19, then evt-0 again (a duplicate).
+    assert isinstance(answers[8], IntegrityError)
+    assert answers[:8] + answers[9:] == [True] * SENDERS + [False]
+    stored = {entry.event_id for entry in store.entries(engine)}
+    assert stored == {"evt-first", *(f"evt-{n}" for n in range(SENDERS) if n != 7)}

@@ -102,7 +102,9 @@ def create_app(config: ReceiverConfig) -> Starlette:
     database = ReceiverDatabase(
         config.database_url_or_engine, create_if_empty=config.create_if_empty
     )
-    committer = GroupCommitter(database.store_group, writers=database.writers)
+    committer = GroupCommitter(
+        database.store_group, writers=database.writers, alone_may_pass=database.alone_may_pass
+    )
     signature = config.signature
 
     async def receive(request: Request) -> JSONResponse:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import Engine as DbEngine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from orderfsm.adapters.http.durability import make_commits_durable
 from orderfsm.errors import DatabaseUnavailable, SchemaOutOfDate, StorageError
@@ -103,6 +103,13 @@ class ReceiverDatabase:
         """Store ``deliveries`` in one transaction; the event ids that were new."""
         with self.ready().begin() as connection:
             return store_events(connection, deliveries)
+
+    @staticmethod
+    def alone_may_pass(exc: Exception) -> bool:
+        """Whether a group failed for one delivery's sake (a refused row), not an outage."""
+        if isinstance(exc, DBAPIError):
+            return not exc.connection_invalidated and not isinstance(exc, OperationalError)
+        return False
 
     def problem(self, exc: Exception) -> Problem:
         """What ``exc`` (one of :data:`NOT_READY`) says of the database, in one line."""

@@ -8,7 +8,9 @@ commit per request. Each request hands its :class:`Delivery` to the
 waiting (up to ``max_group``), inserts it with one statement, commits once,
 and only then answers each request of the group: stored, duplicate, or the
 error that failed the group's commit, which every request of that group gets
-(they answer 503 and DR delivers them again). While one group commits, the
+(they answer 503 and DR delivers them again; a failure that is not an
+outage is retried one delivery a transaction, so a row the database refuses
+fails alone). While one group commits, the
 next one gathers, so the group grows with the load and an idle receiver
 still commits a lone delivery at once: no timer, no added latency.
 
@@ -34,6 +36,8 @@ DEFAULT_MAX_GROUP = 256
 
 StoreGroup = Callable[[Sequence[Delivery]], set[str]]
 """Stores a group in one transaction and returns the event ids that were new."""
+AloneMayPass = Callable[[Exception], bool]
+"""Whether a group's failure may be one delivery's fault (not an outage)."""
 
 
 @dataclass(slots=True)
@@ -55,9 +59,15 @@ class GroupCommitter:
     """
 
     def __init__(
-        self, store_group: StoreGroup, *, max_group: int = DEFAULT_MAX_GROUP, writers: int = 1
+        self,
+        store_group: StoreGroup,
+        *,
+        max_group: int = DEFAULT_MAX_GROUP,
+        writers: int = 1,
+        alone_may_pass: AloneMayPass = lambda _exc: False,
     ) -> None:
         self._store_group = store_group
+        self._alone_may_pass = alone_may_pass
         self._max_group = max_group
         self._writers = writers
         self._waiting: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
@@ -122,6 +132,12 @@ class GroupCommitter:
         try:
             new = self._store_group([waiting.delivery for waiting in group])
         except Exception as exc:  # every request of the group is told, whatever failed
+            if len(group) > 1 and self._alone_may_pass(exc):
+                # Not an outage: maybe one delivery the database refuses. Each
+                # alone, so that it does not fail its neighbours on every retry.
+                for waiting in group:
+                    self._commit([waiting])
+                return
             for waiting in group:
                 _settle(waiting, error=exc)
             return
