@@ -17,11 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.harness import Better, Report
+from bench.harness import Better, Report, ratios
 
 MODULE = "bench.receiver_load"
 TARGET_P99_MS = 50.0
 TARGET_SENDERS = 50
+TARGET_RATE_RATIO = 1.0
+"""Accepted events/s at least the bare baseline's (bench/receiver_baseline.py), issue 18."""
+TARGET_RATE_SENDERS = (50, 200)
+TARGET_P99_RATIO = 1.5
+"""p99 at 50 senders at most 1.5x the bare baseline's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,32 +64,60 @@ def receiver_report(sizes: ReceiverSizes = ReceiverSizes()) -> Report:
     rates: dict[int, list[float]] = {n: [] for n in sizes.levels}
     p50: dict[int, list[float]] = {n: [] for n in sizes.levels}
     p99: dict[int, list[float]] = {n: [] for n in sizes.levels}
+    base_rates: dict[int, list[float]] = {n: [] for n in sizes.levels}
+    base_p99: dict[int, list[float]] = {n: [] for n in sizes.levels}
     refused = 0
     with tempfile.TemporaryDirectory(prefix="orderfsm-bench-") as scratch:
-        db_url = f"sqlite:///{Path(scratch) / 'receiver.db'}"
-        process, base = load.start_server(db_url, sizes.server_workers, load.free_port())
+        servers = [
+            load.start_server(
+                f"sqlite:///{Path(scratch) / f'{kind}.db'}",
+                sizes.server_workers,
+                load.free_port(),
+                baseline=kind == "baseline",
+            )
+            for kind in ("orderfsm", "baseline")
+        ]
         try:
-            url = f"{base}/webhooks/digitalriver"
-            asyncio.run(load.run_level(url, 5, load.event_bodies(50)))  # warm up
+            urls = [f"{base}/webhooks/digitalriver" for _, base in servers]
+            for url in urls:
+                asyncio.run(load.run_level(url, 5, load.event_bodies(50)))  # warm up
             for _ in range(sizes.repeat):
                 for senders in sizes.levels:
-                    level = asyncio.run(
-                        load.run_level(url, senders, load.event_bodies(sizes.requests))
+                    # orderfsm, then the bare baseline at once: one pair per repetition.
+                    ours, bare = (
+                        asyncio.run(load.run_level(url, senders, load.event_bodies(sizes.requests)))
+                        for url in urls
                     )
-                    refused += sum(n for status, n in level.statuses.items() if status != 202)
-                    rates[senders].append(level.requests / level.seconds)
-                    p50[senders].append(percentile(level.latencies_ms, 0.50))
-                    p99[senders].append(percentile(level.latencies_ms, 0.99))
+                    refused += sum(n for status, n in ours.statuses.items() if status != 202)
+                    rates[senders].append(ours.requests / ours.seconds)
+                    p50[senders].append(percentile(ours.latencies_ms, 0.50))
+                    p99[senders].append(percentile(ours.latencies_ms, 0.99))
+                    base_rates[senders].append(bare.requests / bare.seconds)
+                    base_p99[senders].append(percentile(bare.latencies_ms, 0.99))
         finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(30)
-            if process.stderr is not None:  # start_server keeps it open for its own errors
-                process.stderr.close()
+            for process, _ in servers:
+                process.send_signal(signal.SIGTERM)
+                process.wait(30)
+                if process.stderr is not None:  # start_server keeps it open for its own errors
+                    process.stderr.close()
     for senders in sizes.levels:
         report.add(f"{senders} senders, accepted", "events/s", rates[senders], better=Better.HIGHER)
         report.add(f"{senders} senders, p50 to 202", "ms", p50[senders])
         target = TARGET_P99_MS if senders == TARGET_SENDERS else None
         report.add(f"{senders} senders, p99 to 202", "ms", p99[senders], target=target)
+        report.add(
+            f"{senders} senders, accepted / bare baseline",
+            "x",
+            ratios(rates[senders], base_rates[senders]),
+            target=TARGET_RATE_RATIO if senders in TARGET_RATE_SENDERS else None,
+            better=Better.HIGHER,
+        )
+        report.add(
+            f"{senders} senders, p99 / bare baseline",
+            "x",
+            ratios(p99[senders], base_p99[senders]),
+            target=TARGET_P99_RATIO if senders == TARGET_SENDERS else None,
+        )
     report.notes.append(
         f"{refused} answers other than 202; the senders share the machine with the server, "
         "so the latencies include their own queueing (an upper bound)"

@@ -10,6 +10,7 @@ p50/p99/max per level and the throughput.
     python -m bench.receiver_load                      # SQLite in a temp folder
     python -m bench.receiver_load --db postgresql+psycopg://postgres@127.0.0.1:5432/bench
     python -m bench.receiver_load --levels 10,50,200 --requests 600 --workers 2
+    python -m bench.receiver_load --baseline --rounds 3   # beside bench.receiver_baseline
 
 The load generator shares the machine with the server, so on a small machine
 the figures include the generator's own queueing: read them as an upper bound.
@@ -132,13 +133,19 @@ async def _read_status(reader: asyncio.StreamReader) -> int:
     return int(lines[0].split()[1])
 
 
-def start_server(db_url: str, workers: int, port: int) -> tuple[subprocess.Popen[str], str]:
-    """``orderfsm serve`` on ``port``, once it answers its health check."""
+def start_server(
+    db_url: str, workers: int, port: int, *, baseline: bool = False
+) -> tuple[subprocess.Popen[str], str]:
+    """``orderfsm serve`` (or the bare baseline) on ``port``, once it answers its health check."""
+    argv = [
+        *(ORDERFSM, "serve", "--db", db_url, "--port", str(port)),
+        *("--workers", str(workers), "--log-level", "warning"),
+    ]
+    if baseline:
+        argv = [sys.executable, "-m", "bench.receiver_baseline", "--db", db_url]
+        argv += ["--port", str(port)]
     process = subprocess.Popen(
-        [
-            *(ORDERFSM, "serve", "--db", db_url, "--port", str(port)),
-            *("--workers", str(workers), "--log-level", "warning"),
-        ],
+        argv,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -174,33 +181,84 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--levels", default="10,50,200", help="concurrent senders, comma separated")
     parser.add_argument("--requests", type=int, default=600, help="requests per level")
     parser.add_argument("--workers", type=int, default=1, help="orderfsm serve --workers")
+    parser.add_argument(
+        "--baseline", action="store_true", help="also run bench.receiver_baseline, alternately"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of all levels (medians)")
     args = parser.parse_args(argv)
     levels = [int(x) for x in args.levels.split(",")]
+    kinds = ["orderfsm", "baseline"] if args.baseline else ["orderfsm"]
     with tempfile.TemporaryDirectory() as scratch:
-        db_url = args.db or f"sqlite:///{Path(scratch) / 'bench.db'}"
-        process, base = start_server(db_url, args.workers, free_port())
+        servers = {}
+        for kind in kinds:
+            db_url = args.db or f"sqlite:///{Path(scratch) / f'{kind}.db'}"
+            servers[kind] = start_server(
+                db_url, args.workers, free_port(), baseline=kind == "baseline"
+            )
+        results: dict[str, dict[int, list[Level]]] = {k: {n: [] for n in levels} for k in kinds}
         try:
-            url = f"{base}/webhooks/digitalriver"
-            asyncio.run(run_level(url, 5, event_bodies(50)))  # warm up: connections, pool
-            results = [asyncio.run(run_level(url, n, event_bodies(args.requests))) for n in levels]
+            for _, base in servers.values():  # warm up: connections, pool
+                asyncio.run(run_level(f"{base}/webhooks/digitalriver", 5, event_bodies(50)))
+            for _ in range(args.rounds):
+                for senders in levels:
+                    for kind, (_, base) in servers.items():
+                        url = f"{base}/webhooks/digitalriver"
+                        level = asyncio.run(run_level(url, senders, event_bodies(args.requests)))
+                        results[kind][senders].append(level)
         finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(30)
-    backend = db_url.split(":", 1)[0]
+            for process, _ in servers.values():
+                process.send_signal(signal.SIGTERM)
+                process.wait(30)
+    backend = (args.db or "sqlite").split(":", 1)[0]
     print(
         f"receiver latency to 202 ({backend}, {args.workers} server process(es), "
-        f"{os.cpu_count()} CPUs)"
+        f"{os.cpu_count()} CPUs, median of {args.rounds} round(s))"
     )
-    print(f"{'senders':>8} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>8}")
-    for level in results:
-        row = level.row()
-        print(
-            f"{row['senders']:>8} {row['requests']:>9} {row['p50_ms']:>8} {row['p99_ms']:>8} "
-            f"{row['max_ms']:>8} {row['per_second']:>8}  {row['statuses']}"
-        )
-    for level in results:
-        print(json.dumps({"bench": "receiver_load", "backend": backend, **level.row()}))
+    print(f"{'server':>9} {'senders':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>8}")
+    rows = {k: {n: _median_row(results[k][n]) for n in levels} for k in kinds}
+    for senders in levels:
+        for kind in kinds:
+            row = rows[kind][senders]
+            print(
+                f"{kind:>9} {senders:>8} {row['p50_ms']:>8} {row['p99_ms']:>8} "
+                f"{row['max_ms']:>8} {row['per_second']:>8}  {row['statuses']}"
+            )
+        if args.baseline:
+            ours, base_row = rows["orderfsm"][senders], rows["baseline"][senders]
+            print(
+                f"{'ratio':>9} {senders:>8} {'':>8} "
+                f"{_ratio(ours['p99_ms'], base_row['p99_ms']):>8} {'':>8} "
+                f"{_ratio(ours['per_second'], base_row['per_second']):>8}  orderfsm / baseline"
+            )
+    for kind in kinds:
+        for senders in levels:
+            print(
+                json.dumps(
+                    {
+                        "bench": "receiver_load",
+                        "server": kind,
+                        "backend": backend,
+                        **rows[kind][senders],
+                    }
+                )
+            )
     return 0
+
+
+def _median_row(levels: list[Level]) -> dict[str, object]:
+    rows = [level.row() for level in levels]
+    merged: dict[str, object] = dict(rows[0])
+    for key in ("p50_ms", "p99_ms", "max_ms", "per_second"):
+        merged[key] = round(statistics.median(float(str(row[key])) for row in rows), 2)
+    statuses: Counter[int] = Counter()
+    for level in levels:
+        statuses.update(level.statuses)
+    merged["statuses"] = dict(statuses)
+    return merged
+
+
+def _ratio(ours: object, baseline: object) -> str:
+    return f"{float(str(ours)) / float(str(baseline)):.2f}x"
 
 
 if __name__ == "__main__":

@@ -9,39 +9,39 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from orderfsm.adapters.http.config import (
-    DEFAULT_BODY_TIMEOUT_S,
-    DEFAULT_HEADER_TIMEOUT_S,
-    DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_HEADER_BYTES,
-    ENV_BASIC_AUTH_PASSWORD,
-    ENV_BASIC_AUTH_PASSWORD_FILE,
-    ENV_BASIC_AUTH_USER,
-    ENV_SECRET_FILE,
-    ENV_SECRETS,
-    WEBHOOK_PATH,
-    BasicAuth,
-    ReceiverConfig,
-)
-from orderfsm.cli.errors import safe_url
 from orderfsm.cli.logs import LogFormat, log_format_option
-from orderfsm.cli.options import db_option
+from orderfsm.cli.options import ENV_SECRETS, db_option
+from orderfsm.cli.redact import redact_url
+from orderfsm.cli.serve_outage import database_outage
 from orderfsm.cli.serve_secrets import (
     ARGV_WARNING,
     password_from,
     secrets_from,
     warn_about_argv,
 )
-from orderfsm.errors import ConfigurationError
-from orderfsm.extras import SERVER, require
-from orderfsm.service import Engine
+
+if TYPE_CHECKING:
+    from orderfsm.adapters.http.config import ReceiverConfig
+
+# The receiver's defaults, copied so that `serve --help` loads neither
+# SQLAlchemy nor pydantic (tests/architecture checks they agree with
+# orderfsm.adapters.http.config and ReceiverConfig).
+WEBHOOK_PATH = "/webhooks/digitalriver"
+DEFAULT_TOLERANCE_S = 300.0
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+DEFAULT_MAX_HEADER_BYTES = 64 * 1024
+DEFAULT_MAX_CONNECTIONS = 512
+DEFAULT_BODY_TIMEOUT_S = 10.0
+ENV_SECRET_FILE = "ORDERFSM_WEBHOOK_SECRET_FILE"
+ENV_BASIC_AUTH_USER = "ORDERFSM_WEBHOOK_BASIC_AUTH_USER"
+ENV_BASIC_AUTH_PASSWORD = "ORDERFSM_WEBHOOK_BASIC_AUTH_PASSWORD"
+ENV_BASIC_AUTH_PASSWORD_FILE = "ORDERFSM_WEBHOOK_BASIC_AUTH_PASSWORD_FILE"
 
 DEFAULT_KEEP_ALIVE_S = 5.0
 """An idle kept-alive connection is closed after this long (uvicorn's own default)."""
@@ -75,7 +75,7 @@ DEFAULT_KEEP_ALIVE_S = 5.0
 )
 @click.option(
     "--tolerance",
-    default=300.0,
+    default=DEFAULT_TOLERANCE_S,
     show_default=True,
     type=click.FloatRange(min=0),
     metavar="SECONDS",
@@ -194,6 +194,12 @@ def serve(
       export ORDERFSM_WEBHOOK_SECRETS=whsec_current,whsec_previous
       orderfsm serve --db postgresql+psycopg://shop@127.0.0.1/shop --port 8080 --workers 4
     """
+    from datetime import timedelta
+
+    from orderfsm.adapters.http.config import BasicAuth, ReceiverConfig
+    from orderfsm.errors import ConfigurationError
+    from orderfsm.extras import SERVER, require
+
     require(SERVER, "orderfsm serve")
     from orderfsm.cli.serve_log_format import started_line
     from orderfsm.observability.asgi import METRICS_PATH
@@ -214,20 +220,25 @@ def serve(
             basic_auth=BasicAuth(basic_auth_user, password or "") if basic_auth_user else None,
             path=path,
             body_timeout=body_timeout,
+            create_if_empty=True,
         )
     except ConfigurationError as exc:
         raise click.UsageError(str(exc)) from None
-    # Refuse a database that is unreachable or behind now, in one line, rather
-    # than on DR's first delivery; a brand-new empty one gets the schema.
-    Engine.open(db_url, create_if_empty=True).close()
+    outage = database_outage(db_url)
     # After the database check, so that a wrong URL still ends in one line.
     warn_about_argv(ctx, argv_secrets)
     banner = (
         f"orderfsm: receiving Digital River webhooks at http://{host}:{port}{path} "
-        f"({len(secrets)} signing secret(s), database {safe_url(db_url)}, {workers} worker(s)); "
+        f"({len(secrets)} signing secret(s), database {redact_url(db_url)}, {workers} worker(s)); "
         f"metrics at {METRICS_PATH}"
     )
     click.echo(started_line(banner) if log_format is LogFormat.JSON else banner, err=True)
+    if outage is not None:
+        click.echo(
+            f"orderfsm: warning: the database cannot take deliveries yet ({outage}); "
+            "answering 503 (DR delivers again) until it can, no restart needed",
+            err=True,
+        )
     limits = ServerLimits(header_timeout, max_header_bytes, max_connections, keep_alive)
     run_receiver(
         config,
@@ -267,14 +278,13 @@ def run_receiver(
     from orderfsm.adapters.http import APP_FACTORY, create_app
     from orderfsm.adapters.http.metrics import observe
     from orderfsm.adapters.http.protocol import ServerConfig
-    from orderfsm.cli.serve_log_format import log_config
     from orderfsm.observability import Metrics
 
     options: dict[str, Any] = {
         "host": host,
         "port": port,
         "log_level": log_level,
-        "log_config": log_config(log_format, log_level),
+        "log_config": _log_config(log_format, log_level),
         "header_timeout": limits.header_timeout,
         "max_header_bytes": limits.max_header_bytes,
         # Not uvicorn's limit_concurrency: it answers 503 only once headers are
@@ -295,3 +305,12 @@ def run_receiver(
     os.environ.update(config.to_env())
     server_config = ServerConfig(APP_FACTORY, factory=True, workers=workers, **options)
     Multiprocess(server_config, sockets=[server_config.bind_socket()]).run()
+
+
+def _log_config(log_format: LogFormat, level: str) -> dict[str, Any]:
+    """uvicorn's logging with UTC timestamps, plus orderfsm's own lines (one per delivery)."""
+    from orderfsm.cli.serve_log_format import as_json
+    from orderfsm.cli.serve_logs import receiver_log_config
+
+    text = receiver_log_config(level)
+    return as_json(text) if log_format is LogFormat.JSON else text

@@ -14,13 +14,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from orderfsm.adapters.http.config import (
-    ENV_SECRETS,
-    read_password_file,
-    read_secret_file,
-    split_secrets,
-)
-from orderfsm.errors import ConfigurationError
+from orderfsm.cli.options import ENV_SECRETS
 
 ARGV_WARNING = "visible to every local user in `ps`"
 """Why a secret does not belong on the command line (said in ``--help`` and at start)."""
@@ -28,6 +22,9 @@ ARGV_WARNING = "visible to every local user in `ps`"
 
 def secrets_from(argv_secrets: tuple[str, ...], secret_file: Path | None) -> tuple[str, ...]:
     """The signing secrets from exactly one place: the variable, --secret-file or --secret."""
+    from orderfsm.adapters.http.config import read_secret_file, split_secrets
+    from orderfsm.errors import ConfigurationError
+
     from_env = split_secrets(os.environ.get(ENV_SECRETS, ""))
     sources = [ENV_SECRETS] if from_env else []
     sources += ["--secret-file"] if secret_file is not None else []
@@ -50,6 +47,9 @@ def password_from(
     ctx: click.Context, password: str | None, password_file: Path | None
 ) -> str | None:
     """The basic auth password from one place: its variable, --basic-auth-password or a file."""
+    from orderfsm.adapters.http.config import read_password_file
+    from orderfsm.errors import ConfigurationError
+
     if password_file is not None:
         if password:
             raise click.UsageError(

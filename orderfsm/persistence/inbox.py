@@ -86,11 +86,48 @@ def store_event(
         return inserted.first() is not None
 
 
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One webhook body to store, as the receiver read it."""
+
+    event_id: str
+    event_type: str
+    body: str
+    received_at: datetime
+
+
+def store_events(connection: Connection, deliveries: Sequence[Delivery]) -> set[str]:
+    """Insert several deliveries in the caller's transaction; the event ids that were new.
+
+    One statement for all (SQLAlchemy's "insertmanyvalues"); an event id
+    already in the inbox, or repeated in ``deliveries``, is stored once.
+    """
+    rows = {
+        delivery.event_id: {
+            "event_id": delivery.event_id,
+            "event_type": delivery.event_type,
+            "body": delivery.body,
+            "status": InboxStatus.RECEIVED.value,
+            "attempts": 0,
+            "received_at": delivery.received_at,
+        }
+        for delivery in reversed(deliveries)  # the first of repeated ids wins
+    }
+    inserted = connection.execute(_STORE_MANY[connection.dialect.name], list(rows.values()))
+    return set(inserted.scalars())
+
+
 # Built once: building the statement per delivery cost more than running it.
 _STORE = {
     name: dialect.insert(INBOX)
     .on_conflict_do_nothing(index_elements=["event_id"])
     .returning(INBOX.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_STORE_MANY = {
+    name: dialect.insert(INBOX)
+    .on_conflict_do_nothing(index_elements=["event_id"])
+    .returning(INBOX.c.event_id)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 

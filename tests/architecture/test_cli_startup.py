@@ -16,6 +16,7 @@ import click
 import pytest
 
 from orderfsm.adapters.http import config as receiver_config
+from orderfsm.adapters.http.config import ReceiverConfig
 from orderfsm.cli import cli, options
 from orderfsm.cli.app import COMMANDS
 from orderfsm.cli.lazy import load
@@ -32,10 +33,11 @@ LIGHT_COMMANDS = [
     "lifecycle",
     "orders",
     "parked",
+    "serve",
     "show",
     "worker",
 ]
-"""Commands whose --help loads none of HEAVY (serve: see docs/architecture.md)."""
+"""Commands whose --help loads none of HEAVY."""
 
 
 def loaded_after(args: list[str]) -> list[str]:
@@ -89,6 +91,28 @@ def test_the_clis_copies_of_names_agree_with_their_sources() -> None:
     assert options.ENV_SECRETS == receiver_config.ENV_SECRETS
     assert tuple(s.value for s in InboxStatus) == options.INBOX_STATUSES
     assert tuple(s.value for s in EffectStatus) == options.EFFECT_STATUSES
+
+
+def test_the_serve_help_shows_the_defaults_the_receiver_runs_with() -> None:
+    from orderfsm.adapters.http import protocol
+    from orderfsm.cli import serve
+
+    config = ReceiverConfig("sqlite://", secrets=("whsec_x",))
+    assert config.tolerance.total_seconds() == serve.DEFAULT_TOLERANCE_S
+    assert config.max_body_bytes == serve.DEFAULT_MAX_BODY_BYTES
+    assert config.body_timeout == serve.DEFAULT_BODY_TIMEOUT_S
+    assert config.path == serve.WEBHOOK_PATH
+    server = protocol.ServerConfig(app=None)
+    assert server.header_timeout == serve.DEFAULT_HEADER_TIMEOUT_S
+    assert server.max_header_bytes == serve.DEFAULT_MAX_HEADER_BYTES
+    assert server.max_connections == serve.DEFAULT_MAX_CONNECTIONS
+    for name in (
+        "ENV_SECRET_FILE",
+        "ENV_BASIC_AUTH_USER",
+        "ENV_BASIC_AUTH_PASSWORD",
+        "ENV_BASIC_AUTH_PASSWORD_FILE",
+    ):
+        assert getattr(serve, name) == getattr(receiver_config, name), name
 
 
 def test_the_worker_help_shows_the_defaults_the_worker_runs_with() -> None:

@@ -9,6 +9,8 @@ command says, on stdout or stderr, holds no piece of the password.
 from __future__ import annotations
 
 import io
+import os
+import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +21,7 @@ from rich.console import Console
 from orderfsm.cli import main
 from orderfsm.cli.worker import printer
 from orderfsm.service.worker_reports import Outage, Part
+from tests.support.cli import ORDERFSM
 
 CLOSED = "127.0.0.1:9"
 URLS = {
@@ -44,7 +47,6 @@ COMMANDS = {
     "inbox retry": ["inbox", "retry", "7"],
     "effects": ["effects"],
     "effects retry": ["effects", "retry", "SHOP-1:accepted:request_shipment"],
-    "serve": ["serve", "--secret", "whsec_x", "--port", "0"],
     "diagram --order": ["diagram", "--order", "SHOP-1", "--format", "mermaid"],
     "worker": ["worker", "--once"],
 }
@@ -82,6 +84,26 @@ def test_no_command_prints_the_password_of_its_db_url(
 
     assert code != 0
     assert printed.strip(), "the command said nothing about what went wrong"
+    assert not [piece for piece in PIECES if piece in printed], printed
+
+
+UNBINDABLE_HOST = "192.0.2.1"
+"""TEST-NET-1: no interface of this machine has it, so uvicorn cannot listen there."""
+
+
+@pytest.mark.parametrize("shape", URLS)
+def test_serve_prints_no_password_of_its_db_url_reachable_or_not(shape: str) -> None:
+    # serve starts while the database is away (it answers 503 until it is
+    # back), so it runs in a process of its own and is given an address it
+    # cannot listen on: it says what it would serve, and why the database
+    # cannot take deliveries yet, then exits 1.
+    argv = [ORDERFSM, "serve", "--db", URLS[shape], "--host", UNBINDABLE_HOST, "--port", "0"]
+    env = {**os.environ, "ORDERFSM_WEBHOOK_SECRETS": "whsec_x"}
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120, check=False)
+    printed = done.stdout + done.stderr
+
+    assert done.returncode != 0
+    assert printed.strip(), "serve said nothing about what went wrong"
     assert not [piece for piece in PIECES if piece in printed], printed
 
 

@@ -14,19 +14,24 @@
 5. store the raw body in the inbox, deduplicated by event id, and answer
    202 ``{"id": ..., "status": "stored" | "duplicate"}`` once the commit is
    durable (on SQLite too: see :mod:`.durability`). A database that
-   cannot take the event gets 503, so DR delivers it again later.
+   cannot take the event (down, still starting, schema out of date; see
+   :mod:`.database`) gets 503 with nothing stored, so DR delivers it again
+   later.
 
-The insert is synchronous SQLAlchemy, run in Starlette's threadpool so the
-event loop keeps accepting deliveries while the database works. A worker
-(``orderfsm worker``) applies the inbox later.
+Deliveries are stored by one writer thread, many to a transaction, each
+answered after its own group's commit (:mod:`.group_commit`), so the event
+loop keeps accepting deliveries while the database works. A worker
+(``orderfsm worker``) applies the inbox later. Each delivery is logged with
+its event id, type and order (the shop's ref when the event names it).
 
 A body still arriving ``body_timeout`` seconds after its headers gets 408
 and the connection is closed.
 
 ``GET /healthz`` answers 200 ``{"status": "ok"}``, or 503 ``{"status":
-"unavailable"}`` when the database cannot be reached: up or down, nothing
+"unavailable"}`` when the database cannot take deliveries: up or down, nothing
 more, to anyone. A caller with the receiver's basic credentials also gets the
-database state and the inbox and outbox backlog; without basic auth
+database state (``reachable``, ``unreachable`` or ``schema_out_of_date``) with
+the reason in one line, or the inbox and outbox backlog; without basic auth
 configured nobody does over HTTP (``orderfsm inbox`` and ``orderfsm
 effects`` read them from the database). Nothing here logs a secret, a
 signature or a body.
@@ -39,16 +44,13 @@ import base64
 import binascii
 import hmac
 import logging
-import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine as DbEngine
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -57,12 +59,12 @@ from starlette.routing import Route
 
 from orderfsm.adapters.digitalriver.signature import SIGNATURE_HEADER
 from orderfsm.adapters.http.config import HEALTH_PATH, BasicAuth, ReceiverConfig
-from orderfsm.adapters.http.durability import make_commits_durable
-from orderfsm.adapters.http.envelope import read_envelope, read_limited
+from orderfsm.adapters.http.database import NOT_READY, DatabaseState, ReceiverDatabase
+from orderfsm.adapters.http.envelope import Envelope, read_envelope, read_limited
+from orderfsm.adapters.http.group_commit import GroupCommitter
 from orderfsm.errors import BodyTooLarge, EnvelopeError, SignatureError
-from orderfsm.persistence import open_engine
 from orderfsm.persistence.database import utcnow
-from orderfsm.persistence.inbox import backlog, store_event
+from orderfsm.persistence.inbox import Delivery, backlog
 
 log = logging.getLogger(__name__)
 
@@ -95,53 +97,15 @@ class Health(StrEnum):
 AUTHORIZATION = "authorization"
 
 
-class _Database:
-    """The app's database engine: the host's, or one opened on first use and closed at shutdown.
-
-    Opened lazily because a Starlette app mounted inside a host's app gets no
-    lifespan events of its own.
-    """
-
-    def __init__(self, database: str | DbEngine) -> None:
-        self._given = database
-        self._engine: DbEngine | None = None
-        if not isinstance(database, str):
-            make_commits_durable(database)
-            self._engine = database
-        self._lock = threading.Lock()
-
-    def get(self) -> DbEngine:
-        if self._engine is None:
-            with self._lock:
-                if self._engine is None:
-                    assert isinstance(self._given, str)
-                    engine = open_engine(self._given)
-                    make_commits_durable(engine)
-                    self._engine = engine
-        return self._engine
-
-    def close(self) -> None:
-        if isinstance(self._given, str) and self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
-
-
 def create_app(config: ReceiverConfig) -> Starlette:
     """The receiver as an ASGI app: serve it alone or mount it in the host's app."""
-    database = _Database(config.database_url_or_engine)
+    database = ReceiverDatabase(
+        config.database_url_or_engine, create_if_empty=config.create_if_empty
+    )
+    committer = GroupCommitter(
+        database.store_group, writers=database.writers, alone_may_pass=database.alone_may_pass
+    )
     signature = config.signature
-    one_writer = threading.Lock()
-
-    def store(**event: Any) -> bool:
-        engine = database.get()
-        if engine.dialect.name != "sqlite":
-            return store_event(engine, **event)
-        # SQLite admits one writer at a time. Threads of this process queue
-        # here and are woken as soon as the writer before them commits;
-        # left to SQLite's busy handler they would sleep 1 to 100 ms between
-        # retries, which made p99 latency to 202 several times the median.
-        with one_writer:
-            return store_event(engine, **event)
 
     async def receive(request: Request) -> JSONResponse:
         try:
@@ -186,18 +150,20 @@ def create_app(config: ReceiverConfig) -> Starlette:
         except EnvelopeError as exc:
             log.info("delivery refused: %s", exc)
             return _refuse(400, Refusal.PAYLOAD, detail=str(exc))
+        delivery = Delivery(envelope.event_id, envelope.event_type, envelope.text, utcnow())
         try:
-            stored = await run_in_threadpool(
-                store,
-                event_id=envelope.event_id,
-                event_type=envelope.event_type,
-                body=envelope.text,
-                now=utcnow(),
+            stored = await committer.store(delivery)
+        except NOT_READY as exc:
+            problem = database.problem(exc)
+            database.note(problem)
+            log.warning(
+                "%s: not stored (database %s); answered 503", _named(envelope), problem.state
             )
-        except SQLAlchemyError as exc:
-            log.error("event %s not stored: %s", envelope.event_id, type(exc).__name__)
             return _refuse(503, Refusal.STORAGE, detail="the event could not be stored; retry")
+        database.note(None)
         receipt = Receipt.STORED if stored else Receipt.DUPLICATE
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s: %s", _named(envelope), receipt.value)
         return JSONResponse({"id": envelope.event_id, "status": receipt.value}, status_code=202)
 
     async def healthz(request: Request) -> JSONResponse:
@@ -207,16 +173,18 @@ def create_app(config: ReceiverConfig) -> Starlette:
             request.headers.get(AUTHORIZATION), config.basic_auth
         )
         try:
-            counts = await run_in_threadpool(_backlog if detailed else _ping, database.get())
-        except SQLAlchemyError as exc:
-            log.warning("health check: database unreachable (%s)", type(exc).__name__)
+            counts = await run_in_threadpool(_backlog if detailed else _ping, database)
+        except NOT_READY as exc:
+            problem = database.problem(exc)
+            database.note(problem)
             down: dict[str, Any] = {"status": Health.UNAVAILABLE.value}
             if detailed:
-                down["database"] = "unreachable"
+                down |= {"database": problem.state.value, "reason": problem.reason}
             return JSONResponse(down, 503)
+        database.note(None)
         up: dict[str, Any] = {"status": Health.OK.value}
         if detailed:
-            up |= {"database": "reachable", **counts}
+            up |= {"database": DatabaseState.REACHABLE.value, **counts}
         return JSONResponse(up)
 
     @asynccontextmanager
@@ -224,27 +192,39 @@ def create_app(config: ReceiverConfig) -> Starlette:
         try:
             yield
         finally:
+            committer.close()
             database.close()
 
-    return Starlette(
-        routes=[
-            Route(config.path, receive, methods=["POST"]),
-            Route(HEALTH_PATH, healthz, methods=["GET"]),
-        ],
-        lifespan=lifespan,
+    routes = [
+        Route(config.path, receive, methods=["POST"]),
+        Route(HEALTH_PATH, healthz, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _named(envelope: Envelope) -> str:
+    """How a log line names a delivery: event id, type and order (data made printable)."""
+    order = _printable(envelope.order_ref) if envelope.order_ref is not None else "unknown"
+    return (
+        f"event {_printable(envelope.event_id)} ({_printable(envelope.event_type)}, order {order})"
     )
 
 
-def _ping(engine: DbEngine) -> dict[str, Any]:
+def _printable(text: str) -> str:
+    # Ids come from the body: a line break or escape sequence must not forge a log line.
+    return text if text.isprintable() and " " not in text else repr(text)
+
+
+def _ping(database: ReceiverDatabase) -> dict[str, Any]:
     # The cheapest statement that proves the database answers: anonymous
     # callers must not make the receiver count rows.
-    with engine.connect() as connection:
+    with database.ready().connect() as connection:
         connection.execute(select(1))
     return {}
 
 
-def _backlog(engine: DbEngine) -> dict[str, Any]:
-    with engine.connect() as connection:
+def _backlog(database: ReceiverDatabase) -> dict[str, Any]:
+    with database.ready().connect() as connection:
         counts = backlog(connection)
     return {"inbox": counts.inbox, "outbox": counts.outbox}
 

@@ -53,6 +53,7 @@ ENV_PATH = "ORDERFSM_WEBHOOK_PATH"
 ENV_BODY_TIMEOUT = "ORDERFSM_WEBHOOK_BODY_TIMEOUT"
 ENV_SECRET_FILE = "ORDERFSM_WEBHOOK_SECRET_FILE"
 ENV_BASIC_AUTH_PASSWORD_FILE = "ORDERFSM_WEBHOOK_BASIC_AUTH_PASSWORD_FILE"
+ENV_CREATE_IF_EMPTY = "ORDERFSM_WEBHOOK_CREATE_IF_EMPTY"
 
 SECRETS_SEPARATOR = ","
 """``ORDERFSM_WEBHOOK_SECRETS`` holds one or more secrets separated by commas."""
@@ -89,6 +90,9 @@ class ReceiverConfig:
     path: str = WEBHOOK_PATH
     body_timeout: float = DEFAULT_BODY_TIMEOUT_S
     """Seconds a delivery may take to send its body once its headers are in; then 408."""
+    create_if_empty: bool = False
+    """Give a brand-new, empty database the schema when it first answers (``orderfsm
+    serve`` does); otherwise a database without the current schema gets 503."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.database, str):
@@ -133,6 +137,7 @@ class ReceiverConfig:
             ENV_MAX_BODY_BYTES: str(self.max_body_bytes),
             ENV_PATH: self.path,
             ENV_BODY_TIMEOUT: str(self.body_timeout),
+            ENV_CREATE_IF_EMPTY: "1" if self.create_if_empty else "",
         }
         if self.basic_auth is not None:
             env[ENV_BASIC_AUTH_USER] = self.basic_auth.user
@@ -165,6 +170,7 @@ class ReceiverConfig:
             basic_auth=BasicAuth(user, environ.get(ENV_BASIC_AUTH_PASSWORD, "")) if user else None,
             path=environ.get(ENV_PATH) or WEBHOOK_PATH,
             body_timeout=body_seconds,
+            create_if_empty=bool(environ.get(ENV_CREATE_IF_EMPTY)),
         )
 
 

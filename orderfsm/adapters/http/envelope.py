@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from orderfsm.adapters.digitalriver import map_event, parse_event
 from orderfsm.errors import BodyTooLarge, EnvelopeError, PayloadError
+from orderfsm.fsm.signals import Signal
 from orderfsm.persistence.inbox import EVENT_ID_MAX_CHARS, EVENT_TYPE_MAX_CHARS
 
 
@@ -24,6 +25,8 @@ class Envelope:
     event_type: str
     text: str
     """The body as received, decoded (UTF-8)."""
+    order_ref: str | None = None
+    """The order it concerns, for log lines: the shop's ref, else DR's order or checkout id."""
 
 
 async def read_limited(
@@ -58,10 +61,14 @@ def read_envelope(body: bytes) -> Envelope:
         raise EnvelopeError(f"body is not UTF-8 text (byte {exc.start})") from exc
     try:
         event = parse_event(text)
-        map_event(event)
+        meaning = map_event(event)
     except PayloadError as exc:
         raise EnvelopeError("; ".join(exc.problems)) from exc
     # The models bound ids and types; the inbox's columns must hold what they accept.
     if len(event.id) > EVENT_ID_MAX_CHARS or len(event.type) > EVENT_TYPE_MAX_CHARS:
         raise EnvelopeError("id or type: longer than the inbox can store")
-    return Envelope(event.id, event.type, text)
+    order_ref = None
+    if isinstance(meaning, Signal):
+        refs = meaning.refs
+        order_ref = refs.upstream_id or refs.dr_order_id or refs.checkout_id
+    return Envelope(event.id, event.type, text, order_ref)
