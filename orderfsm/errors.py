@@ -185,6 +185,7 @@ class MissingExtra(OrderFsmError):
     ``orderfsm serve needs the server extra: pip install 'orderfsm[server]'``.
     """
 
+
 class StorageError(OrderFsmError):
     """The database failed a unit of work for a reason a retry cannot fix; nothing was committed.
 

@@ -256,7 +256,7 @@ def run_receiver(
         "host": host,
         "port": port,
         "log_level": log_level,
-        "log_config": _log_config(),
+        "log_config": uvicorn_log_config(),
         "header_timeout": limits.header_timeout,
         "max_header_bytes": limits.max_header_bytes,
         # Not uvicorn's limit_concurrency: it answers 503 only once headers are
@@ -278,7 +278,7 @@ def run_receiver(
     Multiprocess(server_config, sockets=[server_config.bind_socket()]).run()
 
 
-def _log_config() -> dict[str, Any]:
+def uvicorn_log_config() -> dict[str, Any]:
     """uvicorn's logging, plus orderfsm's own messages (refusals, storage errors)."""
     from uvicorn.config import LOGGING_CONFIG
 

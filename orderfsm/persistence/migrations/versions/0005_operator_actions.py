@@ -1,0 +1,37 @@
+"""operator actions (retries from the console or the CLI, and who did them)
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-02
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "operator_actions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=True),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("target", sa.String(length=255), nullable=False),
+        sa.Column("actor", sa.String(length=255), nullable=False),
+        sa.Column("via", sa.String(length=32), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["order_id"], ["orders.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_operator_actions_order", "operator_actions", ["order_id", "id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_operator_actions_order", table_name="operator_actions")
+    op.drop_table("operator_actions")
