@@ -72,9 +72,7 @@ def test_order_page_shows_the_timeline_in_order_and_the_path(
     browser.get(f"{console.base_url}/orders/{seeded.upstream_id}")
     rows = browser.find_elements(By.CSS_SELECTOR, "#timeline tbody tr:not(.operator)")
     numbers = [row.find_element(By.CSS_SELECTOR, "td[data-label='#']").text for row in rows]
-    signals = [
-        row.find_element(By.CSS_SELECTOR, "td[data-label=signal] b").text for row in rows
-    ]
+    signals = [row.find_element(By.CSS_SELECTOR, "td[data-label=signal] b").text for row in rows]
     recorded = [row.find_element(By.CSS_SELECTOR, "td[data-label=recorded]").text for row in rows]
     assert numbers == [str(n) for n in range(1, len(seeded.event_types) + 1)]
     assert signals == [str(kind) for kind in seeded.event_types]
@@ -136,7 +134,9 @@ def test_a_dead_effect_retried_from_the_page_is_pending_and_the_history_says_who
             {"key": seeded.dead_key},
         ).one()
         actions = connection.execute(
-            text("SELECT kind, target, actor, via FROM operator_actions WHERE kind = 'retry_effect'")
+            text(
+                "SELECT kind, target, actor, via FROM operator_actions WHERE kind = 'retry_effect'"
+            )
         ).all()
     stored.dispose()
     assert tuple(status) == ("pending", 0)
