@@ -13,6 +13,7 @@ from rich.table import Table
 
 from orderfsm.adapters.http import ReceiverConfig, create_app
 from orderfsm.adapters.http.server import serving
+from orderfsm.cli.console import DEFAULT_PORT
 from orderfsm.cli.demo_delivery import Traffic, deliver_journal, deliver_troublemakers
 from orderfsm.cli.demo_explain import (
     explain_effects,
@@ -31,6 +32,8 @@ from orderfsm.samples.demo import SCENARIOS, demo_journal
 from orderfsm.service import Engine
 from orderfsm.service.worker import WorkerConfig, run_worker
 from orderfsm.service.worker_reports import EffectsPassed, InboxPassed
+
+CONSOLE_URL = f"http://127.0.0.1:{DEFAULT_PORT}/"
 
 
 def run_demo(out_dir: Path) -> None:
@@ -63,6 +66,8 @@ def run_demo(out_dir: Path) -> None:
     lines_written = len(paths["effects"].read_text(encoding="utf-8").splitlines())
     console.print(plain(f"effects delivered: {lines_written} JSON lines in {paths['effects']}"))
     console.print(plain(f"inspect one: orderfsm show SHOP-0001 --db {url}"))
+    console.print(plain(f"open the console: orderfsm console --db {url}"), soft_wrap=True)
+    console.print(plain(f"  then browse {CONSOLE_URL}"))
 
 
 def _run_worker_once(engine: Engine, sink: Path, console: Console) -> None:

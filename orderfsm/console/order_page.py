@@ -11,8 +11,10 @@ what the customer is told instead
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -80,29 +82,51 @@ def order_page(holder: DatabaseHolder, ref: str) -> OrderPage:
         view=view,
         timeline=tuple(rows),
         path=order_path(view.history, view.state, title=f"order {view.upstream_id}"),
-        codes=internal_codes(_snapshot_charges(holder, view)),
+        codes=internal_codes(_snapshot_charges(holder, view) + _payload_charges(bodies.values())),
     )
 
 
-def internal_codes(snapshot_charges: list[OrderCharge]) -> tuple[InternalCode, ...]:
-    """Each charge's DR failure code, with the customer's text for the order's charges.
+def internal_codes(charges: list[OrderCharge]) -> tuple[InternalCode, ...]:
+    """Each charge's DR failure code (once), with what the customer is told about them.
 
-    The stored ``charges`` column keeps id and state only: codes are in DR's snapshot.
+    The stored ``charges`` column keeps id and state only: codes are in DR's
+    snapshot and in the events received (a refused event's too).
     """
-    if not snapshot_charges:
+    if not charges:
         return ()
-    told = failed_charge_text(snapshot_charges)
-    return tuple(
-        InternalCode(charge.id, charge.failure_code, told)
-        for charge in snapshot_charges
-        if charge.failure_code
-    )
+    told = failed_charge_text(charges)
+    seen: dict[tuple[str, str], InternalCode] = {}
+    for charge in charges:
+        if charge.failure_code:
+            key = (charge.id, charge.failure_code)
+            seen.setdefault(key, InternalCode(charge.id, charge.failure_code, told))
+    return tuple(seen.values())
 
 
 def _snapshot_charges(holder: DatabaseHolder, view: OrderView) -> list[OrderCharge]:
-    snapshot = queries.snapshot_of(holder.db, view.upstream_id) or {}
-    payment = snapshot.get("payment")
+    return _charges_of(queries.snapshot_of(holder.db, view.upstream_id) or {})
+
+
+def _payload_charges(bodies: Iterable[str]) -> list[OrderCharge]:
+    charges = []
+    for body in bodies:
+        try:
+            event = json.loads(body)
+        except ValueError:
+            continue
+        data = event.get("data") if isinstance(event, dict) else None
+        found = data.get("object") if isinstance(data, dict) else None
+        if isinstance(found, dict):
+            charges += _charges_of(found)
+    return charges
+
+
+def _charges_of(found: dict[str, Any]) -> list[OrderCharge]:
+    """An order's ``payment.charges``, or the object itself when it is a charge."""
+    payment = found.get("payment")
     listed = payment.get("charges") if isinstance(payment, dict) else None
+    if listed is None and "failureCode" in found:
+        listed = [found]
     charges = []
     for raw in listed if isinstance(listed, list) else []:
         try:

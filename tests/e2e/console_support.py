@@ -55,6 +55,23 @@ def _hostile(order: dict[str, Any]) -> dict[str, Any]:
     return order
 
 
+DECLINE_CODE = "do_not_honor"
+DECLINE_MESSAGE = "Your card was declined."
+
+
+def _declined_first(order: dict[str, Any]) -> dict[str, Any]:
+    """A first card declined (DR's code for operators, a sentence for the shopper)."""
+    declined = dict(order["payment"]["charges"][0])
+    declined |= {
+        "id": "ch-declined",
+        "state": "failed",
+        "failureCode": DECLINE_CODE,
+        "failureMessage": DECLINE_MESSAGE,
+    }
+    order["payment"]["charges"].insert(0, declined)
+    return order
+
+
 def seed(db_url: str) -> Seeded:
     """One accepted, then fulfilled order (dead shipment), another accepted one, a dead delivery."""
     start = datetime.now(UTC) - timedelta(hours=2)
@@ -73,7 +90,7 @@ def seed(db_url: str) -> Seeded:
     events = [
         sketch.event("order.accepted", _hostile(accepted), start + timedelta(minutes=1)),
         sketch.event("order.fulfilled", fulfilled, start + timedelta(minutes=30)),
-        other.event("order.accepted", other.order("accepted", start), start),
+        other.event("order.accepted", _declined_first(other.order("accepted", start)), start),
     ]
     with orderfsm.Engine.open(db_url, create_if_empty=True) as engine:
         engine.submit(sketch.upstream_id, sketch.checkout_id)

@@ -15,6 +15,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.e2e.console_support import (
+    DECLINE_CODE,
+    DECLINE_MESSAGE,
     PASSWORD,
     USER,
     Seeded,
@@ -137,3 +139,15 @@ def test_the_password_is_never_printed(bed: tuple[str, Seeded, Receiver]) -> Non
     httpx.get(f"{console.base_url}/", headers=auth_header(), timeout=30)
     assert PASSWORD not in console.printed()
     assert f"basic auth as {USER}" in console.printed()
+
+
+def test_dr_codes_are_shown_to_the_operator_labelled_beside_what_the_customer_reads(
+    bed: tuple[str, Seeded, Receiver],
+) -> None:
+    _, _, console = bed
+    page = httpx.get(f"{console.base_url}/orders/SHOP-9002", headers=auth_header(), timeout=30)
+    assert page.status_code == 200
+    section = page.text.split('<section class="internal">', 1)[1].split("</section>", 1)[0]
+    assert "operator only: DR marks them not for customers" in section
+    assert f"charge ch-declined: <code>{DECLINE_CODE}</code>" in section
+    assert f"the customer is told: “{DECLINE_MESSAGE}”" in section
