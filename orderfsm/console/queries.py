@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, exists, func, or_, select
+from sqlalchemy import Engine, and_, case, func, or_, select
 
 from orderfsm.fsm.outcomes import Outcome
 from orderfsm.fsm.states import OrderState
@@ -82,13 +82,20 @@ def _stuck(deadlines: Mapping[OrderState, timedelta], now: datetime) -> Any:
     cutoff = case(
         {state.value: now - limit for state, limit in deadlines.items()}, value=ORDERS.c.state
     )
-    return and_(ORDERS.c.state.in_([s.value for s in deadlines]), _entered_state() < cutoff)
+    # An order entered its state after it was created: created_at < cutoff is
+    # necessary, and cheap, so the history is read only for those orders.
+    return and_(
+        ORDERS.c.state.in_([s.value for s in deadlines]),
+        ORDERS.c.created_at < cutoff,
+        _entered_state() < cutoff,
+    )
 
 
 def _dead_effects() -> Any:
-    return exists().where(
-        OUTBOX.c.order_id == ORDERS.c.id, OUTBOX.c.status == EffectStatus.DEAD.value
-    )
+    # IN over the dead rows (read once through ix_outbox_due), not a per-order
+    # EXISTS, which SQLite may answer by scanning every dead row each time.
+    dead = select(OUTBOX.c.order_id).where(OUTBOX.c.status == EffectStatus.DEAD.value)
+    return ORDERS.c.id.in_(dead)
 
 
 def list_orders(

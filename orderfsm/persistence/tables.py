@@ -56,6 +56,8 @@ class OrderRow(SQLModel, table=True):
     """The platform's order as it stands against DR."""
 
     __tablename__ = "orders"
+    # The console counts orders per state and filters by it (migration 0005).
+    __table_args__ = (Index("ix_orders_state", "state"),)
 
     id: int | None = Field(default=None, primary_key=True)
     upstream_id: str = Field(unique=True, max_length=255)

@@ -1,4 +1,4 @@
-"""operator actions (retries from the console or the CLI, and who did them)
+"""operator actions (retries from the console or the CLI, and who did them); orders by state
 
 Revision ID: 0005
 Revises: 0004
@@ -30,8 +30,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_operator_actions_order", "operator_actions", ["order_id", "id"])
+    op.create_index("ix_orders_state", "orders", ["state"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_orders_state", table_name="orders")
     op.drop_index("ix_operator_actions_order", table_name="operator_actions")
     op.drop_table("operator_actions")
