@@ -2,8 +2,8 @@
 
 The database is filled through the engine's fast path (``Engine.apply_many``,
 500 commands a transaction): every order submitted, then DR's ``POST
-/orders`` answer for it (accepted, pending payment or in review, and 1 in
-50 disputed-free orders with a dead effect). Each page is then fetched from
+/orders`` answer for it (accepted, pending payment or in review); the
+effects of 1 order in 50 are then marked dead. Each page is then fetched from
 the console app itself (``console_app`` through httpx's ASGI transport:
 routing, gate, queries, templates; no sockets), paired in each repetition
 with the baseline: the same page's rows read with ``sqlite3`` alone.
@@ -38,7 +38,9 @@ from orderfsm.service import Engine
 BATCH = 500
 STATES = ("accepted", "accepted", "accepted", "pending_payment", "in_review")
 DEAD_EVERY = 50
-RAW_PAGE = "SELECT id, upstream_id, dr_order_id, checkout_id, state, disputed, updated_at FROM orders"
+RAW_PAGE = (
+    "SELECT id, upstream_id, dr_order_id, checkout_id, state, disputed, updated_at FROM orders"
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, or_, select
+from sqlalchemy import Engine, and_, func, or_, select
 
 from orderfsm.fsm.outcomes import Outcome
 from orderfsm.fsm.states import OrderState
@@ -77,17 +77,18 @@ def _entered_state() -> Any:
 
 
 def _stuck(deadlines: Mapping[OrderState, timedelta], now: datetime) -> Any:
-    if not deadlines:
-        return ORDERS.c.id.is_(None)
-    cutoff = case(
-        {state.value: now - limit for state, limit in deadlines.items()}, value=ORDERS.c.state
-    )
-    # An order entered its state after it was created: created_at < cutoff is
-    # necessary, and cheap, so the history is read only for those orders.
-    return and_(
-        ORDERS.c.state.in_([s.value for s in deadlines]),
-        ORDERS.c.created_at < cutoff,
-        _entered_state() < cutoff,
+    # An order entered its state after it was created, so created_at before the
+    # cutoff is necessary and cheap: the history is read only for those orders.
+    return or_(
+        ORDERS.c.id.is_(None),
+        *(
+            and_(
+                ORDERS.c.state == state.value,
+                ORDERS.c.created_at < now - limit,
+                _entered_state() < now - limit,
+            )
+            for state, limit in deadlines.items()
+        ),
     )
 
 

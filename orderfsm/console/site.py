@@ -30,6 +30,8 @@ from orderfsm.console.auth import (
 from orderfsm.console.config import DatabaseHolder
 from orderfsm.persistence.operator_actions import ActionVia, Operator
 
+POLICY_VIOLATION = 1008
+"""The close code for a WebSocket refused by the gate (an extra route may be one)."""
 SCOPE_SITE = "orderfsm.console.site"
 SCOPE_USER = "orderfsm.console.user"
 _PACKAGE = "orderfsm.console"
@@ -102,11 +104,14 @@ class Gate:
         self.site = site
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):  # lifespan
             await self.app(scope, receive, send)
             return
         connection = HTTPConnection(scope)
         user = self._admit(connection)
+        if user is None and scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": POLICY_VIOLATION})
+            return
         if user is None:
             headers = {"WWW-Authenticate": REALM} if self.site.credentials else {}
             answer = PlainTextResponse(

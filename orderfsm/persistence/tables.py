@@ -56,7 +56,8 @@ class OrderRow(SQLModel, table=True):
     """The platform's order as it stands against DR."""
 
     __tablename__ = "orders"
-    # The console counts orders per state and filters by it (migration 0005).
+    # The console counts orders per state and filters by it (migration 0005);
+    # within a state the index is in id order, so a page needs no sort.
     __table_args__ = (Index("ix_orders_state", "state"),)
 
     id: int | None = Field(default=None, primary_key=True)
