@@ -71,6 +71,7 @@ def console(
     # Imported here: `orderfsm console --help` needs neither Starlette nor the engine.
     from orderfsm.cli.errors import safe_url
     from orderfsm.cli.logs import log_to_terminal
+    from orderfsm.cli.text import visible
     from orderfsm.extras import SERVER, require
 
     require(SERVER, "orderfsm console")
@@ -89,10 +90,9 @@ def console(
     log_to_terminal()
     shown_host = f"[{host}]" if ":" in host else host
     access = f"basic auth as {user}" if credentials else "loopback only, no password"
-    click.echo(
-        f"orderfsm console: http://{shown_host}:{port}/ (database {safe_url(db_url)}, {access})",
-        err=True,
-    )
+    database = safe_url(db_url)
+    banner = f"orderfsm console: http://{shown_host}:{port}/ (database {database}, {access})"
+    click.echo(visible(banner), err=True)
     try:
         _run(ConsoleConfig(engine, credentials), host=host, port=port, log_level=log_level)
     finally:

@@ -67,6 +67,3 @@ class DatabaseHolder:
                 self._engine.close()
                 self._engine = None
                 self._owned = False
-
-
-__all__ = ["DEFAULT_USER", "ENV_PASSWORD", "ENV_USER", "ConsoleConfig", "DatabaseHolder"]
