@@ -7,6 +7,8 @@ user's) CSRF token is refused and changes nothing.
 
 from __future__ import annotations
 
+import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -151,3 +153,23 @@ def test_dr_codes_are_shown_to_the_operator_labelled_beside_what_the_customer_re
     assert "operator only: DR marks them not for customers" in section
     assert f"charge ch-declined: <code>{DECLINE_CODE}</code>" in section
     assert f"the customer is told: “{DECLINE_MESSAGE}”" in section
+
+
+def test_the_lifecycle_page_counts_orders_per_state_and_edges_taken_today(
+    bed: tuple[str, Seeded, Receiver],
+) -> None:
+    _, _, console = bed
+    page = httpx.get(f"{console.base_url}/lifecycle", headers=auth_header(), timeout=30)
+    assert page.status_code == 200
+    counts = page.text.split('id="state-counts"', 1)[1].split("</table>", 1)[0]
+    edges = page.text.split('id="edges-taken"', 1)[1].split("</table>", 1)[0]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", edges)
+    rows = sorted(tuple(cells[i : i + 4]) for i in range(0, len(cells), 4))
+    assert rows == [
+        ("accepted", "fulfil", "fulfilled", "1"),
+        ("submitted", "accept", "accepted", "1"),
+    ]
+    assert re.search(r"state-submitted\">submitted</span></a></td><td[^>]*>1<", counts)
+    assert re.search(r"state-fulfilled\">fulfilled</span></a></td><td[^>]*>1<", counts)
+    if shutil.which("dot"):
+        assert "fulfilled (1)" in page.text and "accept x1" in page.text
