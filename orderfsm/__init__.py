@@ -4,7 +4,8 @@ The names below are the public API; docs/embedding.md shows a host using them.
 Importing ``orderfsm`` is cheap: the commands, the errors and the lifecycle
 load at once; the engine, the dispatcher and the inbox applier (SQLAlchemy,
 pydantic) load on first use of a name that needs them; the webhook receiver
-(``orderfsm.adapters.http``, the ``server`` extra) and diagram rendering
+(``orderfsm.adapters.http``, the ``server`` extra), the operator console
+(``orderfsm.console``: ``console_app``, same extra) and diagram rendering
 (graphviz) only when asked for.
 
 - open and apply: :class:`Engine` (``Engine.open(url)``), the commands

@@ -6,7 +6,7 @@ the same tests fail, so CI can never pass by silently skipping them.
 
 - ``@pytest.mark.requires_dot``: the test runs Graphviz's ``dot``.
 - ``@pytest.mark.requires_browser``: the test drives Chromium through
-  chromedriver (none does yet; .ci/run installs both once one does).
+  chromedriver (the console's page tests; .ci/run installs both since they exist).
 - PostgreSQL: ``ORDERFSM_TEST_POSTGRES_URL`` when set; otherwise the local
   default below, when a server answers there within a second. pytest's header
   says which URL the run uses (password hidden) or why it has none.

@@ -25,6 +25,10 @@ COMMANDS = {
         "orderfsm.cli.cancel:cancel",
         "Record that the platform cancelled ITEM_ID=QTY... (or --all) of the order UPSTREAM_ID.",
     ),
+    "console": LazyCommand(
+        "orderfsm.cli.console:console",
+        "Serve the operator console: orders, one order's story, lifecycle, inbox, effects.",
+    ),
     "db": LazyCommand("orderfsm.cli.db:db", "Manage the database schema."),
     "demo": LazyCommand(
         "orderfsm.cli.demo:demo",
@@ -107,6 +111,7 @@ def cli() -> None:
       orderfsm worker --db sqlite:///shop.db --sink jsonl:effects.jsonl
       orderfsm inbox --db sqlite:///shop.db --status dead
       orderfsm orders --db sqlite:///shop.db --older-than 15m
+      orderfsm console --db sqlite:///shop.db
       orderfsm sandbox --port 8765
       orderfsm submit SHOP-0001 chk-0001 --dr-url http://127.0.0.1:8765 --dr-key sk_test_sandbox
       orderfsm fulfil SHOP-0001 24000000000101=1 --tracking-number 1Z999 --db sqlite:///shop.db

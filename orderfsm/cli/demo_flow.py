@@ -25,6 +25,7 @@ from orderfsm.cli.demo_dr import (
     ship,
     submit_all,
 )
+from orderfsm.cli.console import DEFAULT_PORT
 from orderfsm.cli.demo_explain import (
     explain_dr,
     explain_effects,
@@ -45,6 +46,8 @@ from orderfsm.service import Engine
 
 WEBHOOK_ATTEMPTS = 3
 """DR's retries of one webhook in the demo (test mode: three tries, then it gives up)."""
+
+CONSOLE_URL = f"http://127.0.0.1:{DEFAULT_PORT}/"
 
 
 def run_demo(out_dir: Path, began: float | None = None) -> None:
@@ -110,6 +113,8 @@ def run_demo(out_dir: Path, began: float | None = None) -> None:
     console.print(plain(f"effects to the sink: {lines_written} JSON lines in {paths['effects']}"))
     console.print(plain(f"inspect one: orderfsm show SHOP-0001 --db {url}"))
     console.print(plain(f"demo took {time.monotonic() - began:.1f} s"))
+    console.print(plain(f"open the console: orderfsm console --db {url}"), soft_wrap=True)
+    console.print(plain(f"  then browse {CONSOLE_URL}"))
 
 
 def _fresh_output(out_dir: Path) -> dict[str, Path]:

@@ -89,19 +89,21 @@ def effects(
 def retry(key: str, db_url: str) -> None:
     """Put the dead effect KEY back in the queue, with a fresh attempt count.
 
+    The order's history records the retry and the OS user who asked for it.
+
     \b
     Example:
       orderfsm effects retry SHOP-0001:accepted:request_shipment --db sqlite:///shop.db
     """
+    from orderfsm.cli.operator import cli_operator
     from orderfsm.persistence import ensure_current, open_engine
     from orderfsm.persistence.database import utcnow
-    from orderfsm.persistence.outbox import requeue_dead
+    from orderfsm.persistence.operator_actions import retry_effect
 
     db = open_engine(db_url)
     try:
         ensure_current(db, url_for_message=db_url)
-        with db.begin() as connection:
-            requeue_dead(connection, key, now=utcnow())
+        retry_effect(db, key, cli_operator(), now=utcnow())
     finally:
         db.dispose()
     click.echo(f"re-queued {visible(key)}")

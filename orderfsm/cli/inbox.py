@@ -222,26 +222,29 @@ def show_entry(ctx: click.Context, ref: str, db_url: str | None, as_json: bool) 
 def retry(ctx: click.Context, ref: str, db_url: str | None) -> None:
     """Put the dead inbox entry REF (inbox id or DR event id) back in line.
 
-    Its attempt count starts again; the next worker pass applies it.
+    Its attempt count starts again; the next worker pass applies it. The
+    order's history records the retry and the OS user who asked for it.
 
     \b
     Example:
       orderfsm inbox retry 42 --db sqlite:///shop.db
       orderfsm inbox retry 3a1c9c0e-1f6b-4a33-9a8e-5f0f2b9c1d11 --db sqlite:///shop.db
     """
+    from orderfsm.cli.operator import cli_operator
     from orderfsm.persistence import InboxStatus
-    from orderfsm.persistence import inbox as store
+    from orderfsm.persistence.database import utcnow
+    from orderfsm.persistence.operator_actions import retry_inbox_entry
     from orderfsm.service import Engine
 
     url = db_url or (ctx.parent.params["db_url"] if ctx.parent else DEFAULT_DB)
     found = _find(ref, url)
+    if found.status is InboxStatus.APPLIED:
+        raise click.ClickException(
+            f"inbox entry {found.id} (event {visible(found.event_id)}) was applied; "
+            "nothing to retry"
+        )
     with Engine.open(url) as engine:
-        if found.status is InboxStatus.APPLIED:
-            raise click.ClickException(
-                f"inbox entry {found.id} (event {visible(found.event_id)}) was applied; "
-                "nothing to retry"
-            )
-        store.retry(engine.db, found.id)
+        retry_inbox_entry(engine.db, found.id, cli_operator(), now=utcnow())
     click.echo(
         f"inbox entry {found.id} (event {visible(found.event_id)}, {visible(found.event_type)}) "
         "is back in line: the next worker pass applies it"

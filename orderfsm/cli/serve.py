@@ -284,7 +284,7 @@ def run_receiver(
         "host": host,
         "port": port,
         "log_level": log_level,
-        "log_config": _log_config(log_format, log_level),
+        "log_config": uvicorn_log_config(log_format, log_level),
         "header_timeout": limits.header_timeout,
         "max_header_bytes": limits.max_header_bytes,
         # Not uvicorn's limit_concurrency: it answers 503 only once headers are
@@ -307,7 +307,9 @@ def run_receiver(
     Multiprocess(server_config, sockets=[server_config.bind_socket()]).run()
 
 
-def _log_config(log_format: LogFormat, level: str) -> dict[str, Any]:
+def uvicorn_log_config(
+    log_format: LogFormat = LogFormat.TEXT, level: str = "info"
+) -> dict[str, Any]:
     """uvicorn's logging with UTC timestamps, plus orderfsm's own lines (one per delivery)."""
     from orderfsm.cli.serve_log_format import as_json
     from orderfsm.cli.serve_logs import receiver_log_config

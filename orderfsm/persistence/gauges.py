@@ -3,7 +3,7 @@
 What each costs (tables of N rows; the backlog is the rows not yet applied
 or done):
 
-* orders per state: one ``GROUP BY state`` over ``ix_orders_state``
+* orders per state: one ``GROUP BY state`` over ``ix_orders_state_created``
   (migration 0005): a scan of small index entries, not of the rows;
 * stuck orders: per state with a deadline, one range of that index (the
   orders created before the deadline: most live orders are younger), each
@@ -136,7 +136,7 @@ def _stuck(
         .where(
             # An order entered its state after it was created: one younger than the
             # deadline cannot be stuck, and needs no look at its history. One range
-            # of ix_orders_state (state, created_at) per state.
+            # of ix_orders_state_created (state, created_at) per state.
             or_(
                 *(
                     and_(ORDERS.c.state == state.value, ORDERS.c.created_at < now - deadline)

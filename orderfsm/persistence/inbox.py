@@ -224,17 +224,22 @@ def retry(engine: Engine, entry_id: int) -> InboxEntry | None:
     ``None`` when there is no such id.
     """
     with engine.begin() as connection:
-        connection.execute(
-            update(INBOX)
-            .where(and_(INBOX.c.id == entry_id, INBOX.c.status != InboxStatus.APPLIED.value))
-            .values(
-                status=InboxStatus.RECEIVED.value,
-                attempts=0,
-                lease_until=None,
-                processed_at=None,
-            )
+        return retry_in(connection, entry_id)
+
+
+def retry_in(connection: Connection, entry_id: int) -> InboxEntry | None:
+    """:func:`retry` inside the caller's transaction (an operator action is stored with it)."""
+    connection.execute(
+        update(INBOX)
+        .where(and_(INBOX.c.id == entry_id, INBOX.c.status != InboxStatus.APPLIED.value))
+        .values(
+            status=InboxStatus.RECEIVED.value,
+            attempts=0,
+            lease_until=None,
+            processed_at=None,
         )
-        row = connection.execute(select(INBOX).where(INBOX.c.id == entry_id)).mappings().first()
+    )
+    row = connection.execute(select(INBOX).where(INBOX.c.id == entry_id)).mappings().first()
     return _entry(row) if row is not None else None
 
 

@@ -56,8 +56,12 @@ class OrderRow(SQLModel, table=True):
     """The platform's order as it stands against DR."""
 
     __tablename__ = "orders"
-    # Orders per state and the live states' orders (metrics, stuck): migration 0005.
-    __table_args__ = (Index("ix_orders_state", "state", "created_at"),)
+    # Orders per state and the live states' orders (metrics, stuck): migration 0005;
+    # a state's orders in id order, so a console page needs no sort: 0006.
+    __table_args__ = (
+        Index("ix_orders_state_created", "state", "created_at"),
+        Index("ix_orders_state_id", "state"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     upstream_id: str = Field(unique=True, max_length=255)
@@ -187,10 +191,28 @@ class ReconcileCursorRow(SQLModel, table=True):
     updated_at: datetime
 
 
+class OperatorActionRow(SQLModel, table=True):
+    """What an operator did by hand (a retry from the console or the CLI), and who."""
+
+    __tablename__ = "operator_actions"
+    __table_args__ = (Index("ix_operator_actions_order", "order_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int | None = Field(default=None, foreign_key="orders.id")
+    """The order it concerned (``None``: an inbox entry of an order not known)."""
+    kind: str = Field(max_length=32)
+    target: str = Field(max_length=255)
+    """The effect's idempotency key, or the inbox entry's DR event id."""
+    actor: str = Field(max_length=255)
+    via: str = Field(max_length=32)
+    recorded_at: datetime
+
+
 ORDERS: Table = OrderRow.__table__  # type: ignore[attr-defined]
 HISTORY: Table = HistoryRow.__table__  # type: ignore[attr-defined]
 OUTBOX: Table = OutboxRow.__table__  # type: ignore[attr-defined]
 PARKED: Table = ParkedSignalRow.__table__  # type: ignore[attr-defined]
+OPERATOR_ACTIONS: Table = OperatorActionRow.__table__  # type: ignore[attr-defined]
 
 METADATA = SQLModel.metadata
 """Every orderfsm table; Alembic's target metadata."""

@@ -47,7 +47,11 @@ def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize(
     ("command", "args"),
-    [("serve", ["--db", "sqlite:///shop.db", "--secret", "whsec_x"]), ("demo", [])],
+    [
+        ("serve", ["--db", "sqlite:///shop.db", "--secret", "whsec_x"]),
+        ("demo", []),
+        ("console", ["--db", "sqlite:///shop.db"]),
+    ],
 )
 def test_a_command_that_needs_the_server_says_which_extra_to_install(
     tmp_path: Path, command: str, args: list[str]

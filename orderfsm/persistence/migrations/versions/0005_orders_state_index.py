@@ -24,8 +24,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_orders_state", "orders", ["state", "created_at"])
+    op.create_index("ix_orders_state_created", "orders", ["state", "created_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_orders_state", table_name="orders")
+    op.drop_index("ix_orders_state_created", table_name="orders")

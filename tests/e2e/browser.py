@@ -1,0 +1,56 @@
+"""A real headless Chromium for page tests, driven by Selenium through the system chromedriver.
+
+The driver's path is given explicitly, so Selenium Manager never looks for
+(or downloads) one. Every request the browser makes carries the console's
+basic credentials (set through the DevTools protocol, as a header): forms,
+redirects and the stylesheet alike.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+CHROMEDRIVER = "chromedriver"
+CHROMIUM = "chromium"
+LAPTOP = (1280, 900)
+PHONE = (390, 844)
+PAGE_LOAD_TIMEOUT_S = 60
+
+
+@contextmanager
+def chromium(headers: dict[str, str] | None = None) -> Iterator[webdriver.Chrome]:
+    """A headless Chromium, closed at the end of the block."""
+    driver_path = shutil.which(CHROMEDRIVER)
+    browser_path = shutil.which(CHROMIUM)
+    assert driver_path and browser_path, "the requires_browser gate checks both are on PATH"
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser_path
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    try:
+        driver.set_page_load_timeout(PAGE_LOAD_TIMEOUT_S)
+        driver.set_window_size(*LAPTOP)
+        if headers:
+            driver.execute_cdp_cmd("Network.enable", {})
+            driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": headers})
+        yield driver
+    finally:
+        driver.quit()
+
+
+def screenshot(driver: webdriver.Chrome, path: Path, size: tuple[int, int] = LAPTOP) -> Path:
+    """The whole page (as tall as its content) as a PNG at ``path``."""
+    width, height = size
+    driver.set_window_size(width, height)
+    full = int(driver.execute_script("return document.documentElement.scrollHeight"))
+    driver.set_window_size(width, max(height, min(full, 6000)))
+    driver.save_screenshot(str(path))
+    driver.set_window_size(*LAPTOP)
+    return path
