@@ -15,6 +15,7 @@ from rich.table import Table
 from orderfsm.adapters.digitalriver.api_config import DrApiConfig
 from orderfsm.adapters.digitalriver.client import DrClient
 from orderfsm.adapters.handlers import DrFulfilmentHandler
+from orderfsm.cli.console import DEFAULT_PORT
 from orderfsm.cli.demo_delivery import Traffic, deliver_troublemakers
 from orderfsm.cli.demo_dr import (
     WEBHOOK_PATH,
@@ -25,7 +26,6 @@ from orderfsm.cli.demo_dr import (
     ship,
     submit_all,
 )
-from orderfsm.cli.console import DEFAULT_PORT
 from orderfsm.cli.demo_explain import (
     explain_dr,
     explain_effects,
