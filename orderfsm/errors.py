@@ -185,6 +185,7 @@ class MissingExtra(OrderFsmError):
     ``orderfsm serve needs the server extra: pip install 'orderfsm[server]'``.
     """
 
+
 class StorageError(OrderFsmError):
     """The database failed a unit of work for a reason a retry cannot fix; nothing was committed.
 
@@ -198,6 +199,29 @@ class StorageError(OrderFsmError):
         self.operation = operation
         self.connection_lost = connection_lost
         super().__init__(f"{operation}: database error: {detail}")
+
+
+class BatchInterrupted(OrderFsmError):
+    """A journal batch stopped part-way: the database went away, or contention outlasted retries.
+
+    ``cause`` is the :class:`StorageError` or :class:`ContentionExhausted` that
+    stopped it. ``answers`` are the answers, in order, of the first commands,
+    computed before their transaction's ``COMMIT``: the last transaction's may
+    or may not have committed (the run's stored mark says which).
+    """
+
+    def __init__(self, cause: OrderFsmError, answers: tuple[object, ...]) -> None:
+        self.cause = cause
+        self.answers = answers
+        super().__init__(str(cause))
+
+
+class JournalStopped(OrderFsmError):
+    """A journal run gave up: the database stayed unavailable, or failed in a way no wait fixes.
+
+    Every line up to the run's last committed one is applied exactly once;
+    none after it is.
+    """
 
 
 class ConfigurationError(OrderFsmError):

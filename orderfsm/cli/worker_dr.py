@@ -47,6 +47,7 @@ def dr_fulfilments(
 
     with DrClient(DrApiConfig(secret_key=dr_key, base_url=dr_url)) as client:
         DrFulfilmentHandler(client).register(registry)
+
         def notice() -> None:
             line = f"{_now()} {EffectName.REPORT_FULFILLMENT.value} effects go to DR at {dr_url}"
             console.print(plain(redact(line)), soft_wrap=True)
