@@ -44,6 +44,15 @@ APPLY_MANY = "apply_many"
 """The operation a storage error names for a batch."""
 
 
+FIRST_READ_AHEAD = 16
+"""Units whose reads a transaction prefetches first; each next window doubles.
+
+A transaction may end after any unit (on PostgreSQL, after each that takes
+identity locks), and the next one starts over from the unit after it: reading
+the whole rest up front would read most of it again and again.
+"""
+
+
 class _Stop(Enum):
     """Why one batch transaction ended."""
 
@@ -146,8 +155,11 @@ def _one_transaction(
     staged = len(answers)
     with Transaction(db, APPLY_MANY) as tx:
         store = WriteBehind(tx.store)
-        store.prefetch(batch_reads(units))
-        for unit in units:
+        read_up_to = 0
+        for index, unit in enumerate(units):
+            if index == read_up_to:  # windows of 16, 32, 64...: see FIRST_READ_AHEAD
+                read_up_to = index + max(FIRST_READ_AHEAD, index)
+                store.prefetch(batch_reads(units[index:read_up_to]))
             answer = applier.run(store, unit)
             if isinstance(answer, Collision):
                 stop = _Stop.CONTENDED
