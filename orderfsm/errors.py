@@ -20,6 +20,9 @@
     │   │                        in the way; the unit of work runs again, callers never see it
     │   └── VersionConflict      internal: the order changed since it was read
     ├── StorageError             the database refused or lost a unit of work (which operation)
+    ├── BatchInterrupted         a journal batch stopped part-way (outage, contention): the
+    │                            answers so far, for the run to resume from its stored mark
+    ├── JournalStopped           a journal run gave up; lines after its last commit not applied
     ├── EffectRegistrationError  a handler names an effect outside the vocabulary
     ├── EffectDeliveryError      an effect handler's attempt failed; the dispatcher retries
     │   └── PermanentEffectError a handler says retrying cannot help: the effect goes dead
