@@ -47,6 +47,8 @@ APPLY_MANY = "apply_many"
 FIRST_READ_AHEAD = 16
 """Units whose reads a transaction prefetches first; each next window doubles.
 
+Only where units take identity locks (PostgreSQL); elsewhere it reads all.
+
 A transaction may end after any unit (on PostgreSQL, after each that takes
 identity locks), and the next one starts over from the unit after it: reading
 the whole rest up front would read most of it again and again.
@@ -156,9 +158,11 @@ def _one_transaction(
     with Transaction(db, APPLY_MANY) as tx:
         store = WriteBehind(tx.store)
         read_up_to = 0
+        # Where no unit ends the transaction early (SQLite), everything is read at once.
+        first = FIRST_READ_AHEAD if tx.store.uses_identity_locks else len(units)
         for index, unit in enumerate(units):
             if index == read_up_to:  # windows of 16, 32, 64...: see FIRST_READ_AHEAD
-                read_up_to = index + max(FIRST_READ_AHEAD, index)
+                read_up_to = index + max(first, index)
                 store.prefetch(batch_reads(units[index:read_up_to]))
             answer = applier.run(store, unit)
             if isinstance(answer, Collision):
