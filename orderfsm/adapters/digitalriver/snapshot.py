@@ -22,11 +22,12 @@ Snapshot = Mapping[str, Any]
 # The engine builds every effect of a transition from the snapshot its signal
 # carries, and the mapping has just read that very object through the Order
 # model: the reading is remembered by object identity (the objects are held,
-# so an identity is never reused while remembered) and not repeated. A journal
-# prepares a batch of lines before applying them, hence room for a batch.
+# so an identity is never reused while remembered) and not repeated. Only a
+# few are kept: a journal prepares 500 lines before applying them, but keeping
+# 1,024 snapshots alive made replays no faster (the collector walks them).
 # Snapshots are records (the engine copies, never edits them), so the same
 # object means the same order.
-_REMEMBERED = 1_024
+_REMEMBERED = 16
 _read: OrderedDict[int, tuple[Snapshot, Order]] = OrderedDict()
 _lock = threading.Lock()
 
