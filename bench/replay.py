@@ -11,7 +11,7 @@ shared machine does not inflate.
 
 from __future__ import annotations
 
-import resource
+import os
 import sqlite3
 import subprocess
 import sys
@@ -23,9 +23,14 @@ from pathlib import Path
 from statistics import median
 
 from bench.harness import Better, Report, ratios
+from bench.persisted import PRAGMAS
+from bench.replay_floor import PARSER, replay_floor
 from bench.workload import LINES_PER_ORDER, expected_final_states, write_journal
+from orderfsm.service import Engine
 
 ORDERFSM = Path(sys.executable).with_name("orderfsm")
+GNU_TIME = "/usr/bin/time"
+"""Measures each run's peak RSS (without it, none is reported: 0)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,30 +45,53 @@ class ReplaySizes:
 
 @dataclass(frozen=True, slots=True)
 class Run:
-    """One ``orderfsm apply``: wall-clock seconds, and CPU seconds of the process."""
+    """One run: wall-clock seconds, CPU seconds, and peak resident memory (MB) of the process."""
 
     wall: float
     cpu: float
+    peak_mb: float = 0.0
+
+
+def fresh(db: Path) -> Path:
+    """``db`` with any earlier file (and its WAL) removed."""
+    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    return db
 
 
 def apply_seconds(journal: Path, db: Path) -> Run:
-    """Time ``orderfsm apply`` on a fresh database file."""
-    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
-        stale.unlink(missing_ok=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(
-        [str(ORDERFSM), "apply", "--db", f"sqlite:///{db}", str(journal)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    elapsed = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise RuntimeError(f"orderfsm apply failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Run(elapsed, cpu)
+    """Time ``orderfsm apply`` on a fresh database file (its own rusage, by ``wait4``)."""
+    fresh(db)
+    peak = db.with_name(db.name + ".rss")
+    # GNU time reports the peak RSS of orderfsm alone: a child forked from this
+    # (large) process would count the fork's pages in its ru_maxrss.
+    timer = [GNU_TIME, "-f", "%M", "-o", str(peak)] if Path(GNU_TIME).exists() else []
+    with tempfile.TemporaryFile() as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            [*timer, str(ORDERFSM), "apply", "--db", f"sqlite:///{db}", str(journal)],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        _pid, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            stderr.seek(0)
+            tail = stderr.read()[-2000:].decode(errors="replace")
+            raise RuntimeError(f"orderfsm apply failed ({process.returncode}):\n{tail}")
+    kilobytes = float(peak.read_text().split()[-1]) if timer else 0.0
+    return Run(elapsed, usage.ru_utime + usage.ru_stime, kilobytes / 1024)
+
+
+def floor_seconds(journal: Path, db: Path) -> Run:
+    """Time the raw floor (:mod:`bench.replay_floor`) on the same journal, in this process."""
+    with Engine.open(f"sqlite:///{fresh(db)}", create_if_empty=True):
+        pass  # orderfsm's schema, no orders
+    lines = journal.read_bytes().splitlines()
+    start, cpu = time.perf_counter(), time.process_time()
+    replay_floor(db, lines, PRAGMAS)
+    return Run(time.perf_counter() - start, time.process_time() - cpu)
 
 
 def final_states(db: Path) -> dict[str, int]:
@@ -91,10 +119,13 @@ def replay_report(sizes: ReplaySizes = ReplaySizes()) -> Report:
             path = folder / f"journal-{orders}.jsonl"
             journals[orders] = (path, write_journal(path, orders))
         runs: dict[int, list[Run]] = {orders: [] for orders in journals}
+        largest = max(sizes.orders)
+        floors: list[Run] = []
         for _ in range(sizes.repeat):
             for orders, (path, _lines) in journals.items():
                 runs[orders].append(apply_seconds(path, folder / f"replay-{orders}.db"))
                 check_final_states(folder / f"replay-{orders}.db", orders or 1)
+            floors.append(floor_seconds(journals[largest][0], folder / "floor.db"))
         if sizes.huge is not None:
             path = folder / f"journal-{sizes.huge}.jsonl"
             journals[sizes.huge] = (path, write_journal(path, sizes.huge))
@@ -127,8 +158,46 @@ def replay_report(sizes: ReplaySizes = ReplaySizes()) -> Report:
         per_event[lines] = marginal
         report.add(f"{lines:,} lines, CPU beyond startup", "us/event", [m * 1e6 for m in marginal])
     add_growth(report, per_event)
+    add_floor(report, journals[largest][1], runs[largest], floors, per_event[journals[largest][1]])
+    for orders, done in runs.items():
+        report.add(
+            f"{journals[orders][1]:,} lines, peak RSS",
+            "MB",
+            [r.peak_mb for r in done],
+            target=PEAK_RSS_MB if orders == sizes.huge else None,
+        )
     report.notes.append(f"{LINES_PER_ORDER} lines per order; final states checked after each run")
     return report
+
+
+PEAK_RSS_MB = 250.0
+"""Issue 18, target 5: the 1,000,000-line replay stays under this resident size."""
+
+
+def add_floor(
+    report: Report, lines: int, runs: Sequence[Run], floors: Sequence[Run], marginal: list[float]
+) -> None:
+    """The raw floor beside the largest journal, and orderfsm's ratio to it (paired by round)."""
+    floor_cpu = [f.cpu / lines for f in floors]
+    report.add(
+        f"raw floor ({PARSER} + sqlite3 executemany), {lines:,} lines, CPU",
+        "us/event",
+        [c * 1e6 for c in floor_cpu],
+    )
+    report.add(
+        "raw floor throughput", "events/s", [lines / f.wall for f in floors], better=Better.HIGHER
+    )
+    report.add(
+        "orderfsm / floor, CPU per event (beyond startup)",
+        "x",
+        ratios(marginal, floor_cpu),
+        target=2.5,
+    )
+    report.add(
+        "orderfsm / floor, wall clock end to end",
+        "x",
+        ratios([r.wall for r in runs], [f.wall for f in floors]),
+    )
 
 
 def check_final_states(db: Path, orders: int) -> None:

@@ -37,7 +37,12 @@ class WebhookEvent:
     raw: str | bytes | None
     """The body as received (``None``: only its decoded JSON was given)."""
     data: Mapping[str, Any] | None = None
-    """The decoded body, when the reader had to decode it anyway (it is not decoded twice)."""
+    """The decoded body, when the reader had to decode it anyway (it is not decoded twice).
+
+    Given with ``raw``, it must be ``raw`` decoded by pydantic-core's
+    ``from_json(raw, allow_inf_nan=False)``, the DR adapter's own parser (as
+    journals do): it is then checked for the input limits as ``raw`` would be.
+    Given alone, it is walked whole."""
 
     def text(self) -> str:
         """The body as text, as an event waiting for its order keeps it."""

@@ -20,6 +20,9 @@
     │   │                        in the way; the unit of work runs again, callers never see it
     │   └── VersionConflict      internal: the order changed since it was read
     ├── StorageError             the database refused or lost a unit of work (which operation)
+    ├── BatchInterrupted         a journal batch stopped part-way (outage, contention): the
+    │                            answers so far, for the run to resume from its stored mark
+    ├── JournalStopped           a journal run gave up; lines after its last commit not applied
     ├── EffectRegistrationError  a handler names an effect outside the vocabulary
     ├── EffectDeliveryError      an effect handler's attempt failed; the dispatcher retries
     │   └── PermanentEffectError a handler says retrying cannot help: the effect goes dead
@@ -199,6 +202,29 @@ class StorageError(OrderFsmError):
         self.operation = operation
         self.connection_lost = connection_lost
         super().__init__(f"{operation}: database error: {detail}")
+
+
+class BatchInterrupted(OrderFsmError):
+    """A journal batch stopped part-way: the database went away, or contention outlasted retries.
+
+    ``cause`` is the :class:`StorageError` or :class:`ContentionExhausted` that
+    stopped it. ``answers`` are the answers, in order, of the first commands,
+    computed before their transaction's ``COMMIT``: the last transaction's may
+    or may not have committed (the run's stored mark says which).
+    """
+
+    def __init__(self, cause: OrderFsmError, answers: tuple[object, ...]) -> None:
+        self.cause = cause
+        self.answers = answers
+        super().__init__(str(cause))
+
+
+class JournalStopped(OrderFsmError):
+    """A journal run gave up: the database stayed unavailable, or failed in a way no wait fixes.
+
+    Every line up to the run's last committed one is applied exactly once;
+    none after it is.
+    """
 
 
 class ConfigurationError(OrderFsmError):

@@ -22,8 +22,16 @@ from typing import Any
 from pydantic_core import from_json
 
 from orderfsm.commands import Command, CreateOrderResponse, Submit, WebhookEvent
-from orderfsm.errors import JournalLineError, OrderFsmError
-from orderfsm.fsm.outcomes import NOT_RELEVANT
+from orderfsm.errors import JournalLineError, JournalStopped, OrderFsmError
+from orderfsm.fsm.outcomes import NOT_RELEVANT, Outcome
+from orderfsm.journal_resume import (
+    DEFAULT_OUTAGES,
+    Line,
+    Outage,
+    OutagePolicy,
+    apply_resuming,
+)
+from orderfsm.persistence.journal_runs import new_run_id
 from orderfsm.service import ApplyResult, Engine
 
 CREATE_ORDER_STATUSES = (201, 400, 404, 409)
@@ -88,16 +96,38 @@ def apply_entry(engine: Engine, entry: Entry) -> ApplyResult:
 
 @dataclass(slots=True)
 class JournalReport:
-    """What a journal run did: outcomes tallied, unreadable lines listed."""
+    """What a journal run did: outcomes tallied, unreadable lines listed, how far it got."""
 
     outcomes: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     lines: int = 0
+    """Lines read so far."""
+    done: int = 0
+    """Lines whose answer is known (applied and committed, or unreadable)."""
+    last_done: str | None = None
+    """``FILE:LINE`` of the last of them."""
+    stopped: str | None = None
+    """Why the run gave up before the end (the lines after ``last_done`` are not applied)."""
 
     @property
     def ok(self) -> bool:
-        """True when every line was read."""
-        return not self.errors
+        """True when every line was read and the run went to the end."""
+        return not self.errors and self.stopped is None
+
+    def progress(self) -> str:
+        """One line: how far the run got, for an operator (printed at the end and on outages)."""
+        tally = self.outcomes
+        refused = sum(tally[o.value] for o in REFUSALS)
+        return (
+            f"{self.lines} lines read, {self.done} done: {tally[Outcome.APPLIED.value]} applied, "
+            f"{tally[Outcome.DUPLICATE.value]} duplicates, {refused} refused, "
+            f"{tally[Outcome.PARKED.value]} parked, {tally[NOT_RELEVANT]} not relevant, "
+            f"{len(self.errors)} unreadable; last line done: {self.last_done or 'none'}"
+        )
+
+
+REFUSALS = (Outcome.STALE, Outcome.TERMINAL, Outcome.REFUSED)
+"""Outcomes counted as "refused" in :meth:`JournalReport.progress`."""
 
 
 def numbered_lines(paths: Iterable[Path]) -> Iterator[tuple[str, int, str]]:
@@ -115,37 +145,48 @@ def apply_journal(
     *,
     progress: Callable[[], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    outages: OutagePolicy = DEFAULT_OUTAGES,
+    on_outage: Callable[[Outage, JournalReport], None] | None = None,
 ) -> JournalReport:
     """Apply ``(file, line, text)`` lines in order; unreadable ones go to ``errors``.
 
     Lines are applied ``batch_size`` at a time with :meth:`Engine.apply_many`:
     the outcomes are those of applying them one by one, with one commit per
-    batch (``batch_size=1`` commits every line).
+    batch (``batch_size=1`` commits every line). When the database goes away
+    the run waits for it and resumes (:mod:`orderfsm.journal_resume`); if it
+    gives up, ``stopped`` says why and ``last_done`` how far it got.
     """
     report = JournalReport()
-    pending: list[tuple[str, Entry | OrderFsmError]] = []
+    run_id = new_run_id()
+    pending: list[Line] = []
 
-    def apply_pending() -> None:
-        entries = [item for _, item in pending if not isinstance(item, OrderFsmError)]
-        answers = iter(engine.apply_many(entries) if entries else ())
-        for where, item in pending:
-            result = item if isinstance(item, OrderFsmError) else next(answers)
-            if isinstance(result, OrderFsmError):
-                report.errors.append(f"{where}: {result}")
-            else:
-                report.outcomes[result.outcome.value if result.outcome else NOT_RELEVANT] += 1
-            if progress is not None:
-                progress()
-        pending.clear()
+    def record(line: Line, answer: ApplyResult | OrderFsmError) -> None:
+        if isinstance(answer, OrderFsmError):
+            report.errors.append(f"{line.where}: {answer}")
+        else:
+            report.outcomes[answer.outcome.value if answer.outcome else NOT_RELEVANT] += 1
+        report.done += 1
+        report.last_done = line.where
+        if progress is not None:
+            progress()
 
-    for where, number, text in lines:
-        report.lines += 1
-        try:
-            entry: Entry | OrderFsmError = read_entry(text)
-        except OrderFsmError as exc:
-            entry = exc
-        pending.append((f"{where}:{number}", entry))
-        if len(pending) >= batch_size:
-            apply_pending()
-    apply_pending()
+    def tell(outage: Outage) -> None:
+        if on_outage is not None:
+            on_outage(outage, report)
+
+    try:
+        for where, number, text in lines:
+            report.lines += 1
+            try:
+                entry: Entry | OrderFsmError = read_entry(text)
+            except OrderFsmError as exc:
+                entry = exc
+            pending.append(Line(f"{where}:{number}", report.lines, entry))
+            if len(pending) >= batch_size:
+                apply_resuming(engine, run_id, pending, record, policy=outages, on_outage=tell)
+                pending.clear()
+        apply_resuming(engine, run_id, pending, record, policy=outages, on_outage=tell)
+    except JournalStopped as exc:
+        report.stopped = str(exc)
+        return report
     return report

@@ -208,6 +208,21 @@ class OperatorActionRow(SQLModel, table=True):
     recorded_at: datetime
 
 
+class JournalRunRow(SQLModel, table=True):
+    """How far one ``orderfsm apply`` run got: the last journal line it committed.
+
+    Written in the transaction that commits the lines it counts, so after a
+    lost connection the run reads here whether its last commit happened;
+    kept afterwards as a record of the run.
+    """
+
+    __tablename__ = "journal_runs"
+
+    run_id: str = Field(primary_key=True, max_length=64)
+    position: int
+    updated_at: datetime
+
+
 ORDERS: Table = OrderRow.__table__  # type: ignore[attr-defined]
 HISTORY: Table = HistoryRow.__table__  # type: ignore[attr-defined]
 OUTBOX: Table = OutboxRow.__table__  # type: ignore[attr-defined]

@@ -101,6 +101,7 @@ class WriteBehind:
             for chunk in _chunks(wanted):
                 for order in self._store.find_many(kind, chunk):
                     self._keep_read(order)
+                    requested.update(order.refs.known())
                 self._absent.update((kind, v) for v in chunk if (kind, v) not in self._by_ref)
         self._prefetch_parked(requested)
         unknown = sorted({e for e in reads.event_ids if e not in self._seen})
@@ -109,9 +110,11 @@ class WriteBehind:
             self._unseen.update(e for e in chunk if e not in self._seen)
 
     def _prefetch_parked(self, requested: set[Identity]) -> None:
-        """Learn which of the batch's references (and its orders') have parked events."""
-        identities = requested | {i for order in self._orders.values() for i in order.refs.known()}
-        identities -= self._parking_known
+        """Learn which of the references asked for (and their orders') have parked events.
+
+        The orders read earlier in the transaction had theirs asked already.
+        """
+        identities = requested - self._parking_known
         for kind in RefKind:
             for chunk in _chunks(sorted(v for k, v in identities if k is kind)):
                 for refs in self._store.parked_refs(kind, chunk):

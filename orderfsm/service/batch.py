@@ -16,6 +16,13 @@ once. Whatever happens, the answers are the one-by-one answers:
 * a transaction that collides as a whole (a unique index or version check
   at flush because another worker got there first, a lock, "database is
   locked") rolls back, and its units run one by one with retries.
+
+A journal passes its lines' positions (:class:`RunPositions`): every
+transaction then also records the position of its last unit
+(:mod:`orderfsm.persistence.journal_runs`), and the batch stops, rather than
+answers around, when the database goes away or contention outlasts the
+retries (:class:`~orderfsm.errors.BatchInterrupted`, carrying the answers
+computed so far), so the journal can wait, read its mark and resume.
 """
 
 from __future__ import annotations
@@ -24,8 +31,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from orderfsm.persistence import BatchReads, Collision, Transaction, WriteBehind
+from orderfsm.errors import BatchInterrupted, ContentionExhausted, StorageError
+from orderfsm.persistence import BatchReads, Collision, Repository, Transaction, WriteBehind
 from orderfsm.persistence.database import Database
+from orderfsm.persistence.journal_runs import RunMark
 from orderfsm.service.applying import Applier
 from orderfsm.service.preparing import Unit
 from orderfsm.service.results import Answer
@@ -33,6 +42,17 @@ from orderfsm.service.retry import run_alone
 
 APPLY_MANY = "apply_many"
 """The operation a storage error names for a batch."""
+
+
+FIRST_READ_AHEAD = 16
+"""Units whose reads a transaction prefetches first; each next window doubles.
+
+Only where units take identity locks (PostgreSQL); elsewhere it reads all.
+
+A transaction may end after any unit (on PostgreSQL, after each that takes
+identity locks), and the next one starts over from the unit after it: reading
+the whole rest up front would read most of it again and again.
+"""
 
 
 class _Stop(Enum):
@@ -45,28 +65,72 @@ class _Stop(Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class _Run:
-    """What one batch transaction committed: the answers of its first units."""
+class RunPositions:
+    """A journal run's id and the journal position of each unit of the batch."""
 
-    answers: list[Answer]
-    stop: _Stop
+    run_id: str
+    positions: Sequence[int]
+
+    def mark(self, index: int) -> RunMark:
+        """The mark that says units up to ``index`` are committed."""
+        return RunMark(self.run_id, self.positions[index])
 
 
 def run_batch(
-    db: Database, applier: Applier, units: Sequence[Unit], *, max_attempts: int
+    db: Database,
+    applier: Applier,
+    units: Sequence[Unit],
+    *,
+    max_attempts: int,
+    positions: RunPositions | None = None,
 ) -> list[Answer]:
-    """Each unit's answer, in order, as many units per transaction as can be."""
+    """Each unit's answer, in order, as many units per transaction as can be.
+
+    With ``positions``, see the module docstring: raises
+    :class:`~orderfsm.errors.BatchInterrupted` instead of a storage error or
+    of answering :class:`~orderfsm.errors.ContentionExhausted`.
+    """
     answers: list[Answer] = []
-    while len(answers) < len(units):
-        rest = units[len(answers) :]
-        run = _one_transaction(db, applier, rest)
-        answers.extend(run.answers)
-        if run.stop is _Stop.COLLIDED:
-            answers.extend(run_alone(db, applier, u, max_attempts=max_attempts) for u in rest)
-        elif run.stop is _Stop.CONTENDED:
-            unit = rest[len(run.answers)]
-            answers.append(run_alone(db, applier, unit, max_attempts=max_attempts))
+    """Answers of committed units, then of those whose COMMIT is under way."""
+    try:
+        while len(answers) < len(units):
+            rest = units[len(answers) :]
+            stop = _one_transaction(db, applier, rest, answers, positions)
+            if stop is _Stop.COLLIDED:
+                for unit in rest:
+                    _run_alone(db, applier, unit, answers, max_attempts, positions)
+            elif stop is _Stop.CONTENDED:  # the unit after those that ran
+                _run_alone(db, applier, units[len(answers)], answers, max_attempts, positions)
+    except StorageError as exc:
+        if positions is None:
+            raise
+        raise BatchInterrupted(exc, tuple(answers)) from exc
     return answers
+
+
+def _run_alone(
+    db: Database,
+    applier: Applier,
+    unit: Unit,
+    answers: list[Answer],
+    max_attempts: int,
+    positions: RunPositions | None,
+) -> None:
+    if positions is None:
+        answers.append(run_alone(db, applier, unit, max_attempts=max_attempts))
+        return
+    mark = positions.mark(len(answers))
+    staged = len(answers)
+
+    def stage(store: Repository, answer: Answer) -> None:
+        mark.record(store.connection)
+        answers.append(answer)
+
+    answer = run_alone(db, applier, unit, max_attempts=max_attempts, before_commit=stage)
+    if isinstance(answer, ContentionExhausted):
+        raise BatchInterrupted(answer, tuple(answers))
+    if len(answers) == staged:  # an answer meant for the caller: nothing to commit
+        answers.append(answer)
 
 
 def batch_reads(units: Sequence[Unit]) -> BatchReads:
@@ -77,23 +141,43 @@ def batch_reads(units: Sequence[Unit]) -> BatchReads:
     )
 
 
-def _one_transaction(db: Database, applier: Applier, units: Sequence[Unit]) -> _Run:
-    answers: list[Answer] = []
+def _one_transaction(
+    db: Database,
+    applier: Applier,
+    units: Sequence[Unit],
+    answers: list[Answer],
+    positions: RunPositions | None,
+) -> _Stop:
+    """Run the first of ``units`` in one transaction; their answers go to ``answers``.
+
+    The answers are staged just before ``COMMIT`` and withdrawn on a collision.
+    """
+    ran: list[Answer] = []
     stop = _Stop.ALL_RAN
+    staged = len(answers)
     with Transaction(db, APPLY_MANY) as tx:
         store = WriteBehind(tx.store)
-        store.prefetch(batch_reads(units))
-        for unit in units:
+        read_up_to = 0
+        # Where no unit ends the transaction early (SQLite), everything is read at once.
+        first = FIRST_READ_AHEAD if tx.store.uses_identity_locks else len(units)
+        for index, unit in enumerate(units):
+            if index == read_up_to:  # windows of 16, 32, 64...: see FIRST_READ_AHEAD
+                read_up_to = index + max(first, index)
+                store.prefetch(batch_reads(units[index:read_up_to]))
             answer = applier.run(store, unit)
             if isinstance(answer, Collision):
                 stop = _Stop.CONTENDED
                 break
-            answers.append(answer)
+            ran.append(answer)
             if store.holds_identity_locks:
                 stop = _Stop.LOCKS_HELD
                 break
         store.flush()
+        if positions is not None and ran:
+            positions.mark(staged + len(ran) - 1).record(tx.store.connection)
+        answers.extend(ran)
         tx.commit()
     if tx.collision is not None:
-        return _Run([], _Stop.COLLIDED)
-    return _Run(answers, stop)
+        del answers[staged:]
+        return _Stop.COLLIDED
+    return stop

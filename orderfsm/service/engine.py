@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from orderfsm.adapters.digitalriver.effect_payloads import ordered_quantities
 from orderfsm.commands import Command, CreateOrderResponse, Submit
-from orderfsm.errors import OrderFsmError, OrderNotFound, StorageError
+from orderfsm.errors import BatchInterrupted, OrderFsmError, OrderNotFound, StorageError
 from orderfsm.fsm.items import NO_TRACKING, FulfilmentReport, ItemReport, Tracking, ledger
 from orderfsm.fsm.machine import LifecycleMachine
 from orderfsm.fsm.refs import OrderRefs
@@ -25,7 +25,7 @@ from orderfsm.persistence.database import Database
 from orderfsm.persistence.records import OrderRecord
 from orderfsm.persistence.schema import is_empty
 from orderfsm.service.applying import Applier, shared_machine
-from orderfsm.service.batch import run_batch
+from orderfsm.service.batch import RunPositions, run_batch
 from orderfsm.service.preparing import SignalUnit, Unit, prepare, webhook_event
 from orderfsm.service.reporting import new_report_id, report_signal
 from orderfsm.service.results import DEFAULT_CONFIG, Answer, ApplyResult, EngineConfig
@@ -138,7 +138,9 @@ class Engine:
             return _raised(prepared)
         return _raised(self._run(prepared))
 
-    def apply_many(self, commands: Sequence[Command]) -> list[ApplyResult | OrderFsmError]:
+    def apply_many(
+        self, commands: Sequence[Command], *, positions: RunPositions | None = None
+    ) -> list[ApplyResult | OrderFsmError]:
         """Apply ``commands`` in order, as many as possible in one transaction.
 
         The answers, and what is stored, are those of applying each command
@@ -148,15 +150,35 @@ class Engine:
         :class:`~orderfsm.errors.OrderFsmError` as its answer instead of
         raising; the others still apply. Commit granularity is the batch:
         keep batches to a few hundred commands.
+
+        ``positions`` (a journal's: one position per command) makes every
+        commit record how far the run got, and an outage or exhausted
+        contention raise :class:`~orderfsm.errors.BatchInterrupted` with the
+        answers of the commands reached (see :mod:`orderfsm.journal`).
         """
         prepared = [prepare(command) for command in commands]
-        units = [p for p in prepared if not isinstance(p, ApplyResult | OrderFsmError)]
-        applied = iter(
-            run_batch(self.db, self._applier, units, max_attempts=self.config.max_attempts)
+        at = [i for i, p in enumerate(prepared) if not isinstance(p, ApplyResult | OrderFsmError)]
+        units = [cast(Unit, prepared[i]) for i in at]
+        unit_positions = (
+            None
+            if positions is None
+            else RunPositions(positions.run_id, [positions.positions[i] for i in at])
         )
-        return [
-            p if isinstance(p, ApplyResult | OrderFsmError) else next(applied) for p in prepared
-        ]
+        try:
+            answers = run_batch(
+                self.db,
+                self._applier,
+                units,
+                max_attempts=self.config.max_attempts,
+                positions=unit_positions,
+            )
+        except BatchInterrupted as stopped:
+            reached = at[len(stopped.answers)] if len(stopped.answers) < len(at) else len(prepared)
+            raise BatchInterrupted(
+                stopped.cause,
+                tuple(_merged(prepared[:reached], cast(list[Answer], list(stopped.answers)))),
+            ) from stopped.__cause__
+        return _merged(prepared, answers)
 
     def _run(self, unit: Unit) -> Answer:
         return run_alone(self.db, self._applier, unit, max_attempts=self.config.max_attempts)
@@ -203,3 +225,9 @@ def _raised(answer: Answer) -> ApplyResult:
     if isinstance(answer, OrderFsmError):
         raise answer
     return answer
+
+
+def _merged(prepared: Sequence[Unit | Answer], applied: Sequence[Answer]) -> list[Answer]:
+    """Each command's answer: its own when preparing answered it, else its unit's."""
+    answers = iter(applied)
+    return [p if isinstance(p, ApplyResult | OrderFsmError) else next(answers) for p in prepared]

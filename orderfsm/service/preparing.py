@@ -18,6 +18,7 @@ from orderfsm.adapters.digitalriver import (
     redirect_url,
     signal_from_body,
 )
+from orderfsm.adapters.digitalriver.parse import ParsedJson, RawPayload
 from orderfsm.commands import Command, CreateOrderResponse, Submit, WebhookEvent
 from orderfsm.errors import ConfigurationError, OrderFsmError, PayloadError
 from orderfsm.fsm.refs import OrderRefs
@@ -86,7 +87,11 @@ def _create_order_response(command: CreateOrderResponse) -> Prepared:
 
 
 def _webhook_event(command: WebhookEvent) -> Prepared:
-    body = command.raw if command.data is None else command.data
+    body: RawPayload | None = command.raw
+    if command.data is not None:
+        # With its raw body, the JSON was decoded by the adapter's parser (WebhookEvent.data).
+        data = command.data
+        body = ParsedJson(data) if command.raw is not None and isinstance(data, dict) else data
     if body is None:
         return PayloadError(["the event has neither a body nor its decoded JSON"])
     mapped = signal_from_body(body)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 
 from orderfsm.errors import ContentionExhausted, OrderFsmError
-from orderfsm.persistence import Collision, Transaction
+from orderfsm.persistence import Collision, Repository, Transaction
 from orderfsm.persistence.database import Database
 from orderfsm.service.applying import Applier
 from orderfsm.service.preparing import Unit
@@ -29,7 +30,18 @@ def backoff(attempt: int) -> float:
     return random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
 
 
-def run_alone(db: Database, applier: Applier, unit: Unit, *, max_attempts: int) -> Answer:
+BeforeCommit = Callable[[Repository, Answer], None]
+"""Called with a unit's answer just before its ``COMMIT`` (a journal marks its progress)."""
+
+
+def run_alone(
+    db: Database,
+    applier: Applier,
+    unit: Unit,
+    *,
+    max_attempts: int,
+    before_commit: BeforeCommit | None = None,
+) -> Answer:
     """``unit`` in a transaction of its own, committed; retried on each collision.
 
     After ``max_attempts`` collisions the answer is
@@ -43,6 +55,8 @@ def run_alone(db: Database, applier: Applier, unit: Unit, *, max_attempts: int) 
             answer = applier.run(tx.store, unit)
             # A refusal meant for the caller is answered before anything is written.
             if not isinstance(answer, Collision | OrderFsmError):
+                if before_commit is not None:
+                    before_commit(tx.store, answer)
                 tx.commit()
         if tx.collision is not None:
             collision = tx.collision

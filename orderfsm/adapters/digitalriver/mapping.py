@@ -27,6 +27,7 @@ from orderfsm.adapters.digitalriver.parse import (
     parse_event_object,
     parse_order,
 )
+from orderfsm.adapters.digitalriver.snapshot import remember_order
 from orderfsm.errors import PayloadError
 from orderfsm.fsm.outcomes import SignalOrigin
 from orderfsm.fsm.signals import ChargeFact, Facts, ItemFact, NotRelevant, Signal
@@ -127,6 +128,7 @@ def map_event(event: Event) -> Signal | NotRelevant:
             checkout_id=order.checkout_id if order else None,
             upstream_id=order.upstream_id if order else None,
         )
+    remember_order(event.data.object, carried)  # the snapshot its effects are built from
     charge: ChargeFact | None = None
     customer_message: str | None = None
     if meaning.trigger is T.FAIL_CHARGE:
@@ -183,6 +185,8 @@ def map_create_order_response(
                 ],
                 event_type=event_type,
             )
+        snapshot = dict(body)
+        remember_order(snapshot, order)
         return Signal(
             trigger,
             SignalOrigin.CREATE_ORDER_RESPONSE,
@@ -192,7 +196,7 @@ def map_create_order_response(
             checkout_id=order.checkout_id or checkout_id,
             upstream_id=upstream_id,
             facts=facts_of(order),
-            snapshot=dict(body),
+            snapshot=snapshot,
         )
     if status == _CONFLICT:
         errors = _read(parse_error_body, body, event_type)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -28,8 +29,23 @@ from orderfsm.adapters.digitalriver.models_order import Order
 from orderfsm.adapters.digitalriver.models_other import Charge, Fulfillment, Refund
 from orderfsm.errors import PayloadError
 
-RawPayload = bytes | str | Mapping[str, Any]
-"""A payload as received: the raw body (bytes or text) or an already decoded JSON object."""
+
+@dataclass(frozen=True, slots=True)
+class ParsedJson:
+    """A JSON object decoded from text by pydantic-core's ``from_json(..., allow_inf_nan=False)``.
+
+    The parser this module decodes text with: its depth bound holds, so the
+    value is checked exactly as the text would be (the quick re-encoding test
+    of :func:`~.limits.may_break_limits`, the walk only when it shows a sign),
+    not walked whole as a mapping built in Python must be.
+    """
+
+    value: dict[str, Any]
+
+
+RawPayload = bytes | str | ParsedJson | Mapping[str, Any]
+"""A payload as received: the raw body (bytes or text), decoded by the same parser, or a
+JSON object built any other way (always walked for the input limits)."""
 
 M = TypeVar("M", bound=DrModel)
 
@@ -108,7 +124,10 @@ def json_path(where: str, loc: Sequence[str | int]) -> str:
 
 def _load(raw: RawPayload) -> dict[str, Any]:
     """Decode a body into a JSON object, or raise PayloadError saying why not."""
-    if isinstance(raw, bytes | str):
+    parsed = isinstance(raw, bytes | str | ParsedJson)
+    if isinstance(raw, ParsedJson):
+        data = raw.value
+    elif isinstance(raw, bytes | str):
         try:
             # pydantic-core's parser: fast, bounded nesting depth, and it refuses
             # NaN/Infinity, which no JSON column downstream could store.
@@ -125,7 +144,7 @@ def _load(raw: RawPayload) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise PayloadError([f"{_ROOT}: expected a JSON object, not {_json_kind(data)}"])
     # A mapping built in Python has no parser's depth bound: always walked.
-    walk = not isinstance(raw, bytes | str) or may_break_limits(data)
+    walk = not parsed or may_break_limits(data)
     problem = check_limits(data, lambda loc: json_path("", loc)) if walk else None
     if problem is not None:
         event_id, event_type = _reference(data)

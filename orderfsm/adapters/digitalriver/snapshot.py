@@ -8,6 +8,8 @@ is known in one place (the models), never walked by hand.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,11 +19,25 @@ from orderfsm.adapters.digitalriver.parse import parse_order
 Snapshot = Mapping[str, Any]
 """A DR order as stored: the JSON object of a ``201`` answer or an ``order.*`` event."""
 
-# The engine builds every effect of a transition from the same snapshot object,
-# one call each; reading it once instead of three times keeps an accepted
-# order's payloads at about half the cost. Snapshots are records (the engine
-# copies, never edits them), so the same object means the same order.
-_last_read: tuple[Snapshot, Order] | None = None
+# The engine builds every effect of a transition from the snapshot its signal
+# carries, and the mapping has just read that very object through the Order
+# model: the reading is remembered by object identity (the objects are held,
+# so an identity is never reused while remembered) and not repeated. Only a
+# few are kept: a journal prepares 500 lines before applying them, but keeping
+# 1,024 snapshots alive made replays no faster (the collector walks them).
+# Snapshots are records (the engine copies, never edits them), so the same
+# object means the same order.
+_REMEMBERED = 16
+_read: OrderedDict[int, tuple[Snapshot, Order]] = OrderedDict()
+_lock = threading.Lock()
+
+
+def remember_order(snapshot: Snapshot, order: Order) -> None:
+    """``order`` is what reading ``snapshot`` through the Order model gave (the mapping's)."""
+    with _lock:
+        _read[id(snapshot)] = (snapshot, order)
+        if len(_read) > _REMEMBERED:
+            _read.popitem(last=False)
 
 
 def snapshot_order(snapshot: Snapshot | None) -> Order | None:
@@ -30,14 +46,14 @@ def snapshot_order(snapshot: Snapshot | None) -> Order | None:
     A snapshot that is not a DR order raises
     :class:`~orderfsm.errors.PayloadError` naming what is wrong.
     """
-    global _last_read
     if not snapshot:
         return None
-    last = _last_read
-    if last is not None and last[0] is snapshot:
-        return last[1]
+    with _lock:
+        known = _read.get(id(snapshot))
+    if known is not None and known[0] is snapshot:
+        return known[1]
     order = parse_order(snapshot)
-    _last_read = (snapshot, order)
+    remember_order(snapshot, order)
     return order
 
 
