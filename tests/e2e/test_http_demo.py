@@ -41,8 +41,10 @@ print(json.dumps({"code": code, "left": left}))
 
 
 def run_demo(out: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``orderfsm demo`` as ``make demo`` runs it: from the folder above ``out``, by its name."""
     return subprocess.run(
-        [ORDERFSM, "demo", "--out", str(out)],
+        [ORDERFSM, "demo", "--out", out.name],
+        cwd=out.parent,
         capture_output=True,
         text=True,
         timeout=180,
