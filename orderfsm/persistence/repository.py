@@ -27,7 +27,7 @@ from orderfsm.persistence.records import (
 )
 from orderfsm.persistence.rows import (
     OrderUpdate,
-    charges_json,
+    charge_states,
     created_record,
     effect_entry,
     history_entry,
@@ -188,7 +188,7 @@ class Repository:
             state=order.state.value,
             fraud_state=order.fraud_state,
             disputed=order.disputed,
-            charges=charges_json(order.charges),
+            charges=charge_states(order.charges),
             history=self.history(order.id),
             effects=self.effects(order.id),
         )

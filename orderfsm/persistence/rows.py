@@ -120,6 +120,11 @@ def charges_json(charges: tuple[ChargeFact, ...]) -> list[dict[str, str]]:
     ]
 
 
+def charge_states(charges: tuple[ChargeFact, ...]) -> list[dict[str, str]]:
+    """Charges as an order's view shows them: id and state (``asOf`` is bookkeeping)."""
+    return [{"id": c.id, "state": c.state} for c in charges]
+
+
 def charge_fact(column: Mapping[str, Any]) -> ChargeFact:
     """One entry of the ``charges`` JSON column as a fact (rows before ``asOf``: undated)."""
     as_of = column.get("asOf")

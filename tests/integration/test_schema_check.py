@@ -31,10 +31,12 @@ def test_a_migration_file_it_cannot_read_leaves_the_head_to_alembic(
     shutil.copytree(schema.MIGRATIONS, copy)
     merge = copy / "versions" / "0099_merge.py"
     merge.write_text('revision = "0099"\ndown_revision = ("0003", "0004")\n')
+    head = schema._declared_head()
+    assert head is not None
     monkeypatch.setattr(schema, "MIGRATIONS", copy)
     assert schema._declared_head() is None
     typed = copy / "versions" / "0099_merge.py"
-    typed.write_text('revision: str = "0099"\ndown_revision: str | None = "0004"\n')
+    typed.write_text(f'revision: str = "0099"\ndown_revision: str | None = "{head}"\n')
     assert schema._declared_head() == "0099"
 
 
