@@ -15,6 +15,11 @@ from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.wait import WebDriverWait
 
 CHROMEDRIVER = "chromedriver"
 CHROMIUM = "chromium"
@@ -54,3 +59,14 @@ def screenshot(driver: webdriver.Chrome, path: Path, size: tuple[int, int] = LAP
     driver.save_screenshot(str(path))
     driver.set_window_size(*LAPTOP)
     return path
+
+
+def click_and_wait_for_the_next_page(browser: WebDriver, button: WebElement) -> None:
+    """Click a form's button and return once the page it leads to has replaced this one.
+
+    A POST that redirects back to the same URL leaves ``current_url`` as it was,
+    so waiting for the old document to go stale is the only sure sign.
+    """
+    old_page = browser.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(browser, PAGE_LOAD_TIMEOUT_S).until(staleness_of(old_page))

@@ -17,7 +17,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from sqlalchemy import create_engine, text
 
-from tests.e2e.browser import PHONE, chromium, screenshot
+from tests.e2e.browser import PHONE, chromium, click_and_wait_for_the_next_page, screenshot
 from tests.e2e.console_support import HOSTILE_NAME, USER, Seeded, auth_header, running_console, seed
 from tests.e2e.http_receiver import Receiver
 
@@ -119,7 +119,7 @@ def test_a_dead_effect_retried_from_the_page_is_pending_and_the_history_says_who
     browser.get(f"{console.base_url}/orders/{seeded.upstream_id}")
     row = browser.find_element(By.CSS_SELECTOR, f"#effects tr[data-key='{seeded.dead_key}']")
     assert row.find_element(By.CSS_SELECTOR, ".status").text == "dead"
-    row.find_element(By.CSS_SELECTOR, "button.retry").click()
+    click_and_wait_for_the_next_page(browser, row.find_element(By.CSS_SELECTOR, "button.retry"))
 
     assert browser.current_url.endswith(f"/orders/{seeded.upstream_id}")
     row = browser.find_element(By.CSS_SELECTOR, f"#effects tr[data-key='{seeded.dead_key}']")
@@ -150,7 +150,7 @@ def test_a_dead_inbox_entry_retried_from_the_inbox_page_is_back_in_line(
     browser.get(f"{console.base_url}/inbox")
     dead = browser.find_element(By.CSS_SELECTOR, "#inbox-dead tr[data-event='evt-unreadable-1']")
     assert "not valid JSON" in dead.find_element(By.CSS_SELECTOR, "td.error").text
-    dead.find_element(By.CSS_SELECTOR, "button.retry").click()
+    click_and_wait_for_the_next_page(browser, dead.find_element(By.CSS_SELECTOR, "button.retry"))
     assert browser.current_url.endswith("/inbox")
     assert not browser.find_elements(By.CSS_SELECTOR, "#inbox-dead tr[data-event]")
     stored = create_engine(db_url)
