@@ -14,11 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
 
 CHROMEDRIVER = "chromedriver"
@@ -62,11 +61,18 @@ def screenshot(driver: webdriver.Chrome, path: Path, size: tuple[int, int] = LAP
 
 
 def click_and_wait_for_the_next_page(browser: WebDriver, button: WebElement) -> None:
-    """Click a form's button and return once the page it leads to has replaced this one.
+    """Click a form's button and return once the page it leads to has loaded.
 
-    A POST that redirects back to the same URL leaves ``current_url`` as it was,
-    so waiting for the old document to go stale is the only sure sign.
+    A POST that redirects back to the same URL leaves ``current_url`` as it
+    was, so the old page is marked (a flag on its ``window``, which a new
+    document does not have) and the wait ends when a loaded page lacks it.
+    Chromium may answer "node does not belong to the document" while it
+    swaps documents: such answers are polled through, not failures.
     """
-    old_page = browser.find_element(By.TAG_NAME, "html")
+    browser.execute_script("window.orderfsmOldPage = true;")
     button.click()
-    WebDriverWait(browser, PAGE_LOAD_TIMEOUT_S).until(staleness_of(old_page))
+    WebDriverWait(browser, PAGE_LOAD_TIMEOUT_S, ignored_exceptions=(WebDriverException,)).until(
+        lambda b: b.execute_script(
+            "return document.readyState === 'complete' && !window.orderfsmOldPage;"
+        )
+    )
