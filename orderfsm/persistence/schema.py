@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -129,6 +130,38 @@ def is_empty(engine: Engine) -> bool:
     with _connect(engine) as connection:
         names = set(inspect(connection).get_table_names())
     return not names & {"orders", "alembic_version"}
+
+
+CREATION_QUIET_S = 2.0
+"""How long a revision behind head must stay unchanged before it is taken as final."""
+CREATION_LIMIT_S = 60.0
+
+
+def wait_for_a_creation(engine: Engine) -> None:
+    """Return once no other process is still bringing this database up to head.
+
+    Several processes may open the same new database with ``create_if_empty``
+    at once: one migrates, and the others may read its revision half-way
+    (SQLite commits Alembic's DDL step by step). A revision behind head that
+    (or tables with no revision yet) that keeps moving is such a creation, and
+    is waited out; one that stays put for
+    :data:`CREATION_QUIET_S` is what the database really holds, and
+    :func:`ensure_current` judges it.
+    """
+    head = head_revision()
+    last = current_revision(engine)
+    if last == head or (last is not None and last not in known_revisions()):
+        return
+    now = time.monotonic()
+    changed_at, deadline = now, now + CREATION_LIMIT_S
+    while now < deadline and now - changed_at < CREATION_QUIET_S:
+        time.sleep(0.1)
+        seen = current_revision(engine)
+        now = time.monotonic()
+        if seen == head:
+            return
+        if seen != last:
+            last, changed_at = seen, now
 
 
 def ensure_current(engine: Engine, *, url_for_message: str | None = None) -> None:

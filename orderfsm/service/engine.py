@@ -23,7 +23,7 @@ from orderfsm.fsm.signals import Signal
 from orderfsm.persistence import OrderView, Transaction, ensure_current, open_engine, upgrade
 from orderfsm.persistence.database import Database
 from orderfsm.persistence.records import OrderRecord
-from orderfsm.persistence.schema import is_empty
+from orderfsm.persistence.schema import is_empty, wait_for_a_creation
 from orderfsm.service.applying import Applier, shared_machine
 from orderfsm.service.batch import RunPositions, run_batch
 from orderfsm.service.preparing import SignalUnit, Unit, prepare, webhook_event
@@ -62,8 +62,10 @@ class Engine:
         """
         db = open_engine(url)
         try:
-            if create_if_empty and is_empty(db):
-                upgrade(db)
+            if create_if_empty:
+                if is_empty(db):
+                    upgrade(db)
+                wait_for_a_creation(db)
             ensure_current(db)
         except BaseException:
             db.dispose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,34 @@ def test_a_command_that_opens_a_database_does_not_import_alembic(sqlite_url: str
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_opening_a_database_another_process_is_still_creating_waits_for_it(
+    sqlite_url: str,
+) -> None:
+    """Four workers opening one new database at once: the later ones may read it half-migrated."""
+    from orderfsm.service import Engine
+
+    creator = create_engine(sqlite_url)
+    schema.upgrade(creator, "0001")  # where the creating process has got to so far
+    finisher = threading.Timer(0.5, schema.upgrade, args=(creator,))
+    finisher.start()
+    try:
+        with Engine.open(sqlite_url, create_if_empty=True) as opened:
+            assert schema.current_revision(opened.db) == schema.head_revision()
+    finally:
+        finisher.join()
+        creator.dispose()
+
+
+def test_a_database_that_stays_behind_is_still_refused_when_creating_if_empty(
+    sqlite_url: str,
+) -> None:
+    from orderfsm.errors import SchemaOutOfDate
+    from orderfsm.service import Engine
+
+    creator = create_engine(sqlite_url)
+    schema.upgrade(creator, "0001")
+    creator.dispose()
+    with pytest.raises(SchemaOutOfDate, match="orderfsm db upgrade"):
+        Engine.open(sqlite_url, create_if_empty=True)
