@@ -43,12 +43,18 @@ def free_port() -> int:
 
 
 def server_bin_dir() -> Path | None:
-    """The directory holding ``initdb`` and ``pg_ctl``: Debian's newest, else PATH's."""
+    """The directory of ``initdb``, ``pg_ctl`` and ``pg_isready``: Debian's newest, else PATH's.
+
+    A PATH entry is followed to the real file, so a symlink farm such as
+    ``/usr/local/bin`` (initdb and pg_ctl only) still leads to all three.
+    """
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if candidates:
-        return Path(candidates[-1]).parent
-    found = shutil.which("initdb")
-    return Path(found).parent if found else None
+    found = candidates[-1] if candidates else shutil.which("initdb")
+    if found is None:
+        return None
+    bin_dir = Path(found).resolve().parent
+    needed = ("initdb", "pg_ctl", "pg_isready")
+    return bin_dir if all((bin_dir / name).exists() for name in needed) else None
 
 
 def _as_server_user() -> list[str]:
