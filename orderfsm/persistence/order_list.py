@@ -159,7 +159,7 @@ def list_orders(
         rows = connection.execute(query.limit(limit + 1)).mappings().all()
     summary = _detailed if details else _summary
     lines = tuple(summary(row) for row in rows[:limit])
-    if len(rows) <= limit:
+    if len(rows) <= limit or not lines:
         return OrderPage(lines, None)
     last = lines[-1]
     return OrderPage(lines, str(last.id) if sort is Sort.NEWEST_FIRST else last.cursor)
