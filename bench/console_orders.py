@@ -3,7 +3,8 @@
 The database is filled through the engine's fast path (``Engine.apply_many``,
 500 commands a transaction): every order submitted, then DR's ``POST
 /orders`` answer for it (accepted, pending payment or in review); the
-effects of 1 order in 50 are then marked dead. Each page is then fetched from
+effects of 1 order in 50 (accepted ones: only they have effects) are then
+marked dead. Each page is then fetched from
 the console app itself (``console_app`` through httpx's ASGI transport:
 routing, gate, queries, templates; no sockets), paired in each repetition
 with the baseline: the same page's rows read with ``sqlite3`` alone.
@@ -62,7 +63,12 @@ def _commands(orders: int, start: datetime) -> Iterator[Command]:
 
 
 def fill(path: Path, orders: int) -> float:
-    """A SQLite file with ``orders`` orders; returns the seconds the fill took."""
+    """A SQLite file with ``orders`` orders; returns the seconds the fill took.
+
+    Order ids start at 1 and ``STATES`` repeats every 5 orders, so ids
+    ``1, 51, 101...`` are accepted (have effects) and get the dead ones; ids
+    ``50, 100...`` are never accepted.
+    """
     began = time.perf_counter()
     start = datetime.now(UTC) - timedelta(days=2)
     with Engine.open(f"sqlite:///{path}", create_if_empty=True) as engine:
@@ -75,10 +81,11 @@ def fill(path: Path, orders: int) -> float:
         if batch:
             engine.apply_many(batch)
     with sqlite3.connect(path) as connection:
-        connection.execute(
-            "UPDATE outbox SET status = 'dead', last_error = 'bench' WHERE order_id % ? = 0",
+        marked = connection.execute(
+            "UPDATE outbox SET status = 'dead', last_error = 'bench' WHERE order_id % ? = 1",
             (DEAD_EVERY,),
-        )
+        ).rowcount
+    assert marked > 0, "no effect marked dead: the dead-effects page would list nothing"
     return time.perf_counter() - began
 
 

@@ -12,6 +12,7 @@ from orderfsm.cli.options import db_option
 from orderfsm.cli.text import plain
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from rich.table import Table
@@ -106,7 +107,7 @@ def orders(
         disputed=True if disputed else None,
     )
     with Engine.open(db_url) as engine:
-        shown = list_orders(engine.db, chosen, limit=limit, after=after)
+        shown = list_orders(engine.db, chosen, limit=limit, after=after, details=True).lines
     if as_json:
         click.echo(json.dumps([summary.to_json(now) for summary in shown], indent=2))
         return
@@ -119,7 +120,7 @@ def orders(
         console.print(plain(f"next page: --after {shown[-1].cursor}"))
 
 
-def order_table(shown: list[OrderSummary], now: datetime) -> Table:
+def order_table(shown: Sequence[OrderSummary], now: datetime) -> Table:
     """Orders as a table that wraps (never cuts) ids at 80 columns; values are plain text."""
     from rich.table import Table
 

@@ -26,8 +26,11 @@ from orderfsm.persistence import EffectStatus, InboxStatus
 from orderfsm.persistence import inbox as inbox_store
 from orderfsm.persistence.database import utcnow
 from orderfsm.persistence.operator_actions import retry_effect, retry_inbox_entry
+from orderfsm.persistence.order_list import OrderFilter, Sort, Stuck, list_orders
 from orderfsm.persistence.outbox import list_effects
 
+PAGE_SIZE = 50
+"""Orders per page."""
 LISTED = 200
 """At most this many inbox entries or effects of each status on their pages."""
 EDGE_WINDOW = timedelta(hours=24)
@@ -45,16 +48,17 @@ def orders(request: Request) -> Response:
     after = params.get("after")
     if after is not None and not after.isdigit():
         return PlainTextResponse(f"not a page cursor: {after!r}", status_code=400)
-    query = queries.OrderQuery(
+    query = OrderFilter(
         search=search,
-        state=OrderState(state) if state else None,
-        stuck=params.get("stuck") == "1",
-        disputed=params.get("disputed") == "1",
+        state=state,
+        stuck=Stuck(site.holder.deadlines, utcnow()) if params.get("stuck") == "1" else None,
+        disputed=True if params.get("disputed") == "1" else None,
         dead_effects=params.get("dead") == "1",
-        after=int(after) if after else None,
     )
-    page = queries.list_orders(site.holder.db, query, deadlines=site.holder.deadlines, now=utcnow())
-    if search and len(page.lines) == 1 and query.after is None:
+    page = list_orders(
+        site.holder.db, query, limit=PAGE_SIZE, after=after or None, sort=Sort.NEWEST_FIRST
+    )
+    if search and len(page.lines) == 1 and not after:
         return RedirectResponse(
             request.url_for("order", ref=page.lines[0].upstream_id), status_code=303
         )
@@ -64,6 +68,7 @@ def orders(request: Request) -> Response:
         "orders.html",
         page=page,
         query=query,
+        after=int(after) if after else None,
         counts=counts,
         total=sum(counts.values()),
         states=[s.value for s in OrderState],

@@ -38,10 +38,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from types import TracebackType
 
 from sqlalchemy import Engine as DbEngine
 
+from orderfsm.closing import Closing
 from orderfsm.dispatch.config import DispatchConfig
 from orderfsm.dispatch.flights import MAX_ERROR_LENGTH, Flight, describe_error
 from orderfsm.dispatch.ledger import INTERRUPTED, OutboxLedger
@@ -67,7 +67,7 @@ POLL_S = 0.2
 __all__ = ["INTERRUPTED", "POLL_S", "Dispatcher"]
 
 
-class Dispatcher:
+class Dispatcher(Closing):
     """Delivers the outbox through a :class:`HandlerRegistry`; safe to run in many processes."""
 
     def __init__(
@@ -130,17 +130,6 @@ class Dispatcher:
         """Release the connections of a dispatcher made by :meth:`open` (else nothing)."""
         if self._owns_db:
             self.db.dispose()
-
-    def __enter__(self) -> Dispatcher:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def now(self) -> datetime:
         """The dispatcher's clock, as aware UTC."""

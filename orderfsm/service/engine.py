@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
-from types import TracebackType
 from typing import Any, cast
 
 from orderfsm.adapters.digitalriver.effect_payloads import ordered_quantities
+from orderfsm.closing import Closing
 from orderfsm.commands import Command, CreateOrderResponse, Submit
 from orderfsm.errors import BatchInterrupted, OrderFsmError, OrderNotFound, StorageError
 from orderfsm.fsm.items import NO_TRACKING, FulfilmentReport, ItemReport, Tracking, ledger
@@ -35,7 +35,7 @@ ORDERS_PAGE = 200
 """Orders read per (short, read-only) transaction by :meth:`Engine.orders`."""
 
 
-class Engine:
+class Engine(Closing):
     """Applies DR signals to stored orders; one per process, shared by threads."""
 
     def __init__(
@@ -75,17 +75,6 @@ class Engine:
     def close(self) -> None:
         """Release the database connections."""
         self.db.dispose()
-
-    def __enter__(self) -> Engine:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- applying -------------------------------------------------------------
 

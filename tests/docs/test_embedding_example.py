@@ -102,6 +102,11 @@ def wait_for(check: Any) -> None:
         time.sleep(0.05)
 
 
+def _effect_statuses(shop: Shop) -> dict[str, str]:
+    order = shop.client.get("/orders/SHOP-1").json()
+    return {e["type"]: e["status"] for e in order["effects"]}
+
+
 def test_a_checkout_then_dr_accepting_it_ships_and_confirms_once(shop: Shop) -> None:
     placed = shop.client.post("/checkouts/CO-1/orders", json={"upstream_id": "SHOP-1"})
     assert placed.status_code == 200, placed.text
@@ -118,6 +123,8 @@ def test_a_checkout_then_dr_accepting_it_ships_and_confirms_once(shop: Shop) -> 
     wait_for(lambda: shop.warehouse.shipped and shop.warehouse.confirmed)
     assert shop.warehouse.shipped == {"SHOP-1:accepted:request_shipment": ["it-1"]}
     assert shop.warehouse.confirmed == {"SHOP-1:accepted:send_order_confirmation": "DR-SHOP-1"}
+    # The handler has run; the dispatcher writes its result just after: wait for that write.
+    wait_for(lambda: _effect_statuses(shop)["request_shipment"] != "pending")
     order = shop.client.get("/orders/SHOP-1").json()
     assert order["state"] == "accepted"
     effects = {e["type"]: e["status"] for e in order["effects"]}

@@ -9,7 +9,7 @@ redirects and the stylesheet alike.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -69,8 +69,17 @@ def click_and_wait_for_the_next_page(browser: WebDriver, button: WebElement) -> 
     Chromium may answer "node does not belong to the document" while it
     swaps documents: such answers are polled through, not failures.
     """
+    _after_the_next_page(browser, button.click)
+
+
+def submit_and_wait_for_the_next_page(browser: WebDriver, field: WebElement) -> None:
+    """Submit the form of ``field`` (a GET search, say) and return once its answer has loaded."""
+    _after_the_next_page(browser, field.submit)
+
+
+def _after_the_next_page(browser: WebDriver, act: Callable[[], object]) -> None:
     browser.execute_script("window.orderfsmOldPage = true;")
-    button.click()
+    act()
     WebDriverWait(browser, PAGE_LOAD_TIMEOUT_S, ignored_exceptions=(WebDriverException,)).until(
         lambda b: b.execute_script(
             "return document.readyState === 'complete' && !window.orderfsmOldPage;"

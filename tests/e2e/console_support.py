@@ -11,7 +11,6 @@ entry. The item name of the fulfilled event is ``<script>alert(1)</script>``.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from orderfsm.persistence.inbox import store_event
 from orderfsm.samples.builders import Item, OrderSketch
 from tests.e2e.http_receiver import Receiver, running_server
 from tests.support.cli import ORDERFSM
+from tests.support.seeding import store_webhooks
 
 PASSWORD = "console-test-password"
 USER = "ops-alice"
@@ -95,14 +95,7 @@ def seed(db_url: str) -> Seeded:
     with orderfsm.Engine.open(db_url, create_if_empty=True) as engine:
         engine.submit(sketch.upstream_id, sketch.checkout_id)
         engine.submit(other.upstream_id, other.checkout_id)
-        for event in events:
-            store_event(
-                engine.db,
-                event_id=event["id"],
-                event_type=event["type"],
-                body=json.dumps(event),
-                now=utcnow(),
-            )
+        store_webhooks(engine, events)
         store_event(
             engine.db,
             event_id=UNREADABLE_EVENT_ID,

@@ -17,7 +17,13 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from sqlalchemy import create_engine, text
 
-from tests.e2e.browser import PHONE, chromium, click_and_wait_for_the_next_page, screenshot
+from tests.e2e.browser import (
+    PHONE,
+    chromium,
+    click_and_wait_for_the_next_page,
+    screenshot,
+    submit_and_wait_for_the_next_page,
+)
 from tests.e2e.console_support import HOSTILE_NAME, USER, Seeded, auth_header, running_console, seed
 from tests.e2e.http_receiver import Receiver
 
@@ -42,7 +48,7 @@ def _find(browser: WebDriver, base_url: str, ref: str) -> None:
     browser.get(f"{base_url}/")
     box = browser.find_element(By.CSS_SELECTOR, "header form.search input[name=q]")
     box.send_keys(ref)
-    box.submit()
+    submit_and_wait_for_the_next_page(browser, box)
 
 
 @pytest.mark.parametrize("which", ["upstream_id", "dr_order_id", "checkout_id"])

@@ -9,7 +9,6 @@ fulfillment by the report's key and marks it done, so DR has it once (the
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -20,22 +19,14 @@ from orderfsm import Engine
 from orderfsm.sandbox import RunningSandbox, sandbox_in_thread
 from orderfsm.service.submission import SubmissionPolicy, submit_to_dr
 from tests.dr_helpers import requests_seen, sandbox_and_client
-from tests.e2e.http_receiver import ORDERFSM
+from tests.support.cli import run_orderfsm
 
 ROOT = Path(__file__).parents[2]
 TIMEOUT_S = 120
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ORDERFSM, *args],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-        check=False,
-    )
+    return run_orderfsm(*args, cwd=ROOT, env={"COLUMNS": "200", **(env or {})}, timeout=TIMEOUT_S)
 
 
 def accepted_order(db: str, sandbox: RunningSandbox) -> tuple[str, str]:

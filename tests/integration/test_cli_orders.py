@@ -7,33 +7,15 @@ moving ``orders.updated_at`` back, as time would.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 
 from orderfsm import Engine
 from orderfsm.persistence.tables import ORDERS
-from orderfsm.samples.builders import Item, OrderSketch
-
-ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
-
-
-def run(*args: str, columns: int = 200) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ORDERFSM, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"COLUMNS": str(columns)},
-    )
-
-
-def sketch(n: int) -> OrderSketch:
-    return OrderSketch(f"dr-{n}", f"co-{n}", f"UP-{n}", [Item("it-1", "sku", 1, 5.0, True)])
+from tests.support.cli import run_in_columns as run
+from tests.support.seeding import accept, sketch
 
 
 def age(engine: Engine, upstream_id: str, by: timedelta) -> None:
@@ -52,10 +34,7 @@ def shop(db_url: str) -> str:
     with Engine.open(db_url, create_if_empty=True) as engine:
         for n in range(1, 6):
             engine.submit(f"UP-{n}", f"co-{n}")
-        o = sketch(1)
-        accepted = o.order("accepted", now, fraud_state="passed")
-        engine.record_create_order_response("UP-1", 201, accepted)
-        engine.apply_event(o.event("order.accepted", accepted, now))
+        accept(engine, sketch(1), now)
         age(engine, "UP-1", timedelta(hours=3))
         age(engine, "UP-2", timedelta(hours=2))
         for n in range(3, 6):

@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from orderfsm import Engine
-from orderfsm.samples.builders import Item, OrderSketch
+from tests.support.cli import run_in_columns as run
+from tests.support.seeding import sketch
 
-ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
-
-
-def run(*args: str, columns: int = 200) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ORDERFSM, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"COLUMNS": str(columns)},
-    )
-
-
-def sketch(n: int) -> OrderSketch:
-    return OrderSketch(f"dr-{n}", f"co-{n}", f"UP-{n}", [Item("it-1", "sku", 1, 5.0, True)])
 
 
 @pytest.fixture

@@ -7,10 +7,7 @@ through the outbox's own functions, as a dispatcher does.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -19,20 +16,11 @@ from orderfsm import Engine
 from orderfsm.cli.show import render_order
 from orderfsm.persistence.outbox import claim_due, mark_failed
 from orderfsm.samples.builders import Item, OrderSketch
+from tests.support.cli import run_in_columns as run
+from tests.support.seeding import accept
 
-ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 NOW = datetime.now(UTC)
-
-
-def run(*args: str, columns: int = 200) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ORDERFSM, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"COLUMNS": str(columns)},
-    )
 
 
 @pytest.fixture
@@ -48,9 +36,7 @@ def shop(sqlite_url: str) -> str:
     with Engine.open(sqlite_url, create_if_empty=True) as engine:
         for sketch in (o, other):
             engine.submit(sketch.upstream_id, sketch.checkout_id)
-            accepted = sketch.order("accepted", T0, fraud_state="passed")
-            engine.record_create_order_response(sketch.upstream_id, 201, accepted)
-            engine.apply_event(sketch.event("order.accepted", accepted, T0))
+            accept(engine, sketch, T0)
         now = datetime.now(UTC)
         with engine.db.begin() as connection:
             (claim,) = claim_due(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from bench.console_orders import PAGES, ConsoleSizes, console_report
+import sqlite3
+from pathlib import Path
+
+from bench.console_orders import PAGES, ConsoleSizes, console_report, fill
 
 
 def test_the_console_benchmark_fills_a_database_and_times_every_page() -> None:
@@ -11,3 +14,13 @@ def test_the_console_benchmark_fills_a_database_and_times_every_page() -> None:
         assert len(report.figure(f"{name}: GET").samples) == 1
     assert report.figure("first page: GET / raw sqlite3 page").samples[0] > 0
     assert any("filled 60 orders" in note for note in report.notes)
+
+
+def test_the_fill_marks_dead_the_effects_of_one_accepted_order_in_50(tmp_path: Path) -> None:
+    path = tmp_path / "console.db"
+    fill(path, 120)
+    with sqlite3.connect(path) as connection:
+        dead = connection.execute(
+            "SELECT DISTINCT order_id FROM outbox WHERE status = 'dead' ORDER BY order_id"
+        ).fetchall()
+    assert [order_id for (order_id,) in dead] == [1, 51, 101]

@@ -1,4 +1,8 @@
-"""The console's read models on SQLite and PostgreSQL: filters, stuck, keyset paging, counts."""
+"""The console's read models on SQLite and PostgreSQL: filters, stuck, keyset paging, counts.
+
+The orders list is the query ``orderfsm orders`` reads too
+(:mod:`orderfsm.persistence.order_list`), here newest first as the console reads it.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,10 @@ from datetime import datetime, timedelta
 import pytest
 
 import orderfsm
-from orderfsm.console.queries import (
-    OrderQuery,
-    edges_taken_since,
-    list_orders,
-    state_counts,
-)
+from orderfsm.console.queries import edges_taken_since, state_counts
 from orderfsm.fsm.states import OrderState
 from orderfsm.persistence.database import utcnow
+from orderfsm.persistence.order_list import OrderFilter, OrderPage, Sort, Stuck, list_orders
 from orderfsm.service.stuck import deadlines_with
 from tests.e2e.console_support import seed
 
@@ -27,46 +27,48 @@ def shop(db_url: str) -> str:
     return db_url
 
 
-def _ids(url: str, query: OrderQuery, now: datetime | None = None) -> list[str]:
+def _newest_first(
+    engine: orderfsm.Engine, query: OrderFilter, limit: int = 50, after: str | None = None
+) -> OrderPage:
+    return list_orders(engine.db, query, limit=limit, after=after, sort=Sort.NEWEST_FIRST)
+
+
+def _stuck(now: datetime | None = None) -> Stuck:
+    return Stuck(DEADLINES, now or utcnow())
+
+
+def _ids(url: str, query: OrderFilter) -> list[str]:
     with orderfsm.Engine.open(url) as engine:
-        page = list_orders(engine.db, query, deadlines=DEADLINES, now=now or utcnow())
+        page = _newest_first(engine, query)
     return [line.upstream_id for line in page.lines]
 
 
 def test_each_filter_selects_the_orders_it_names(shop: str) -> None:
-    assert _ids(shop, OrderQuery()) == ["SHOP-9002", "SHOP-9001"]
-    assert _ids(shop, OrderQuery(state=OrderState.SUBMITTED)) == ["SHOP-9002"]
-    assert _ids(shop, OrderQuery(dead_effects=True)) == ["SHOP-9001"]
-    assert _ids(shop, OrderQuery(disputed=True)) == []
+    assert _ids(shop, OrderFilter()) == ["SHOP-9002", "SHOP-9001"]
+    assert _ids(shop, OrderFilter(state=OrderState.SUBMITTED)) == ["SHOP-9002"]
+    assert _ids(shop, OrderFilter(dead_effects=True)) == ["SHOP-9001"]
+    assert _ids(shop, OrderFilter(disputed=True)) == []
     for ref in ("SHOP-9001", "240000009001", "co-9001"):
-        assert _ids(shop, OrderQuery(search=ref)) == ["SHOP-9001"]
-    assert _ids(shop, OrderQuery(search="SHOP-90")) == []
+        assert _ids(shop, OrderFilter(search=ref)) == ["SHOP-9001"]
+    assert _ids(shop, OrderFilter(search="SHOP-90")) == []
 
 
 def test_stuck_is_past_the_deadline_of_the_state_entered(shop: str) -> None:
     submitted = DEADLINES[OrderState.SUBMITTED]
-    assert _ids(shop, OrderQuery(stuck=True)) == []
+    assert _ids(shop, OrderFilter(stuck=_stuck())) == []
     assert OrderState.FULFILLED not in DEADLINES  # SHOP-9001 can never be stuck
     just_before = utcnow() + submitted - timedelta(minutes=1)
     later = utcnow() + submitted + timedelta(minutes=1)
-    assert _ids(shop, OrderQuery(stuck=True), now=just_before) == []
-    assert _ids(shop, OrderQuery(stuck=True), now=later) == ["SHOP-9002"]
-    assert _ids(shop, OrderQuery(stuck=True, state=OrderState.SUBMITTED), now=later) == [
-        "SHOP-9002"
-    ]
+    assert _ids(shop, OrderFilter(stuck=_stuck(just_before))) == []
+    assert _ids(shop, OrderFilter(stuck=_stuck(later))) == ["SHOP-9002"]
+    assert _ids(shop, OrderFilter(stuck=_stuck(later), state=OrderState.SUBMITTED)) == ["SHOP-9002"]
 
 
 def test_pages_follow_each_other_by_keyset_without_repeats(shop: str) -> None:
     with orderfsm.Engine.open(shop) as engine:
-        first = list_orders(engine.db, OrderQuery(), deadlines=DEADLINES, now=utcnow(), limit=1)
+        first = _newest_first(engine, OrderFilter(), limit=1)
         assert first.next_after is not None
-        second = list_orders(
-            engine.db,
-            OrderQuery(after=first.next_after),
-            deadlines=DEADLINES,
-            now=utcnow(),
-            limit=1,
-        )
+        second = _newest_first(engine, OrderFilter(), limit=1, after=first.next_after)
     assert [line.upstream_id for line in first.lines] == ["SHOP-9002"]
     assert [line.upstream_id for line in second.lines] == ["SHOP-9001"]
     assert second.next_after is None

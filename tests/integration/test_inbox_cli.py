@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 from datetime import UTC, datetime
 
@@ -14,6 +13,7 @@ from orderfsm.persistence import InboxStatus
 from orderfsm.persistence import inbox as store
 from orderfsm.samples.builders import Item, OrderSketch
 from tests.support.cli import run_orderfsm
+from tests.support.seeding import store_webhooks
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
@@ -30,14 +30,7 @@ def shop(sqlite_url: str) -> str:
     bad = {"id": "evt-broken", "type": "order.accepted", "data": {"object": {"id": 5}}}
     with Engine.open(sqlite_url, create_if_empty=True) as engine:
         engine.submit("UP-1", "co-1")
-        for event in (good, bad):
-            store.store_event(
-                engine.db,
-                event_id=event["id"],
-                event_type=event["type"],
-                body=json.dumps(event),
-                now=T0,
-            )
+        store_webhooks(engine, (good, bad), now=T0)
         apply_inbox(engine)
     return sqlite_url
 

@@ -7,30 +7,17 @@ receiver stores them, applied by ``apply_inbox``, listed and shown.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from orderfsm import Engine
 from orderfsm.inbox import apply_inbox
-from orderfsm.persistence import inbox as store
 from orderfsm.samples.builders import Item, OrderSketch
+from tests.support.cli import run_in_columns as run
+from tests.support.seeding import store_webhooks
 
-ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
-
-
-def run(*args: str, columns: int = 200) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ORDERFSM, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"COLUMNS": str(columns)},
-    )
 
 
 def at(minutes: int) -> datetime:
@@ -66,14 +53,7 @@ def shop(db_url: str) -> str:
     with Engine.open(db_url, create_if_empty=True) as engine:
         engine.submit("UP-1", "co-1")
         engine.submit("UP-2", "co-2")
-        for event in events:
-            store.store_event(
-                engine.db,
-                event_id=event["id"],
-                event_type=event["type"],
-                body=json.dumps(event),
-                now=T0,
-            )
+        store_webhooks(engine, events, now=T0)
         apply_inbox(engine)
     return db_url
 

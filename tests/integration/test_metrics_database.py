@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,19 +12,14 @@ import sqlalchemy as sa
 from orderfsm import Engine
 from orderfsm.fsm.states import OrderState
 from orderfsm.observability import Metrics
-from orderfsm.persistence import inbox as store
 from orderfsm.persistence.gauges import read_gauges
-from orderfsm.samples.builders import Item, OrderSketch
 from orderfsm.service.stuck import deadlines_with, stuck_orders
 from tests.support.metrics import by_label, scrape, value
+from tests.support.seeding import sketch, store_webhooks
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 SOON = {OrderState.SUBMITTED: timedelta(microseconds=1)}
 """A deadline every submitted order is past at once."""
-
-
-def sketch(n: int) -> OrderSketch:
-    return OrderSketch(f"dr-{n}", f"co-{n}", f"UP-{n}", [Item("it-1", "sku", 1, 5.0, True)])
 
 
 def shop(engine: Engine) -> None:
@@ -38,13 +32,7 @@ def shop(engine: Engine) -> None:
     for n in (3, 4):
         o = sketch(n)
         event = o.event("order.accepted", o.order("accepted", T0), T0)
-        store.store_event(
-            engine.db,
-            event_id=event["id"],
-            event_type=event["type"],
-            body=json.dumps(event),
-            now=T0 + timedelta(minutes=n),
-        )
+        store_webhooks(engine, [event], now=T0 + timedelta(minutes=n))
 
 
 def test_orders_per_state_stuck_orders_and_the_backlog_match_the_database(db_url: str) -> None:

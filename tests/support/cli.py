@@ -30,3 +30,19 @@ def run_orderfsm(
         env={**os.environ, **(env or {})},
         check=False,
     )
+
+
+def run_in_columns(*args: str, columns: int = 200) -> subprocess.CompletedProcess[str]:
+    """Run ``orderfsm ARGS`` with nothing in its environment but ``COLUMNS``.
+
+    What a terminal that wide shows, whatever the tests' own environment
+    holds (no ``ORDERFSM_*`` variable, no colour setting, no ``PATH``).
+    """
+    return subprocess.run(
+        [ORDERFSM, *args],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        env={"COLUMNS": str(columns)},
+        check=False,
+    )

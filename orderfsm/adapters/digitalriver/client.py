@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
@@ -51,6 +50,7 @@ from orderfsm.adapters.digitalriver.models_api import (
 from orderfsm.adapters.digitalriver.models_order import Order
 from orderfsm.adapters.digitalriver.models_other import Fulfillment
 from orderfsm.adapters.digitalriver.rate_gate import RateGate
+from orderfsm.closing import Closing
 from orderfsm.errors import (
     DrRateLimited,
     DrUnreachable,
@@ -81,7 +81,7 @@ class CreateOrderAnswer:
     """DR's error body (``400``, ``404``, ``409``)."""
 
 
-class DrClient:
+class DrClient(Closing):
     """The DR API, one method per call; thread-safe, one per process and key."""
 
     def __init__(
@@ -115,17 +115,6 @@ class DrClient:
     def close(self) -> None:
         """Close the connection pool."""
         self._http.close()
-
-    def __enter__(self) -> DrClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- orders ---------------------------------------------------------------
 

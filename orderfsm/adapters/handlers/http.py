@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType, TracebackType
+from types import MappingProxyType
 from typing import Any
 
 import httpx
 
+from orderfsm.closing import Closing
 from orderfsm.dispatch import Effect, HandlerRegistry
 from orderfsm.errors import EffectDeliveryError, PermanentEffectError
 from orderfsm.fsm.effects import EffectName
@@ -63,7 +64,7 @@ class HttpFulfilmentConfig:
         return {name: url for name, url in listed.items() if url}
 
 
-class HttpFulfilmentClient:
+class HttpFulfilmentClient(Closing):
     """A handler that POSTs fulfilment effects to the configured URLs."""
 
     def __init__(
@@ -107,14 +108,3 @@ class HttpFulfilmentClient:
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
-
-    def __enter__(self) -> HttpFulfilmentClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
