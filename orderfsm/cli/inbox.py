@@ -167,7 +167,7 @@ def _find(ref: str, url: str) -> InboxEntry:
 
     with Engine.open(url) as engine:
         found = store.find_entry(engine.db, ref)
-        if found is None and ref.isdigit():
+        if found is None and ref.isascii() and ref.isdigit():
             found = store.get_entry(engine.db, int(ref))
     if found is None:
         raise InboxEntryNotFound(f"no inbox entry with id or event id {ref!r}")

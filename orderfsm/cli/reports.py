@@ -21,7 +21,8 @@ def parse_items(values: Sequence[str], *, cancelling: bool) -> list[ItemReport]:
     lines = []
     for value in values:
         item_id, sep, quantity = value.rpartition("=")
-        if not sep or not item_id or not quantity.isdigit() or int(quantity) < 1:
+        whole = quantity.isascii() and quantity.isdigit()  # "²" passes isdigit(), not int()
+        if not sep or not item_id or not whole or int(quantity) < 1:
             raise click.BadParameter(
                 f"{value!r}: expected ITEM_ID=QTY with a quantity of at least 1",
                 param_hint="'ITEM_ID=QTY'",

@@ -46,7 +46,7 @@ def orders(request: Request) -> Response:
     if state is not None and state not in OrderState.__members__.values():
         return PlainTextResponse(f"unknown state {state!r}", status_code=400)
     after = params.get("after")
-    if after is not None and not after.isdigit():
+    if after is not None and not (after.isascii() and after.isdigit()):
         return PlainTextResponse(f"not a page cursor: {after!r}", status_code=400)
     query = OrderFilter(
         search=search,
@@ -149,7 +149,7 @@ async def retry_inbox_action(request: Request) -> Response:
     if refused is not None:
         return refused
     entry_id = form.get("entry_id", "")
-    if not entry_id.isdigit():
+    if not (entry_id.isascii() and entry_id.isdigit()):
         return PlainTextResponse(f"not an inbox entry id: {entry_id!r}", status_code=400)
     try:
         await run_in_threadpool(

@@ -31,7 +31,7 @@ def _bad(parameter: str, message: str) -> JSONResponse:
 def page_of(items: Sequence[dict[str, Any]], query: Mapping[str, str]) -> JSONResponse:
     """One page of ``items`` (already filtered and sorted) as DR answers it."""
     text = query.get("limit", str(DEFAULT_LIMIT))
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_LIMIT:
         return _bad("limit", f"limit must be between 1 and {MAX_LIMIT}.")
     limit = int(text)
     start = 0

@@ -26,7 +26,7 @@ DEFAULT_RETRY_AFTER_S = 1.0
 def retry_after_s(response: httpx.Response, ceiling: float) -> float:
     text = response.headers.get("Retry-After", "").strip()
     # DR sends whole seconds; anything else gets a short default rather than no wait.
-    seconds = float(text) if text.isdigit() else DEFAULT_RETRY_AFTER_S
+    seconds = float(text) if text.isascii() and text.isdigit() else DEFAULT_RETRY_AFTER_S
     return min(seconds, ceiling)
 
 

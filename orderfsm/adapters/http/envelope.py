@@ -37,7 +37,8 @@ async def read_limited(
     A ``Content-Length`` above the limit is refused before anything is read; a
     missing or lying one does not matter, since the stream itself is counted.
     """
-    if declared_length is not None and declared_length.isdigit() and int(declared_length) > limit:
+    declared = declared_length or ""
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
     received = bytearray()
     async for chunk in chunks:
