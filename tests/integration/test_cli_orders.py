@@ -1,7 +1,9 @@
-"""``orderfsm orders`` through the real console script, on SQLite and PostgreSQL.
+"""``orderfsm orders`` on SQLite and PostgreSQL.
 
 The orders are made by the engine; "not updated for two hours" is set by
-moving ``orders.updated_at`` back, as time would.
+moving ``orders.updated_at`` back, as time would. The table and a refused
+cursor go through the real console script; the many filter and page runs
+call the same entry point in process (tests/support/cli_in_process.py).
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from sqlalchemy import update
 from orderfsm import Engine
 from orderfsm.persistence.tables import ORDERS
 from orderfsm.samples.builders import Item, OrderSketch
+from tests.support.cli_in_process import Ran, run_in_process
 
 ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
 
 
-def run(*args: str, columns: int = 200) -> subprocess.CompletedProcess[str]:
+def run_script(*args: str, columns: int = 200) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [ORDERFSM, *args],
         capture_output=True,
@@ -61,6 +64,10 @@ def shop(db_url: str) -> str:
         for n in range(3, 6):
             age(engine, f"UP-{n}", timedelta(seconds=5 - n))
     return db_url
+
+
+def run(*args: str, columns: int = 200) -> Ran:
+    return run_in_process(*args, columns=columns)
 
 
 def listed(*args: str) -> list[dict[str, object]]:
@@ -123,7 +130,7 @@ def test_pages_follow_the_cursor_without_repeating_or_skipping(shop: str) -> Non
 
 
 def test_the_table_prints_the_next_page_cursor_and_wraps_at_80_columns(shop: str) -> None:
-    done = run("orders", "--db", shop, "--limit", "2", columns=80)
+    done = run_script("orders", "--db", shop, "--limit", "2", columns=80)
 
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -141,7 +148,7 @@ def test_the_table_prints_the_next_page_cursor_and_wraps_at_80_columns(shop: str
 def test_bad_state_age_or_cursor_is_one_clear_line(shop: str) -> None:
     state = run("orders", "--db", shop, "--state", "lost")
     older = run("orders", "--db", shop, "--older-than", "soon")
-    cursor = run("orders", "--db", shop, "--after", "nonsense")
+    cursor = run_script("orders", "--db", shop, "--after", "nonsense")
 
     assert state.returncode == 2 and "'lost' is not a state" in state.stderr
     assert older.returncode == 2 and "'soon' is not a duration" in older.stderr

@@ -1,4 +1,5 @@
-"""``orderfsm parked`` through the real console script, on SQLite and PostgreSQL."""
+"""``orderfsm parked`` on SQLite and PostgreSQL: the table through the real console script,
+the JSON through the same entry point in process (tests/support/cli_in_process.py)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ import pytest
 
 from orderfsm import Engine
 from orderfsm.samples.builders import Item, OrderSketch
+from tests.support.cli_in_process import Ran, run_in_process
 
 ORDERFSM = str(Path(sys.executable).with_name("orderfsm"))
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
 
-def run(*args: str, columns: int = 200) -> subprocess.CompletedProcess[str]:
+def run_script(*args: str, columns: int = 200) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [ORDERFSM, *args],
         capture_output=True,
@@ -25,6 +27,10 @@ def run(*args: str, columns: int = 200) -> subprocess.CompletedProcess[str]:
         timeout=120,
         env={"COLUMNS": str(columns)},
     )
+
+
+def run(*args: str, columns: int = 200) -> Ran:
+    return run_in_process(*args, columns=columns)
 
 
 def sketch(n: int) -> OrderSketch:
@@ -58,7 +64,7 @@ def test_json_lists_what_each_parked_event_waits_for(shop: str) -> None:
 
 
 def test_the_table_says_how_many_wait_and_fits_80_columns(shop: str) -> None:
-    done = run("parked", "--db", shop, columns=80)
+    done = run_script("parked", "--db", shop, columns=80)
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("parked: 2 events waiting for an order")
