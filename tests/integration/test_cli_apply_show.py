@@ -1,4 +1,10 @@
-"""``orderfsm apply`` and ``show --json`` through the real console script, on a SQLite file."""
+"""``orderfsm apply`` and ``show --json`` on a SQLite file.
+
+Each exit a user sees (0, 1 with one line per unreadable journal line, 1 for
+an unknown order, 2 for usage, the URL from ``ORDERFSM_DB``) goes through the
+real console script; the other runs call the same entry point in process
+(tests/support/cli_in_process.py).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from pathlib import Path
 from orderfsm.samples.builders import Item, OrderSketch
 from tests.support.cli import ORDERFSM
 from tests.support.cli import run_orderfsm as run
+from tests.support.cli_in_process import run_orderfsm_in_process as run_here
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -96,7 +103,7 @@ def test_unreadable_lines_are_reported_with_file_and_line_and_the_rest_applies(
     assert [p.split(":")[1] for p in problems] == ["2", "3", "4", "5"]
     assert result.stdout.startswith("6 lines: 2 read, 4 unreadable\n")
     assert "status" in problems[1] and "createdTime" in problems[2] and "teleport" in problems[3]
-    assert json.loads(run("show", "UP9", "--db", db, "--json").stdout)["state"] == "accepted"
+    assert json.loads(run_here("show", "UP9", "--db", db, "--json").stdout)["state"] == "accepted"
 
 
 def test_a_line_that_is_not_utf8_is_reported_like_other_unreadable_lines(tmp_path: Path) -> None:
@@ -108,20 +115,20 @@ def test_a_line_that_is_not_utf8_is_reported_like_other_unreadable_lines(tmp_pat
         + (json.dumps(o.event("order.accepted", o.order("accepted", T0), T0)) + "\n").encode()
     )
     db = f"sqlite:///{tmp_path}/shop.db"
-    result = run("apply", "--db", db, str(journal))
+    result = run_here("apply", "--db", db, str(journal))
 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines() == [
         f"{journal}:2: not UTF-8: byte 0xc9 at column 38",
     ]
-    assert json.loads(run("show", "UP9", "--db", db, "--json").stdout)["state"] == "accepted"
+    assert json.loads(run_here("show", "UP9", "--db", db, "--json").stdout)["state"] == "accepted"
 
 
 def test_an_unknown_reference_is_one_clear_line_and_exit_1(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path}/shop.db"
     journal = write_journal(tmp_path / "j.jsonl", [order().submit()])
-    assert run("apply", "--db", db, str(journal)).returncode == 0
+    assert run_here("apply", "--db", db, str(journal)).returncode == 0
     result = run("show", "nope", "--db", db)
     assert result.returncode == 1
     assert result.stderr.strip() == (
@@ -139,16 +146,16 @@ def test_show_says_when_events_are_parked_for_an_order_not_submitted_yet(
         tmp_path / "early.jsonl", [o.event("order.accepted", accepted, T0 + timedelta(minutes=1))]
     )
     db = f"sqlite:///{tmp_path}/shop.db"
-    assert run("apply", "--db", db, str(journal)).returncode == 0
+    assert run_here("apply", "--db", db, str(journal)).returncode == 0
 
     for ref in ("DR9", "CO9"):
-        result = run("show", ref, "--db", db)
+        result = run_here("show", ref, "--db", db)
         assert result.returncode == 1
         assert result.stderr.strip() == (
             f"error: no order with upstream id, DR order id or checkout id {ref!r}; "
             "1 event (order.accepted) is parked for it, waiting for the order to be submitted"
         )
-    assert run("show", "DR-other", "--db", db).stderr.strip().endswith("id 'DR-other'")
+    assert run_here("show", "DR-other", "--db", db).stderr.strip().endswith("id 'DR-other'")
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
-"""``orderfsm orders`` through the real console script, on SQLite and PostgreSQL.
+"""``orderfsm orders`` on SQLite and PostgreSQL.
 
 The orders are made by the engine; "not updated for two hours" is set by
-moving ``orders.updated_at`` back, as time would.
+moving ``orders.updated_at`` back, as time would. The table and a refused
+cursor go through the real console script; the many filter and page runs
+call the same entry point in process (tests/support/cli_in_process.py).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from sqlalchemy import update
 
 from orderfsm import Engine
 from orderfsm.persistence.tables import ORDERS
-from tests.support.cli import run_in_columns as run
+from tests.support.cli import run_in_columns as run_script
+from tests.support.cli_in_process import Ran, run_in_process
 from tests.support.seeding import accept, sketch
 
 
@@ -40,6 +43,10 @@ def shop(db_url: str) -> str:
         for n in range(3, 6):
             age(engine, f"UP-{n}", timedelta(seconds=5 - n))
     return db_url
+
+
+def run(*args: str, columns: int = 200) -> Ran:
+    return run_in_process(*args, columns=columns)
 
 
 def listed(*args: str) -> list[dict[str, object]]:
@@ -102,7 +109,7 @@ def test_pages_follow_the_cursor_without_repeating_or_skipping(shop: str) -> Non
 
 
 def test_the_table_prints_the_next_page_cursor_and_wraps_at_80_columns(shop: str) -> None:
-    done = run("orders", "--db", shop, "--limit", "2", columns=80)
+    done = run_script("orders", "--db", shop, "--limit", "2", columns=80)
 
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -120,7 +127,7 @@ def test_the_table_prints_the_next_page_cursor_and_wraps_at_80_columns(shop: str
 def test_bad_state_age_or_cursor_is_one_clear_line(shop: str) -> None:
     state = run("orders", "--db", shop, "--state", "lost")
     older = run("orders", "--db", shop, "--older-than", "soon")
-    cursor = run("orders", "--db", shop, "--after", "nonsense")
+    cursor = run_script("orders", "--db", shop, "--after", "nonsense")
 
     assert state.returncode == 2 and "'lost' is not a state" in state.stderr
     assert older.returncode == 2 and "'soon' is not a duration" in older.stderr

@@ -1,4 +1,5 @@
-"""``orderfsm parked`` through the real console script, on SQLite and PostgreSQL."""
+"""``orderfsm parked`` on SQLite and PostgreSQL: the table through the real console script,
+the JSON through the same entry point in process (tests/support/cli_in_process.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from orderfsm import Engine
-from tests.support.cli import run_in_columns as run
+from tests.support.cli import run_in_columns as run_script
+from tests.support.cli_in_process import Ran, run_in_process
 from tests.support.seeding import sketch
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+
+
+def run(*args: str, columns: int = 200) -> Ran:
+    return run_in_process(*args, columns=columns)
 
 
 @pytest.fixture
@@ -41,7 +47,7 @@ def test_json_lists_what_each_parked_event_waits_for(shop: str) -> None:
 
 
 def test_the_table_says_how_many_wait_and_fits_80_columns(shop: str) -> None:
-    done = run("parked", "--db", shop, columns=80)
+    done = run_script("parked", "--db", shop, columns=80)
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("parked: 2 events waiting for an order")

@@ -1,7 +1,9 @@
 """``show`` dates its times and details each effect; ``effects --order``; 80 columns.
 
 Orders made by the engine on a SQLite file; one effect claimed and failed
-through the outbox's own functions, as a dispatcher does.
+through the outbox's own functions, as a dispatcher does. ``show`` and one
+``effects`` run go through the real console script; the other ``effects``
+runs call the same entry point in process (tests/support/cli_in_process.py).
 """
 
 from __future__ import annotations
@@ -16,11 +18,16 @@ from orderfsm import Engine
 from orderfsm.cli.show import render_order
 from orderfsm.persistence.outbox import claim_due, mark_failed
 from orderfsm.samples.builders import Item, OrderSketch
-from tests.support.cli import run_in_columns as run
+from tests.support.cli import run_in_columns as run_script
+from tests.support.cli_in_process import Ran, run_in_process
 from tests.support.seeding import accept
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 NOW = datetime.now(UTC)
+
+
+def run(*args: str, columns: int = 200) -> Ran:
+    return run_in_process(*args, columns=columns)
 
 
 @pytest.fixture
@@ -57,7 +64,7 @@ def shop(sqlite_url: str) -> str:
 
 
 def test_show_json_adds_times_and_effect_details_and_keeps_the_old_keys(shop: str) -> None:
-    done = run("show", "UP-1", "--db", shop, "--json")
+    done = run_script("show", "UP-1", "--db", shop, "--json")
 
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
@@ -93,7 +100,7 @@ def test_show_at_80_columns_dates_every_time_and_shows_the_error_whole(shop: str
 
 
 def test_effects_order_lists_only_that_orders_effects_by_any_of_its_ids(shop: str) -> None:
-    by_upstream = run("effects", "--db", shop, "--order", "UP-2", "--json")
+    by_upstream = run_script("effects", "--db", shop, "--order", "UP-2", "--json")
     by_dr_id = run("effects", "--db", shop, "--order", "dr-2", "--json")
     by_checkout = run("effects", "--db", shop, "--order", "co-1", "--json")
 

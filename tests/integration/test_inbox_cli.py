@@ -1,4 +1,8 @@
-"""``orderfsm inbox`` and ``orderfsm inbox retry`` through the real console script."""
+"""``orderfsm inbox`` and ``orderfsm inbox retry`` through the real console script.
+
+The second retry of each test calls the same entry point in process
+(tests/support/cli_in_process.py): each exit (0 and 1) stays a real run.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from orderfsm.persistence import InboxStatus
 from orderfsm.persistence import inbox as store
 from orderfsm.samples.builders import Item, OrderSketch
 from tests.support.cli import run_orderfsm
+from tests.support.cli_in_process import Ran, run_orderfsm_in_process
 from tests.support.seeding import store_webhooks
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
@@ -20,6 +25,10 @@ T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return run_orderfsm(*args, env={"COLUMNS": "200"})
+
+
+def run_here(*args: str) -> Ran:
+    return run_orderfsm_in_process(*args, env={"COLUMNS": "200"})
 
 
 @pytest.fixture
@@ -58,7 +67,7 @@ def test_retry_puts_a_dead_entry_back_in_line_by_event_id_or_inbox_id(shop: str)
     by_event = run("inbox", "retry", "evt-broken", "--db", shop)
     with Engine.open(shop) as engine:
         apply_inbox(engine)
-    by_id = run("inbox", "--db", shop, "retry", str(dead.id))
+    by_id = run_here("inbox", "--db", shop, "retry", str(dead.id))
 
     assert by_event.returncode == 0, by_event.stderr
     assert f"inbox entry {dead.id} (event evt-broken, order.accepted) is back in line" in (
@@ -72,7 +81,7 @@ def test_retry_puts_a_dead_entry_back_in_line_by_event_id_or_inbox_id(shop: str)
 
 def test_retrying_an_unknown_or_applied_entry_is_one_clear_line_and_exit_1(shop: str) -> None:
     unknown = run("inbox", "retry", "nope", "--db", shop)
-    applied = run("inbox", "retry", "1", "--db", shop)
+    applied = run_here("inbox", "retry", "1", "--db", shop)
 
     assert (unknown.returncode, applied.returncode) == (1, 1)
     assert unknown.stderr.strip() == "error: no inbox entry with id or event id 'nope'"

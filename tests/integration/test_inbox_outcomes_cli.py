@@ -1,7 +1,9 @@
 """The worker stores what became of each inbox entry; ``orderfsm inbox`` shows it.
 
-Real console script, on SQLite and PostgreSQL: entries stored as the
-receiver stores them, applied by ``apply_inbox``, listed and shown.
+On SQLite and PostgreSQL: entries stored as the receiver stores them,
+applied by ``apply_inbox``, listed and shown. The table and an unknown
+entry go through the real console script; the JSON and ``inbox show`` runs
+call the same entry point in process (tests/support/cli_in_process.py).
 """
 
 from __future__ import annotations
@@ -14,10 +16,15 @@ import pytest
 from orderfsm import Engine
 from orderfsm.inbox import apply_inbox
 from orderfsm.samples.builders import Item, OrderSketch
-from tests.support.cli import run_in_columns as run
+from tests.support.cli import run_in_columns as run_script
+from tests.support.cli_in_process import Ran, run_in_process
 from tests.support.seeding import store_webhooks
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+
+
+def run(*args: str, columns: int = 200) -> Ran:
+    return run_in_process(*args, columns=columns)
 
 
 def at(minutes: int) -> datetime:
@@ -77,7 +84,7 @@ def test_each_entry_shows_what_became_of_it_and_its_order(shop: str) -> None:
 
 
 def test_the_table_fits_80_columns_and_counts_the_outcomes(shop: str) -> None:
-    done = run("inbox", "--db", shop, columns=80)
+    done = run_script("inbox", "--db", shop, columns=80)
 
     assert done.returncode == 0, done.stderr
     assert all(len(line) <= 80 for line in done.stdout.splitlines()), done.stdout
@@ -102,7 +109,7 @@ def test_inbox_show_prints_the_whole_error_and_payload(shop: str) -> None:
 
 
 def test_inbox_show_of_an_unknown_entry_is_one_line(shop: str) -> None:
-    done = run("inbox", "show", "nope", "--db", shop)
+    done = run_script("inbox", "show", "nope", "--db", shop)
 
     assert done.returncode == 1
     assert done.stderr.strip() == "error: no inbox entry with id or event id 'nope'"

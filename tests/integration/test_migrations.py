@@ -1,4 +1,9 @@
-"""Schema migrations through the real ``orderfsm db`` console script, on SQLite and PostgreSQL."""
+"""Schema migrations through the real ``orderfsm db`` console script, on SQLite and PostgreSQL.
+
+A repeated ``db upgrade``/``db current`` and three of the four refused URLs
+call the same entry point in process (tests/support/cli_in_process.py); the
+first of each and the concurrent upgrades are real processes.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from orderfsm.persistence.schema import alembic_config, head_revision
 from orderfsm.persistence.tables import METADATA
 from orderfsm.service import Engine
 from tests.support.cli import ORDERFSM
+from tests.support.cli_in_process import Ran, run_orderfsm_in_process
 
 TABLES = {"orders", "order_history", "outbox", "inbox", "parked_signals"}
 
@@ -46,11 +52,11 @@ def test_db_upgrade_brings_an_empty_database_to_head_and_db_current_says_so(db_u
     assert f"schema: empty -> {head}" in first.stdout
     assert table_names(db_url) >= TABLES
 
-    again = orderfsm("db", "upgrade", "--db", db_url)
+    again = run_orderfsm_in_process("db", "upgrade", "--db", db_url)
     assert again.returncode == 0, again.stderr
     assert f"schema: {head} -> {head}" in again.stdout
 
-    after = orderfsm("db", "current", "--db", db_url)
+    after = run_orderfsm_in_process("db", "current", "--db", db_url)
     assert f"database: {head}; package: {head} (up to date)" in after.stdout
     with Engine.open(db_url) as engine:
         assert engine.submit("UP1", "CO1").state is not None
@@ -125,19 +131,30 @@ def test_a_behind_database_stops_the_cli_with_one_line_naming_the_fix(sqlite_url
 
 
 @pytest.mark.parametrize(
-    ("url", "says"),
+    ("url", "says", "real_script"),
     [
-        ("mysql://shop@localhost/shop", "unsupported database"),
-        ("not a url", "not a database URL"),
-        ("sqlite:////no/such/folder/shop.db", "cannot open sqlite:////no/such/folder/shop.db"),
-        ("postgresql://postgres:secret@127.0.0.1:1/shop", "cannot open postgresql+psycopg://"),
+        ("mysql://shop@localhost/shop", "unsupported database", False),
+        ("not a url", "not a database URL", False),
+        (
+            "sqlite:////no/such/folder/shop.db",
+            "cannot open sqlite:////no/such/folder/shop.db",
+            False,
+        ),
+        (
+            "postgresql://postgres:secret@127.0.0.1:1/shop",
+            "cannot open postgresql+psycopg://",
+            True,
+        ),
     ],
 )
-def test_a_database_that_cannot_be_opened_is_one_clear_error(url: str, says: str) -> None:
+def test_a_database_that_cannot_be_opened_is_one_clear_error(
+    url: str, says: str, real_script: bool
+) -> None:
     with pytest.raises(DatabaseUnavailable, match=re.escape(says)) as refused:
         Engine.open(url, create_if_empty=True)
     assert "secret" not in str(refused.value)
-    upgraded = orderfsm("db", "upgrade", "--db", url)
+    run = orderfsm if real_script else run_orderfsm_in_process
+    upgraded: subprocess.CompletedProcess[str] | Ran = run("db", "upgrade", "--db", url)
     assert upgraded.returncode == 1
     assert upgraded.stderr.startswith(f"error: {says}")
     assert "Traceback" not in upgraded.stderr and "secret" not in upgraded.stderr

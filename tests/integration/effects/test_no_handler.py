@@ -14,6 +14,7 @@ from orderfsm.service import Engine
 from orderfsm.service.worker import WorkerConfig, run_worker
 from orderfsm.service.worker_reports import EffectsPassed, NoHandler, WorkerReport, describe
 from tests.support.cli import run_orderfsm
+from tests.support.cli_in_process import run_orderfsm_in_process
 from tests.support.engines import engine_on_each_database  # noqa: F401
 
 from .support import accept, clock_after_now, effects, sketch
@@ -78,13 +79,13 @@ def test_effects_and_show_mark_no_handler_apart_from_an_effect_never_looked_at(
     engine: Engine, db_url: str
 ) -> None:
     accept(engine, sketch(1))
-    before = run_orderfsm("show", "UP1", "--db", db_url)  # no worker looked yet
+    before = run_orderfsm_in_process("show", "UP1", "--db", db_url)  # no worker looked yet
     Dispatcher(engine.db, confirmations_only([]), clock=clock_after_now()).run_once()
 
     listed = run_orderfsm("effects", "--db", db_url, "--json")
-    table = run_orderfsm("effects", "--db", db_url)
+    table = run_orderfsm_in_process("effects", "--db", db_url)
     shown = run_orderfsm("show", "UP1", "--db", db_url)
-    as_json = run_orderfsm("show", "UP1", "--db", db_url, "--json")
+    as_json = run_orderfsm_in_process("show", "UP1", "--db", db_url, "--json")
 
     assert listed.returncode == table.returncode == shown.returncode == 0, listed.stderr
     flags = {row["key"]: row["noHandler"] for row in map(json.loads, listed.stdout.splitlines())}
