@@ -96,11 +96,13 @@ def test_a_failed_commit_answers_every_request_of_its_group_and_stores_none(
     gate = GatedStore(database)
     failing = {"on": False}
 
-    def fail_the_commit(_connection: Any) -> None:
-        if failing["on"]:
-            raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+    def fail_the_commit(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        # SQLite's own abort: while failing, every statement (the group's one
+        # insert is its transaction and commit) is interrupted and rolled back,
+        # an OperationalError ("interrupted"), whatever path runs it.
+        dbapi_connection.set_progress_handler(lambda: 1 if failing["on"] else 0, 1)
 
-    event.listen(engine, "commit", fail_the_commit)
+    event.listen(engine, "checkout", fail_the_commit)
     committer = GroupCommitter(gate)
     original = gate.release.set
 
