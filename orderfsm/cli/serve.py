@@ -293,8 +293,13 @@ def run_receiver(
         "timeout_keep_alive": limits.keep_alive,
     }
     if workers == 1:
+        from orderfsm.adapters.http.heap import freeze_startup_heap
+
         app = observe(create_app(config), config, Metrics())
-        server = uvicorn.Server(ServerConfig(app, **options))
+        server_config = ServerConfig(app, **options)
+        server_config.load()  # uvicorn's own imports (protocols, loop) before the freeze
+        freeze_startup_heap()
+        server = uvicorn.Server(server_config)
         server.run()
         if not server.started:
             raise SystemExit(1)
