@@ -276,6 +276,7 @@ def run_receiver(
     from uvicorn.supervisors import Multiprocess
 
     from orderfsm.adapters.http import APP_FACTORY, create_app
+    from orderfsm.adapters.http.heap import freeze_startup_heap
     from orderfsm.adapters.http.metrics import observe
     from orderfsm.adapters.http.protocol import ServerConfig
     from orderfsm.observability import Metrics
@@ -293,13 +294,9 @@ def run_receiver(
         "timeout_keep_alive": limits.keep_alive,
     }
     if workers == 1:
-        from orderfsm.adapters.http.heap import freeze_startup_heap
-
         app = observe(create_app(config), config, Metrics())
-        server_config = ServerConfig(app, **options)
-        server_config.load()  # uvicorn's own imports (protocols, loop) before the freeze
         freeze_startup_heap()
-        server = uvicorn.Server(server_config)
+        server = uvicorn.Server(ServerConfig(app, **options))
         server.run()
         if not server.started:
             raise SystemExit(1)
