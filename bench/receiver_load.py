@@ -53,6 +53,8 @@ class Level:
     seconds: float
     latencies_ms: list[float]
     statuses: Counter[int]
+    cpu_seconds: float | None = None
+    """CPU the server process spent meanwhile (user + system, all its threads), if known."""
 
     def row(self) -> dict[str, object]:
         """The figures reported for this level."""
@@ -64,6 +66,9 @@ class Level:
             "p99_ms": round(ordered[max(0, int(len(ordered) * 0.99) - 1)], 2),
             "max_ms": round(ordered[-1], 2),
             "per_second": round(self.requests / self.seconds, 1),
+            "cpu_us_per_request": (
+                None if self.cpu_seconds is None else round(self.cpu_seconds / self.requests * 1e6)
+            ),
             "statuses": dict(self.statuses),
         }
 
@@ -81,8 +86,21 @@ def event_bodies(count: int) -> list[bytes]:
     return bodies
 
 
-async def run_level(url: str, senders: int, bodies: list[bytes]) -> Level:
-    """Send every body once, from ``senders`` concurrent keep-alive connections."""
+def process_cpu(pid: int | None) -> float | None:
+    """CPU seconds (user + system) process ``pid`` has used so far; ``None`` off Linux."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except (OSError, TypeError):
+        return None
+    # After the command: state is field 3, utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run_level(url: str, senders: int, bodies: list[bytes], pid: int | None = None) -> Level:
+    """Send every body once, from ``senders`` concurrent keep-alive connections.
+
+    With the server's ``pid``, the level also reports the CPU it spent per request.
+    """
     target = httpx.URL(url)
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for body in bodies:
@@ -103,9 +121,13 @@ async def run_level(url: str, senders: int, bodies: list[bytes]) -> Level:
             writer.close()
             await writer.wait_closed()
 
+    cpu_before = process_cpu(pid)
     began = time.perf_counter()
     await asyncio.gather(*(sender() for _ in range(senders)))
-    return Level(senders, len(bodies), time.perf_counter() - began, latencies, statuses)
+    seconds = time.perf_counter() - began
+    cpu_after = process_cpu(pid)
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    return Level(senders, len(bodies), seconds, latencies, statuses, cpu)
 
 
 def _request(target: httpx.URL, body: bytes) -> bytes:
@@ -201,9 +223,10 @@ def main(argv: list[str] | None = None) -> int:
                 asyncio.run(run_level(f"{base}/webhooks/digitalriver", 5, event_bodies(50)))
             for _ in range(args.rounds):
                 for senders in levels:
-                    for kind, (_, base) in servers.items():
+                    for kind, (process, base) in servers.items():
                         url = f"{base}/webhooks/digitalriver"
-                        level = asyncio.run(run_level(url, senders, event_bodies(args.requests)))
+                        bodies = event_bodies(args.requests)
+                        level = asyncio.run(run_level(url, senders, bodies, process.pid))
                         results[kind][senders].append(level)
         finally:
             for process, _ in servers.values():
@@ -214,14 +237,18 @@ def main(argv: list[str] | None = None) -> int:
         f"receiver latency to 202 ({backend}, {args.workers} server process(es), "
         f"{os.cpu_count()} CPUs, median of {args.rounds} round(s))"
     )
-    print(f"{'server':>9} {'senders':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>8}")
+    print(
+        f"{'server':>9} {'senders':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>8} "
+        f"{'CPU us':>7}"
+    )
     rows = {k: {n: _median_row(results[k][n]) for n in levels} for k in kinds}
     for senders in levels:
         for kind in kinds:
             row = rows[kind][senders]
             print(
                 f"{kind:>9} {senders:>8} {row['p50_ms']:>8} {row['p99_ms']:>8} "
-                f"{row['max_ms']:>8} {row['per_second']:>8}  {row['statuses']}"
+                f"{row['max_ms']:>8} {row['per_second']:>8} {row['cpu_us_per_request']!s:>7}  "
+                f"{row['statuses']}"
             )
         if args.baseline:
             ours, base_row = rows["orderfsm"][senders], rows["baseline"][senders]
@@ -250,6 +277,8 @@ def _median_row(levels: list[Level]) -> dict[str, object]:
     merged: dict[str, object] = dict(rows[0])
     for key in ("p50_ms", "p99_ms", "max_ms", "per_second"):
         merged[key] = round(statistics.median(float(str(row[key])) for row in rows), 2)
+    cpu = [float(str(row["cpu_us_per_request"])) for row in rows if row["cpu_us_per_request"]]
+    merged["cpu_us_per_request"] = round(statistics.median(cpu)) if cpu else None
     statuses: Counter[int] = Counter()
     for level in levels:
         statuses.update(level.statuses)

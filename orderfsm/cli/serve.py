@@ -276,6 +276,7 @@ def run_receiver(
     from uvicorn.supervisors import Multiprocess
 
     from orderfsm.adapters.http import APP_FACTORY, create_app
+    from orderfsm.adapters.http.heap import freeze_startup_heap
     from orderfsm.adapters.http.metrics import observe
     from orderfsm.adapters.http.protocol import ServerConfig
     from orderfsm.observability import Metrics
@@ -294,6 +295,7 @@ def run_receiver(
     }
     if workers == 1:
         app = observe(create_app(config), config, Metrics())
+        freeze_startup_heap()
         server = uvicorn.Server(ServerConfig(app, **options))
         server.run()
         if not server.started:

@@ -209,3 +209,23 @@ def test_serve_refuses_secrets_it_cannot_use_in_one_line_without_echoing_them(
     assert done.returncode == 2
     assert message in done.stderr
     assert SECRET not in done.stderr
+
+
+def test_each_worker_process_leaves_its_startup_heap_out_of_garbage_collection(
+    tmp_path: Path,
+) -> None:
+    # What uvicorn calls in each worker of --workers N, in a process of its own.
+    script = (
+        "import gc; from orderfsm.adapters.http import app_from_env\n"
+        "before = gc.get_freeze_count(); app_from_env()\n"
+        "print(before, gc.get_freeze_count())\n"
+    )
+    env = {**os.environ, ENV_DB: fresh_db(tmp_path), ENV_SECRETS: SECRET}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert done.returncode == 0, done.stderr
+    before, after = (int(n) for n in done.stdout.split())
+    assert before == 0
+    assert after > 10_000  # SQLAlchemy, pydantic, starlette...: the startup heap

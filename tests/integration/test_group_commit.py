@@ -96,11 +96,13 @@ def test_a_failed_commit_answers_every_request_of_its_group_and_stores_none(
     gate = GatedStore(database)
     failing = {"on": False}
 
-    def fail_the_commit(_connection: Any) -> None:
-        if failing["on"]:
-            raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+    def fail_the_commit(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        # SQLite's own abort: while failing, every statement (the group's one
+        # insert is its transaction and commit) is interrupted and rolled back,
+        # an OperationalError ("interrupted"), whatever path runs it.
+        dbapi_connection.set_progress_handler(lambda: 1 if failing["on"] else 0, 1)
 
-    event.listen(engine, "commit", fail_the_commit)
+    event.listen(engine, "checkout", fail_the_commit)
     committer = GroupCommitter(gate)
     original = gate.release.set
 
@@ -147,3 +149,33 @@ def test_a_row_the_database_refuses_fails_alone_and_its_group_is_stored(
     assert answers[:8] + answers[9:] == [True] * SENDERS + [False]
     stored = {entry.event_id for entry in store.entries(engine)}
     assert stored == {"evt-first", *(f"evt-{n}" for n in range(SENDERS) if n != 7)}
+
+
+def test_a_request_cancelled_while_its_group_commits_leaves_the_group_alone(
+    database: ReceiverDatabase,
+) -> None:
+    gate = GatedStore(database)
+    committer = GroupCommitter(gate)
+
+    async def burst() -> list[bool | BaseException]:
+        first = asyncio.ensure_future(committer.store(_delivery("evt-first")))
+        while not gate.groups:  # the writer holds the first group
+            await asyncio.sleep(0.01)
+        rest = [asyncio.ensure_future(committer.store(_delivery(f"evt-{n}"))) for n in range(3)]
+        await asyncio.sleep(0.05)
+        rest[1].cancel()  # its client left while the group waits
+        await asyncio.sleep(0.05)
+        gate.release.set()
+        return list(await asyncio.gather(first, *rest, return_exceptions=True))
+
+    try:
+        answers = asyncio.run(burst())
+    finally:
+        committer.close()
+
+    assert answers[:2] + answers[3:] == [True, True, True]
+    assert isinstance(answers[2], asyncio.CancelledError)
+    assert gate.groups[1] == ["evt-0", "evt-1", "evt-2"]
+    # The cancelled request's delivery was stored with its group all the same.
+    stored = {entry.event_id for entry in store.entries(database.ready())}
+    assert stored == {"evt-first", "evt-0", "evt-1", "evt-2"}

@@ -60,14 +60,18 @@ def app_from_env() -> Starlette:
     """The receiver configured from the variables ``orderfsm serve`` set for its workers.
 
     Observed like ``serve``'s single process (:mod:`.metrics`): each worker
-    process counts its own answers.
+    process counts its own answers; and, like it, the heap of its startup is
+    left out of garbage collection (:mod:`.heap`).
     """
     from orderfsm.adapters.http.app import create_app
+    from orderfsm.adapters.http.heap import freeze_startup_heap
     from orderfsm.adapters.http.metrics import observe
     from orderfsm.observability import Metrics
 
     config = ReceiverConfig.from_env(os.environ)
-    return observe(create_app(config), config, Metrics())
+    app = observe(create_app(config), config, Metrics())
+    freeze_startup_heap()
+    return app
 
 
 def __getattr__(name: str) -> Any:

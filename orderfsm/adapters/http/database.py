@@ -11,9 +11,10 @@ database when asked to, as ``orderfsm serve`` does); a failure is a
 :class:`Problem` whose state and one-line reason ``/healthz`` tells
 authenticated callers. The password of the URL never appears in a reason.
 
-A connection lost while running is PostgreSQL's pool's business
-(``pool_pre_ping``): the failed group answers 503 and the next one connects
-anew. Each change between usable and not is logged once.
+A connection lost while running fails the group that used it (503) and is
+dropped; the next group checks out a fresh one, which the pool pings first
+on PostgreSQL (``pool_pre_ping``; see :mod:`.inbox_writer`). Each change
+between usable and not is logged once.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from sqlalchemy import Engine as DbEngine
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from orderfsm.adapters.http.durability import make_commits_durable
+from orderfsm.adapters.http.inbox_writer import InboxWriter
 from orderfsm.errors import DatabaseUnavailable, SchemaOutOfDate, StorageError
 from orderfsm.persistence import open_engine
-from orderfsm.persistence.inbox import Delivery, store_events
+from orderfsm.persistence.inbox import Delivery
 from orderfsm.persistence.schema import ensure_current, is_empty, upgrade
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,7 @@ class ReceiverDatabase:
         self._engine: DbEngine | None = None
         self._ready = False
         self._problem: Problem | None = None
+        self._writer: InboxWriter | None = None
         self._lock = threading.Lock()
         if not isinstance(database, str):
             make_commits_durable(database)
@@ -96,13 +99,19 @@ class ReceiverDatabase:
                     if self._create_if_empty and is_empty(engine):
                         upgrade(engine)
                     ensure_current(engine)
+                    self._writer = InboxWriter(engine)
                     self._ready = True
         return engine
 
     def store_group(self, deliveries: Sequence[Delivery]) -> set[str]:
-        """Store ``deliveries`` in one transaction; the event ids that were new."""
-        with self.ready().begin() as connection:
-            return store_events(connection, deliveries)
+        """Store ``deliveries`` in one transaction; the event ids that were new.
+
+        One statement on the calling writer thread's own DB-API connection
+        (:mod:`.inbox_writer`), not a SQLAlchemy transaction per group.
+        """
+        self.ready()
+        assert self._writer is not None
+        return self._writer.store(deliveries)
 
     @staticmethod
     def alone_may_pass(exc: Exception) -> bool:
@@ -136,7 +145,16 @@ class ReceiverDatabase:
             log.warning("database takes deliveries again")
 
     def close(self) -> None:
-        """Dispose of an engine this object opened (never the host's)."""
+        """Give back the writers' connections; dispose of an engine this object opened.
+
+        Never the host's engine. Call it once the writer threads stopped.
+        """
+        with self._lock:
+            writer, self._writer = self._writer, None
+            if writer is not None:
+                self._ready = False
+        if writer is not None:
+            writer.close()
         if isinstance(self._given, str) and self._engine is not None:
             self._engine.dispose()
             self._engine = None

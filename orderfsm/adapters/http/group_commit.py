@@ -84,9 +84,10 @@ class GroupCommitter:
         answer: asyncio.Future[bool] = loop.create_future()
         answer.add_done_callback(_retrieve)
         self._waiting.put(_Waiting(delivery, loop, answer))
-        # A request cancelled meanwhile (its client left) must not cancel the
-        # write the others of its group wait for: shield the answer.
-        return await asyncio.shield(answer)
+        # A request cancelled meanwhile (its client left) cancels only its own
+        # answer: the write runs in the writer thread, for the whole group, and
+        # the writer skips an answer already done (no shield needed).
+        return await answer
 
     def close(self) -> None:
         """Store what is waiting, then stop the writer threads."""
@@ -138,15 +139,16 @@ class GroupCommitter:
                 for waiting in group:
                     self._commit([waiting])
                 return
-            for waiting in group:
-                _settle(waiting, error=exc)
+            _settle([(waiting, exc) for waiting in group])
             return
+        answers: list[tuple[_Waiting, bool | Exception]] = []
         answered: set[str] = set()
         for waiting in group:
             event_id = waiting.delivery.event_id
             # The first request of an id repeated in one group stored it.
-            _settle(waiting, stored=event_id in new and event_id not in answered)
+            answers.append((waiting, event_id in new and event_id not in answered))
             answered.add(event_id)
+        _settle(answers)
 
 
 def _retrieve(answer: asyncio.Future[bool]) -> None:
@@ -155,16 +157,23 @@ def _retrieve(answer: asyncio.Future[bool]) -> None:
         answer.exception()
 
 
-def _settle(waiting: _Waiting, *, stored: bool = False, error: Exception | None = None) -> None:
-    def answer() -> None:
-        if waiting.answer.done():
-            return
-        if error is not None:
-            waiting.answer.set_exception(error)
-        else:
-            waiting.answer.set_result(stored)
+def _settle(answers: list[tuple[_Waiting, bool | Exception]]) -> None:
+    """Answer each request: one wake-up per event loop for the whole group, not one each."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Waiting, bool | Exception]]] = {}
+    for waiting, answer in answers:
+        by_loop.setdefault(waiting.loop, []).append((waiting, answer))
+    for loop, theirs in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_answer, theirs)
+        except RuntimeError:  # the loop closed (server stopped): nobody waits any more
+            log.debug("%d deliveries answered after their loop closed", len(theirs))
 
-    try:
-        waiting.loop.call_soon_threadsafe(answer)
-    except RuntimeError:  # the loop closed (server stopped): nobody waits any more
-        log.debug("delivery %s answered after its loop closed", waiting.delivery.event_id)
+
+def _answer(answers: list[tuple[_Waiting, bool | Exception]]) -> None:
+    for waiting, answer in answers:
+        if waiting.answer.done():  # its request was cancelled (the client left)
+            continue
+        if isinstance(answer, Exception):
+            waiting.answer.set_exception(answer)
+        else:
+            waiting.answer.set_result(answer)
