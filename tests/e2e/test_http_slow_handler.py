@@ -23,6 +23,7 @@ from orderfsm.samples.builders import Item, OrderSketch
 from tests.e2e.http_receiver import running_receiver, signed_headers
 from tests.e2e.sleepy_handlers import MARKERS_ENV
 from tests.support.cli import ORDERFSM
+from tests.support.processes import reap
 
 SECRET = "whsec_e2e_slow_handler"
 REPO = Path(__file__).parents[2]
@@ -86,9 +87,7 @@ def test_a_delivery_is_answered_202_while_a_sleeping_handler_is_still_busy(
             finished_before_the_answer = (markers / "finished").exists()
             printed, _ = worker.communicate(timeout=WAIT_S)
         finally:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
+            reap(worker)
 
     assert (answer.status_code, answer.json()["status"]) == (202, "stored")
     assert not finished_before_the_answer

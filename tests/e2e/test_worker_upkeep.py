@@ -20,6 +20,7 @@ from tests.dr_helpers import requests_seen, sandbox_and_client, set_faults
 from tests.e2e.test_reconcile import assert_converged, outbox_keys, submit_orders
 from tests.e2e.worker_support import Output
 from tests.support.cli import ORDERFSM
+from tests.support.processes import reap
 
 WAIT_S = 90.0
 STOP_S = 15.0
@@ -46,9 +47,7 @@ def worker(sandbox: RunningSandbox, db: str, *args: str) -> Iterator[subprocess.
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate(timeout=STOP_S)
+        reap(process)
 
 
 def stop(process: subprocess.Popen[str]) -> tuple[int, str]:
