@@ -18,11 +18,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine as DbEngine
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.pool import NullPool
 
 from orderfsm.fsm.outcomes import Outcome
+from orderfsm.fsm.refs import RefKind
+from orderfsm.persistence.repository import Repository
 from orderfsm.samples.builders import Item, OrderSketch
 from orderfsm.service import ApplyResult, Engine
+from tests.conftest import fresh_pg_schema
 from tests.support.engines import engine_on_postgres  # noqa: F401  (the ``engine`` fixture)
 from tests.support.events import accepted_event
 
@@ -241,3 +245,25 @@ def test_a_submit_that_sees_its_own_order_committed_between_two_lookups_is_a_dup
 
     assert first.result(WAIT_S).outcome is Outcome.DUPLICATE
     assert [h.outcome for h in engine.show("UP1").history] == ["applied"]
+
+
+def test_an_identity_lock_holds_within_its_schema_only(engine: Engine, postgres_url: str) -> None:
+    # Advisory locks belong to the whole server: without the schema in the key,
+    # the same checkout id in another schema (another tenant, or another
+    # xdist worker's test) made a parking event collide until it gave up.
+    identity = (RefKind.CHECKOUT_ID, "CO1")
+    with fresh_pg_schema(postgres_url) as other_url:
+        other_db = create_engine(other_url, poolclass=NullPool)
+        try:
+            with (
+                engine.db.connect() as holder,
+                engine.db.connect() as same_schema,
+                other_db.connect() as other_schema,
+            ):
+                assert Repository(holder).lock_identities([identity], wait=False)
+                assert not Repository(same_schema).lock_identities([identity], wait=False)
+                assert Repository(other_schema).lock_identities([identity], wait=False)
+                holder.rollback()
+                assert Repository(same_schema).lock_identities([identity], wait=False)
+        finally:
+            other_db.dispose()
