@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import BigInteger, ColumnElement, Connection, Text, cast, func, literal, select
+from sqlalchemy import BigInteger, ColumnElement, Connection, Text, bindparam, cast, func, select
 
 from orderfsm.fsm.refs import Identity, OrderRefs, RefKind
 from orderfsm.persistence import statements as sql
@@ -89,10 +89,8 @@ class Repository:
             return True
         for key in sorted(_lock_key(identity) for identity in identities):
             if wait:
-                self.connection.execute(select(func.pg_advisory_xact_lock(_in_schema(key))))
-            elif not self.connection.execute(
-                select(func.pg_try_advisory_xact_lock(_in_schema(key)))
-            ).scalar():
+                self.connection.execute(_LOCK, {"key": key})
+            elif not self.connection.execute(_TRY_LOCK, {"key": key}).scalar():
                 return False
         return True
 
@@ -214,11 +212,18 @@ def _lock_key(identity: Identity) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _in_schema(key: int) -> ColumnElement[int]:
+def _in_schema(key: ColumnElement[int]) -> ColumnElement[int]:
     """``key`` XOR a hash of the connection's schema, computed by the server.
 
     Every transaction on one schema gets the same salt, so the fixed order
     of :meth:`Repository.lock_identities` holds within a schema.
     """
     salt = func.hashtextextended(cast(func.current_schema(), Text), 0, type_=BigInteger)
-    return salt.op("#", return_type=BigInteger)(literal(key, BigInteger))
+    return salt.op("#", return_type=BigInteger)(key)
+
+
+_KEY = bindparam("key", type_=BigInteger)
+_LOCK = select(func.pg_advisory_xact_lock(_in_schema(_KEY)))
+"""Waits for the identity lock ``key`` of this schema (built once, like statements.py's)."""
+_TRY_LOCK = select(func.pg_try_advisory_xact_lock(_in_schema(_KEY)))
+"""Takes the identity lock ``key`` of this schema if it is free."""
