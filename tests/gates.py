@@ -26,7 +26,13 @@ import pytest
 POSTGRES_URL_ENV = "ORDERFSM_TEST_POSTGRES_URL"
 LOCAL_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 """Tried when ``ORDERFSM_TEST_POSTGRES_URL`` is unset (trust auth, as on CI)."""
-PROBE_TIMEOUT_SECONDS = 1
+PROBE_TIMEOUT_SECONDS = 10
+"""For a server that answers slowly (a loaded CI machine); a closed port is refused at once.
+
+It was 1 (libpq and psycopg make that 2): a local server slow to fork a
+backend under load could look absent, and every PostgreSQL test of that
+xdist worker would then fail under ``CI=true`` (the probe runs once per process).
+"""
 INSTALL_DOT = "Graphviz's dot is not on PATH: apt-get install graphviz (or brew install graphviz)"
 REQUIRES_DOT = "requires_dot"
 REQUIRES_BROWSER = "requires_browser"

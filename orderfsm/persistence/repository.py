@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import BigInteger, ColumnElement, Connection, Text, bindparam, cast, func, select
 
 from orderfsm.fsm.refs import Identity, OrderRefs, RefKind
 from orderfsm.persistence import statements as sql
@@ -76,19 +76,21 @@ class Repository:
     def lock_identities(self, identities: Collection[Identity], *, wait: bool) -> bool:
         """Hold, until this transaction ends, a lock on each way of finding an order.
 
-        PostgreSQL: transaction-level advisory locks, one per identity, taken
-        in a fixed order; with ``wait=False`` none is waited for, and False
-        means another transaction holds one. SQLite needs none: ``BEGIN
-        IMMEDIATE`` already lets one writer in at a time. Parking an event and
-        attaching parked events to an order that just became findable both
-        hold these locks, so neither can miss the other (docs/architecture.md).
+        PostgreSQL: transaction-level advisory locks, one per identity and
+        schema (advisory locks are the server's: orders of another schema
+        with the same ids must not collide), taken in a fixed order; with
+        ``wait=False`` none is waited for, and False means another
+        transaction holds one. SQLite needs none: ``BEGIN IMMEDIATE`` already
+        lets one writer in at a time. Parking an event and attaching parked
+        events to an order that just became findable both hold these locks,
+        so neither can miss the other (docs/architecture.md).
         """
         if not self.uses_identity_locks:
             return True
         for key in sorted(_lock_key(identity) for identity in identities):
             if wait:
-                self.connection.execute(select(func.pg_advisory_xact_lock(key)))
-            elif not self.connection.execute(select(func.pg_try_advisory_xact_lock(key))).scalar():
+                self.connection.execute(_LOCK, {"key": key})
+            elif not self.connection.execute(_TRY_LOCK, {"key": key}).scalar():
                 return False
         return True
 
@@ -208,3 +210,20 @@ def _lock_key(identity: Identity) -> int:
     kind, value = identity
     digest = hashlib.blake2b(f"{kind.value}\x1f{value}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def _in_schema(key: ColumnElement[int]) -> ColumnElement[int]:
+    """``key`` XOR a hash of the connection's schema, computed by the server.
+
+    Every transaction on one schema gets the same salt, so the fixed order
+    of :meth:`Repository.lock_identities` holds within a schema.
+    """
+    salt = func.hashtextextended(cast(func.current_schema(), Text), 0, type_=BigInteger)
+    return salt.op("#", return_type=BigInteger)(key)
+
+
+_KEY = bindparam("key", type_=BigInteger)
+_LOCK = select(func.pg_advisory_xact_lock(_in_schema(_KEY)))
+"""Waits for the identity lock ``key`` of this schema (built once, like statements.py's)."""
+_TRY_LOCK = select(func.pg_try_advisory_xact_lock(_in_schema(_KEY)))
+"""Takes the identity lock ``key`` of this schema if it is free."""

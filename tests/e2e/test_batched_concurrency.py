@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from orderfsm.service import Engine
 from tests.e2e.test_concurrency import (
+    TIMEOUT_S,
     Unit,
     alone_in_order,
     deal,
@@ -27,7 +28,9 @@ from tests.e2e.test_concurrency import (
 
 BATCH = 6
 
-WORKER = """
+WORKER = (
+    f"GATE_S = {TIMEOUT_S}\n"
+    + """
 import json, sys, time
 from collections import Counter
 from pathlib import Path
@@ -40,7 +43,9 @@ entries = [read_entry(json.dumps(e)) for unit in json.loads(share.read_text()) f
 outcomes = Counter()
 with Engine.open(url, create_if_empty=True) as engine:
     share.with_suffix(".ready").touch()
-    deadline = time.monotonic() + 60
+    # As long as the test waits for every worker to be ready: on a loaded
+    # machine the last may start well over a minute after the first.
+    deadline = time.monotonic() + GATE_S
     while not gate.exists():
         if time.monotonic() > deadline:
             sys.exit("the gate never opened")
@@ -52,6 +57,7 @@ with Engine.open(url, create_if_empty=True) as engine:
             outcomes[result.outcome.value if result.outcome else "not_relevant"] += 1
 print(json.dumps(outcomes))
 """
+)
 
 
 def run_batched_workers(url: str, shares: list[list[Unit]], folder: Path) -> list[Counter[str]]:

@@ -21,6 +21,7 @@ from orderfsm.journal import apply_journal
 from orderfsm.samples.demo import demo_journal
 from orderfsm.service import Engine
 from tests.support.cli import ORDERFSM, run_orderfsm
+from tests.support.processes import reap
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -214,9 +215,7 @@ def test_the_worker_loop_stops_cleanly_on_sigterm(shop: str, tmp_path: Path) -> 
         worker.send_signal(signal.SIGTERM)
         rest, err = worker.communicate(timeout=60)
     finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
+        reap(worker)
 
     assert worker.returncode == 0, err
     assert all(re.match(STAMP, line) for line in [*lines, *rest.splitlines()]), [*lines, rest]

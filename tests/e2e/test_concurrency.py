@@ -36,6 +36,7 @@ from orderfsm.journal import apply_entry, read_entry
 from orderfsm.persistence.records import OrderView
 from orderfsm.samples.builders import Item, OrderSketch
 from orderfsm.service import Engine
+from tests.support.processes import reap
 
 WORKERS = 4
 ORDERS = 40
@@ -48,7 +49,9 @@ T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 Unit = list[dict[str, Any]]
 """Journal entries one worker applies back to back (a submit and its answer)."""
 
-WORKER = """
+WORKER = (
+    f"GATE_S = {TIMEOUT_S}\n"
+    + """
 import json, sys, time
 from collections import Counter
 from pathlib import Path
@@ -61,7 +64,9 @@ units = json.loads(share.read_text())
 outcomes = Counter()
 with Engine.open(url, create_if_empty=True) as engine:
     share.with_suffix(".ready").touch()
-    deadline = time.monotonic() + 60
+    # As long as the test waits for every worker to be ready: on a loaded
+    # machine the last may start well over a minute after the first.
+    deadline = time.monotonic() + GATE_S
     while not gate.exists():
         if time.monotonic() > deadline:
             sys.exit("the gate never opened")
@@ -72,6 +77,7 @@ with Engine.open(url, create_if_empty=True) as engine:
             outcomes[result.outcome.value if result.outcome else "not_relevant"] += 1
 print(json.dumps(outcomes))
 """
+)
 
 
 # -- the orders' DR histories (in DR's order) ---------------------------------
@@ -227,8 +233,7 @@ def run_workers(
         finished = [w.communicate(timeout=TIMEOUT_S) for w in workers]
     finally:
         for w in workers:
-            if w.poll() is None:
-                w.kill()
+            reap(w)
     for w, (_, err) in zip(workers, finished, strict=True):
         assert w.returncode == 0, err
         assert "database is locked" not in err and "Traceback" not in err, err

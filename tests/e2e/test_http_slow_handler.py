@@ -1,8 +1,10 @@
 """A slow effect handler never slows the receiver's 202: the worker is a separate process.
 
 Told by the order of events, not by a stopwatch: the handler leaves a
-``started`` marker, sleeps 5 s, then a ``finished`` one. A delivery made after
-``started`` must have its 202 before ``finished`` exists.
+``started`` marker, stays busy until the test releases it (30 s at most), then
+leaves a ``finished`` one. A delivery made after ``started`` must have its 202
+before ``finished`` exists; the handler is released only after that answer, so
+a receiver waiting on the worker would answer only once the 30 s are over.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from orderfsm.samples.builders import Item, OrderSketch
 from tests.e2e.http_receiver import running_receiver, signed_headers
 from tests.e2e.sleepy_handlers import MARKERS_ENV
 from tests.support.cli import ORDERFSM
+from tests.support.processes import reap
 
 SECRET = "whsec_e2e_slow_handler"
 REPO = Path(__file__).parents[2]
@@ -57,7 +60,10 @@ def test_a_delivery_is_answered_202_while_a_sleeping_handler_is_still_busy(
         first = json.dumps(accepted).encode()
         assert (
             httpx.post(
-                receiver.webhook_url, content=first, headers=signed_headers(first, SECRET)
+                receiver.webhook_url,
+                content=first,
+                headers=signed_headers(first, SECRET),
+                timeout=WAIT_S,
             ).status_code
             == 202
         )
@@ -81,14 +87,16 @@ def test_a_delivery_is_answered_202_while_a_sleeping_handler_is_still_busy(
             wait_for(markers / "started", worker)
             second = json.dumps(fulfilled).encode()
             answer = httpx.post(
-                receiver.webhook_url, content=second, headers=signed_headers(second, SECRET)
+                receiver.webhook_url,
+                content=second,
+                headers=signed_headers(second, SECRET),
+                timeout=WAIT_S,
             )
             finished_before_the_answer = (markers / "finished").exists()
+            (markers / "release").touch()
             printed, _ = worker.communicate(timeout=WAIT_S)
         finally:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
+            reap(worker)
 
     assert (answer.status_code, answer.json()["status"]) == (202, "stored")
     assert not finished_before_the_answer

@@ -20,6 +20,7 @@ from tests.e2e.worker_support import (
     store_webhook,
     wait_until,
 )
+from tests.support.processes import reap
 
 PR_CAPBSET_DROP = 24
 CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2
@@ -53,9 +54,7 @@ def test_a_worker_waits_for_a_database_folder_made_unreadable_and_recovers_unres
         wait_until(lambda: len([c for c in calls(log) if c[0] == "finished"]) == 4, worker)
         printed = stopped(worker, within_s=30, output=output)
     finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
+        reap(worker)
 
     assert worker.returncode == 0, printed
     failed = re.findall(

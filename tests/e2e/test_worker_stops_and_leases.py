@@ -23,6 +23,7 @@ from tests.e2e.worker_support import (
     stopped,
     wait_until,
 )
+from tests.support.processes import reap
 
 FOREVER_S = 600.0
 """A handler sleeping this long is, for the test, one that hangs."""
@@ -53,9 +54,7 @@ def test_sigterm_stops_a_worker_whose_handlers_hang_and_another_delivers_everyth
         wait_until(lambda: len(started(log, ":send_order_confirmation")) == 3, worker)
         printed = stopped(worker, within_s=STOP_BOUND_S)
     finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
+        reap(worker)
 
     assert worker.returncode == 0, printed
     assert "worker: stopped (3 effect(s) put back in line)" in printed
@@ -96,9 +95,7 @@ def test_a_handler_longer_than_the_lease_runs_once_with_two_workers_polling(
             stopped(worker, within_s=STOP_BOUND_S, output=output)
     finally:
         for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
+            reap(worker)
 
     assert started(log, ":send_order_confirmation") == [key]
     assert outbox(url)[key].attempts == 1
@@ -120,9 +117,7 @@ def test_a_hanging_handler_holds_up_neither_the_inbox_nor_other_effects(tmp_path
         still_hanging = finished_per_key(log)[hanging] == 0
         printed = stopped(worker, within_s=STOP_BOUND_S)
     finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
+        reap(worker)
 
     assert state == "accepted" and still_hanging, printed
     assert re.search(rf"Z inbox: event \S+ \(order.accepted\) order {second}: applied", printed)

@@ -17,6 +17,7 @@ from orderfsm.persistence.outbox import OutboxEntry, list_effects
 from orderfsm.samples.builders import Item, OrderSketch
 from tests.e2e.slow_worker_handlers import EFFECT_ENV, LOG_ENV, SLEEP_ENV
 from tests.support.cli import ORDERFSM
+from tests.support.processes import reap
 
 REPO = Path(__file__).parents[2]
 WAIT_S = 60.0
@@ -103,8 +104,7 @@ def stopped(worker: subprocess.Popen[str], *, within_s: float, output: Output | 
             worker.wait(timeout=within_s)
             printed = output.all()
     except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
+        reap(worker)
         raise AssertionError(f"the worker outlived SIGTERM by {within_s}s") from None
     return printed
 

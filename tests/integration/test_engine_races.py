@@ -18,11 +18,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine as DbEngine
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.pool import NullPool
 
 from orderfsm.fsm.outcomes import Outcome
+from orderfsm.fsm.refs import RefKind
+from orderfsm.persistence.repository import Repository
 from orderfsm.samples.builders import Item, OrderSketch
 from orderfsm.service import ApplyResult, Engine
+from tests.conftest import fresh_pg_schema
 from tests.support.engines import engine_on_postgres  # noqa: F401  (the ``engine`` fixture)
 from tests.support.events import accepted_event
 
@@ -38,6 +42,8 @@ class Hold:
         self.matches = matches
         self.reached = threading.Event()
         self.release = threading.Event()
+        self.backend_pid: int | None = None
+        """The PostgreSQL backend of the held transaction, once reached."""
         event.listen(db, "after_cursor_execute", self._after)
 
     def _after(self, *args: Any) -> None:
@@ -47,6 +53,7 @@ class Hold:
             and not self.reached.is_set()
             and self.matches(statement)
         ):
+            self.backend_pid = args[0].connection.dbapi_connection.info.backend_pid
             self.reached.set()
             assert self.release.wait(WAIT_S), "the test never released the held worker"
 
@@ -90,12 +97,20 @@ def sketch() -> OrderSketch:
     return OrderSketch("DR1", "CO1", "UP1", [Item("it-1", "sku-1", 1, 10.0, True)])
 
 
-def wait_for_lock_waiter(engine: Engine) -> None:
-    """Return once some backend of this database waits for a lock."""
-    waiting = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+def wait_for_lock_waiter(engine: Engine, held: Hold) -> None:
+    """Return once a backend waits for a lock the ``held`` transaction holds.
+
+    Only that one: the server is shared with the other xdist workers' tests,
+    whose waits (counted before: any ungranted lock on the server) must not
+    release the held worker before its rival is really waiting.
+    """
+    assert held.backend_pid is not None
+    waiting = text(
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND :held = ANY(pg_blocking_pids(pid))"
+    )
     for _ in range(WAIT_S * 100):
         with engine.db.connect() as connection:
-            if connection.execute(waiting).scalar():
+            if connection.execute(waiting, {"held": held.backend_pid}).scalar():
                 return
         threading.Event().wait(0.01)
     raise AssertionError("no worker ever waited for a lock")
@@ -148,7 +163,7 @@ def test_a_submit_racing_an_event_that_is_parking_attaches_it(
     parked = in_worker(pool, "event", lambda: engine.apply_event(body))
     assert event_held.reached.wait(WAIT_S)
     submitted = in_worker(pool, "submit", lambda: engine.submit(o.upstream_id, o.checkout_id))
-    wait_for_lock_waiter(engine)
+    wait_for_lock_waiter(engine, event_held)
     event_held.release.set()
 
     assert parked.result(WAIT_S).outcome is Outcome.PARKED
@@ -189,7 +204,7 @@ def test_a_duplicate_delivered_while_the_first_holds_the_order_is_recorded_as_du
     first = in_worker(pool, "first", lambda: engine.apply_event(body))
     assert first_held.reached.wait(WAIT_S)
     second = in_worker(pool, "second", lambda: engine.apply_event(body))
-    wait_for_lock_waiter(engine)
+    wait_for_lock_waiter(engine, first_held)
     first_held.release.set()
 
     assert first.result(WAIT_S).outcome is Outcome.APPLIED
@@ -205,7 +220,7 @@ def test_two_concurrent_submits_of_one_order_end_as_applied_and_duplicate(
     first = in_worker(pool, "first", lambda: engine.submit("UP1", "CO1"))
     assert first_held.reached.wait(WAIT_S)
     second = in_worker(pool, "second", lambda: engine.submit("UP1", "CO1"))
-    wait_for_lock_waiter(engine)
+    wait_for_lock_waiter(engine, first_held)
     first_held.release.set()
 
     assert first.result(WAIT_S).outcome is Outcome.APPLIED
@@ -230,3 +245,25 @@ def test_a_submit_that_sees_its_own_order_committed_between_two_lookups_is_a_dup
 
     assert first.result(WAIT_S).outcome is Outcome.DUPLICATE
     assert [h.outcome for h in engine.show("UP1").history] == ["applied"]
+
+
+def test_an_identity_lock_holds_within_its_schema_only(engine: Engine, postgres_url: str) -> None:
+    # Advisory locks belong to the whole server: without the schema in the key,
+    # the same checkout id in another schema (another tenant, or another
+    # xdist worker's test) made a parking event collide until it gave up.
+    identity = (RefKind.CHECKOUT_ID, "CO1")
+    with fresh_pg_schema(postgres_url) as other_url:
+        other_db = create_engine(other_url, poolclass=NullPool)
+        try:
+            with (
+                engine.db.connect() as holder,
+                engine.db.connect() as same_schema,
+                other_db.connect() as other_schema,
+            ):
+                assert Repository(holder).lock_identities([identity], wait=False)
+                assert not Repository(same_schema).lock_identities([identity], wait=False)
+                assert Repository(other_schema).lock_identities([identity], wait=False)
+                holder.rollback()
+                assert Repository(same_schema).lock_identities([identity], wait=False)
+        finally:
+            other_db.dispose()

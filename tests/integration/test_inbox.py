@@ -20,6 +20,7 @@ from orderfsm.samples.builders import Item, OrderSketch
 from orderfsm.service import ApplyResult
 from tests.support.engines import engine_on_each_database  # noqa: F401  (the ``engine`` fixture)
 from tests.support.events import accepted_event as accepted_body
+from tests.support.processes import reap
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 NO_WAIT = InboxPolicy(retry_delay=timedelta(0), max_attempts=3)
@@ -235,8 +236,12 @@ def test_workers_in_separate_processes_share_the_inbox_and_apply_each_event_once
         )
         for _ in range(3)
     ]
-    go.touch()
-    applied = [int(w.communicate(timeout=240)[0].strip()) for w in workers]
+    try:
+        go.touch()
+        applied = [int(w.communicate(timeout=240)[0].strip()) for w in workers]
+    finally:
+        for w in workers:
+            reap(w)
 
     assert sum(applied) == len(events)
     entries = store.entries(engine.db, limit=1000)

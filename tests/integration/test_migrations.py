@@ -24,6 +24,7 @@ from orderfsm.persistence.tables import METADATA
 from orderfsm.service import Engine
 from tests.support.cli import ORDERFSM
 from tests.support.cli_in_process import Ran, run_orderfsm_in_process
+from tests.support.processes import reap
 
 TABLES = {"orders", "order_history", "outbox", "inbox", "parked_signals"}
 
@@ -170,7 +171,11 @@ def test_four_processes_upgrading_one_empty_database_at_once_all_succeed(db_url:
         )
         for _ in range(4)
     ]
-    results = [(p.wait(timeout=120), *p.communicate(timeout=120)) for p in upgrades]
+    try:
+        results = [(p.wait(timeout=120), *p.communicate(timeout=120)) for p in upgrades]
+    finally:
+        for p in upgrades:
+            reap(p)
     assert [code for code, _, _ in results] == [0, 0, 0, 0], [err for _, _, err in results]
     head = head_revision()
     assert sum(f"schema: empty -> {head}" in out for _, out, _ in results) >= 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -90,7 +89,9 @@ def http_server(script: Script) -> Iterator[str]:
                 Request(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             )
             if delay:
-                time.sleep(delay)
+                # Waits the delay, or until the block ends: a timeout test's
+                # long delay holds no thread past the test.
+                released.wait(delay)
             reply = json.dumps({"status": status}).encode()
             try:
                 self.send_response(status)
@@ -104,6 +105,7 @@ def http_server(script: Script) -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
+    released = threading.Event()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
@@ -111,6 +113,7 @@ def http_server(script: Script) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
+        released.set()
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)

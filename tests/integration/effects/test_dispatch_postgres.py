@@ -18,6 +18,7 @@ from orderfsm.persistence import EffectStatus
 from orderfsm.persistence.outbox import claim_due
 from orderfsm.service import Engine
 from tests.support.engines import engine_on_postgres  # noqa: F401  (the ``engine`` fixture)
+from tests.support.processes import reap
 
 from .support import accept, accept_orders, clock_after_now, effects, sketch
 
@@ -54,9 +55,7 @@ def test_several_dispatcher_processes_handle_each_effect_once_and_leave_no_row_s
         outputs = [child.communicate(timeout=90) for child in children]
     finally:
         for child in children:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
+            reap(child)
 
     assert [child.returncode for child in children] == [0] * PROCESSES, outputs
     with engine.db.connect() as connection:
