@@ -37,7 +37,7 @@ from orderfsm.persistence.database import Database
 from orderfsm.persistence.journal_runs import RunMark
 from orderfsm.service.applying import Applier
 from orderfsm.service.preparing import Unit
-from orderfsm.service.results import Answer
+from orderfsm.service.results import DEFAULT_CONFIG, Answer
 from orderfsm.service.retry import run_alone
 
 APPLY_MANY = "apply_many"
@@ -82,6 +82,7 @@ def run_batch(
     units: Sequence[Unit],
     *,
     max_attempts: int,
+    retry_for_s: float = DEFAULT_CONFIG.retry_for_s,
     positions: RunPositions | None = None,
 ) -> list[Answer]:
     """Each unit's answer, in order, as many units per transaction as can be.
@@ -98,9 +99,11 @@ def run_batch(
             stop = _one_transaction(db, applier, rest, answers, positions)
             if stop is _Stop.COLLIDED:
                 for unit in rest:
-                    _run_alone(db, applier, unit, answers, max_attempts, positions)
+                    _run_alone(db, applier, unit, answers, max_attempts, retry_for_s, positions)
             elif stop is _Stop.CONTENDED:  # the unit after those that ran
-                _run_alone(db, applier, units[len(answers)], answers, max_attempts, positions)
+                _run_alone(
+                    db, applier, units[len(answers)], answers, max_attempts, retry_for_s, positions
+                )
     except StorageError as exc:
         if positions is None:
             raise
@@ -114,10 +117,13 @@ def _run_alone(
     unit: Unit,
     answers: list[Answer],
     max_attempts: int,
+    retry_for_s: float,
     positions: RunPositions | None,
 ) -> None:
     if positions is None:
-        answers.append(run_alone(db, applier, unit, max_attempts=max_attempts))
+        answers.append(
+            run_alone(db, applier, unit, max_attempts=max_attempts, retry_for_s=retry_for_s)
+        )
         return
     mark = positions.mark(len(answers))
     staged = len(answers)
@@ -126,7 +132,9 @@ def _run_alone(
         mark.record(store.connection)
         answers.append(answer)
 
-    answer = run_alone(db, applier, unit, max_attempts=max_attempts, before_commit=stage)
+    answer = run_alone(
+        db, applier, unit, max_attempts=max_attempts, retry_for_s=retry_for_s, before_commit=stage
+    )
     if isinstance(answer, ContentionExhausted):
         raise BatchInterrupted(answer, tuple(answers))
     if len(answers) == staged:  # an answer meant for the caller: nothing to commit

@@ -161,6 +161,7 @@ class Engine(Closing):
                 self._applier,
                 units,
                 max_attempts=self.config.max_attempts,
+                retry_for_s=self.config.retry_for_s,
                 positions=unit_positions,
             )
         except BatchInterrupted as stopped:
@@ -172,7 +173,13 @@ class Engine(Closing):
         return _merged(prepared, answers)
 
     def _run(self, unit: Unit) -> Answer:
-        return run_alone(self.db, self._applier, unit, max_attempts=self.config.max_attempts)
+        return run_alone(
+            self.db,
+            self._applier,
+            unit,
+            max_attempts=self.config.max_attempts,
+            retry_for_s=self.config.retry_for_s,
+        )
 
     # -- reading --------------------------------------------------------------
 

@@ -19,6 +19,11 @@ class EngineConfig:
     """Create an order when DR announces one it made itself (low-code checkouts)."""
     max_attempts: int = 10
     """How often a unit of work is tried when another worker conflicts with it."""
+    retry_for_s: float = 5.0
+    """And for how long at least: a unit still colliding after ``max_attempts``
+    keeps trying until this many seconds have passed since its first attempt.
+    On a loaded machine the worker it collides with (one linking the order, say)
+    can be kept off the CPU for longer than ten quick attempts last."""
 
 
 DEFAULT_CONFIG = EngineConfig()

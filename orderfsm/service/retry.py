@@ -17,7 +17,7 @@ from orderfsm.persistence import Collision, Repository, Transaction
 from orderfsm.persistence.database import Database
 from orderfsm.service.applying import Applier
 from orderfsm.service.preparing import Unit
-from orderfsm.service.results import Answer
+from orderfsm.service.results import DEFAULT_CONFIG, Answer
 
 BACKOFF_BASE_S = 0.002
 BACKOFF_CAP_S = 0.5
@@ -40,16 +40,21 @@ def run_alone(
     unit: Unit,
     *,
     max_attempts: int,
+    retry_for_s: float = DEFAULT_CONFIG.retry_for_s,
     before_commit: BeforeCommit | None = None,
 ) -> Answer:
     """``unit`` in a transaction of its own, committed; retried on each collision.
 
-    After ``max_attempts`` collisions the answer is
+    After ``max_attempts`` collisions, and once ``retry_for_s`` seconds have
+    passed since the first attempt, the answer is
     :class:`~orderfsm.errors.ContentionExhausted`, with nothing committed.
     A storage error that a retry cannot fix is raised.
     """
     collision = Collision("no attempt made")
-    for attempt in range(1, max_attempts + 1):
+    give_up_at = time.monotonic() + retry_for_s
+    attempt = 0
+    while True:
+        attempt += 1
         answer: Answer | Collision | None = None
         with Transaction(db, APPLY) as tx:
             answer = applier.run(tx.store, unit)
@@ -65,6 +70,6 @@ def run_alone(
         else:
             assert answer is not None
             return answer
-        if attempt < max_attempts:
-            time.sleep(backoff(attempt))
-    return ContentionExhausted(max_attempts, collision.reason)
+        if attempt >= max_attempts and time.monotonic() >= give_up_at:
+            return ContentionExhausted(attempt, collision.reason)
+        time.sleep(backoff(attempt))

@@ -8,6 +8,7 @@ the engine sees exactly what psycopg 3 raises and SQLAlchemy wraps.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,7 +61,8 @@ def attempts(engine: Engine) -> int:
 
 @pytest.fixture
 def engine(pg_schema_url: str) -> Iterator[Engine]:
-    config = EngineConfig(max_attempts=4)
+    # Bounded by the count alone here; the time floor has tests of its own below.
+    config = EngineConfig(max_attempts=4, retry_for_s=0)
     with Engine.open(pg_schema_url, config=config, create_if_empty=True) as engine:
         yield engine
 
@@ -119,6 +121,37 @@ def test_a_unit_of_work_that_always_collides_gives_up_with_nothing_committed(
         accepted(engine)
     assert attempts(engine) == 4
     assert engine.show("UP1").state == "submitted"
+
+
+def test_a_unit_still_colliding_after_max_attempts_keeps_trying_for_retry_for_s(
+    pg_schema_url: str,
+) -> None:
+    # Ten quick attempts last well under a second; a worker linking the order
+    # can be kept off the CPU longer than that on a loaded machine.
+    config = EngineConfig(max_attempts=2, retry_for_s=120)
+    with Engine.open(pg_schema_url, config=config, create_if_empty=True) as engine:
+        engine.submit("UP1", "CO1")
+        fail_history_inserts(engine, "40001", times=8)
+        assert accepted(engine) is Outcome.APPLIED
+        assert attempts(engine) == 9  # eight refused, the ninth applied
+        assert engine.show("UP1").state == "accepted"
+
+
+def test_a_unit_gives_up_once_both_its_attempts_and_its_time_are_spent(
+    pg_schema_url: str,
+) -> None:
+    config = EngineConfig(max_attempts=2, retry_for_s=0.5)
+    with Engine.open(pg_schema_url, config=config, create_if_empty=True) as engine:
+        engine.submit("UP1", "CO1")
+        fail_history_inserts(engine, "40001", times=100_000)
+        started = time.monotonic()
+        with pytest.raises(ContentionExhausted) as gave_up:
+            accepted(engine)
+        took = time.monotonic() - started
+        made = attempts(engine)
+        assert took >= 0.5 and made > 2
+        assert str(gave_up.value).startswith(f"gave up after {made} attempts")
+        assert engine.show("UP1").state == "submitted"
 
 
 def test_sqlite_busy_and_unique_failures_are_transient_but_not_null_is_not(
