@@ -54,8 +54,9 @@ def effects(
 
     from rich.console import Console
 
+    from orderfsm.errors import OrderNotFound
     from orderfsm.persistence import EffectStatus, ensure_current, open_engine
-    from orderfsm.persistence.outbox import list_effects
+    from orderfsm.persistence.outbox import list_effects, order_known
 
     db = open_engine(db_url)
     try:
@@ -67,6 +68,8 @@ def effects(
                 limit=limit,
                 order=order,
             )
+            if order is not None and not entries and not order_known(connection, order):
+                raise OrderNotFound(order)  # as show, fulfil and refresh say it
     finally:
         db.dispose()
     if as_json:

@@ -53,10 +53,13 @@ def state_deadlines(deadlines: dict[str, timedelta]) -> dict[Any, timedelta]:
     from orderfsm.errors import ConfigurationError
     from orderfsm.fsm.states import OrderState
 
-    try:
-        return {OrderState(name): wait for name, wait in deadlines.items()}
-    except ValueError as exc:
-        raise ConfigurationError(f"--deadline: {exc}") from None
+    known = {state.value: state for state in OrderState}
+    for name in deadlines:
+        if name not in known:
+            raise ConfigurationError(
+                f"--deadline: {name!r} is not a state; the states are {', '.join(known)}"
+            )
+    return {known[name]: wait for name, wait in deadlines.items()}
 
 
 @click.command("stuck")
