@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from orderfsm.cli.existing import refuse_missing_sqlite
 from orderfsm.cli.options import EFFECT_STATUSES, db_option
 from orderfsm.cli.text import plain, visible
 
@@ -58,6 +59,8 @@ def effects(
     from orderfsm.persistence import EffectStatus, ensure_current, open_engine
     from orderfsm.persistence.outbox import list_effects, order_known
 
+    refuse_missing_sqlite(db_url)
+
     db = open_engine(db_url)
     try:
         ensure_current(db, url_for_message=db_url)
@@ -102,6 +105,8 @@ def retry(key: str, db_url: str) -> None:
     from orderfsm.persistence import ensure_current, open_engine
     from orderfsm.persistence.database import utcnow
     from orderfsm.persistence.operator_actions import retry_effect
+
+    refuse_missing_sqlite(db_url)
 
     db = open_engine(db_url)
     try:

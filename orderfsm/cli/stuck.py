@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from orderfsm.cli.existing import refuse_missing_sqlite
 from orderfsm.cli.options import db_option
 from orderfsm.cli.text import plain
 
@@ -92,6 +93,7 @@ def stuck(db_url: str, deadlines: dict[str, timedelta], notify: bool, as_json: b
     from orderfsm.service.stuck import stuck_orders
 
     overrides = state_deadlines(deadlines)
+    refuse_missing_sqlite(db_url)
     with Engine.open(db_url) as engine:
         found = list(stuck_orders(engine, deadlines=overrides))
         notified = notify_overdue(engine, found) if notify else None
