@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -40,6 +41,11 @@ def test_the_demo_prints_the_console_command_that_opens_its_database(tmp_path: P
     shown = run_orderfsm(*shlex.split(inspect.group(1))[1:], cwd=REPO)
     assert shlex.split(inspect.group(1))[0] == typed
     assert shown.returncode == 0 and "SHOP-0001" in shown.stdout, shown.stderr
+    # A healthy order: DR's late fulfillment.created (fetched by reconcile after
+    # order.complete) is news it already has, stale, never a red "refused".
+    story = json.loads(run_orderfsm(*shlex.split(inspect.group(1))[1:], "--json", cwd=REPO).stdout)
+    outcomes = {(h.get("trigger"), h.get("outcome")) for h in story["history"]}
+    assert not any(outcome == "refused" for _, outcome in outcomes), story["history"]
     argv = shlex.split(found.group(1))
     command = [str(REPO / argv[0]), *argv[1:], "--port", "0"]
     with running_server(command) as console:
