@@ -15,10 +15,15 @@ Two questions a backend running the harness in every CI build asks:
 (``bench/harness.py`` is the measuring kit every benchmark shares, hence this
 module's name.) CPU time is the figure compared (the machine is shared); wall
 time is reported beside it.
+
+    python -m bench --only harness [--quick]
+    python -m bench.property_harness                 # this benchmark alone
+    python -m bench.property_harness --examples 20 --steps 20 --repeat 3
 """
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 import time
@@ -237,3 +242,34 @@ def harness_report(sizes: HarnessSizes = HarnessSizes()) -> Report:
     )
     hunts(report, "double mail", MailsAgain, "send_order_confirmation.* 2 times", sizes.repeat)
     return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run this benchmark alone at the sizes given (default: :class:`HarnessSizes`'s)."""
+    default = HarnessSizes()
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.property_harness", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--examples", type=int, default=default.examples, help="scenarios per throughput run"
+    )
+    parser.add_argument("--steps", type=int, default=default.steps, help="steps per scenario")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=default.repeat,
+        help="repetitions of the throughput pair, and seeds per bug hunt",
+    )
+    args = parser.parse_args(argv)
+    for flag in ("examples", "steps", "repeat"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag} must be at least 1")
+    from bench.harness import render
+
+    sizes = HarnessSizes(examples=args.examples, steps=args.steps, repeat=args.repeat)
+    print(render(harness_report(sizes)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from orderfsm.cli.existing import refuse_missing_sqlite
 from orderfsm.cli.options import db_option
 from orderfsm.cli.reports import echo_result, parse_items
 
@@ -31,6 +32,7 @@ def cancel(upstream_id: str, items: tuple[str, ...], everything: bool, db_url: s
     # Loaded here so that `orderfsm --help` stays fast.
     from orderfsm.service import Engine
 
+    refuse_missing_sqlite(db_url)
     with Engine.open(db_url) as engine:
         if everything:
             result = engine.cancel_everything_open(upstream_id)

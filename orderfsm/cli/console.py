@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from orderfsm.cli.existing import refuse_missing_sqlite
 from orderfsm.cli.logs import LogFormat, log_format_option
 from orderfsm.cli.options import db_option
 
@@ -92,6 +93,7 @@ def console(
             f"--host {host} is not loopback: set {ENV_PASSWORD} (or --password-file) so that "
             "every page and action needs credentials"
         )
+    refuse_missing_sqlite(db_url)
     engine = Engine.open(db_url)
     credentials = Credentials(user, password) if password else None
     log_to_terminal(log_format=log_format)

@@ -49,14 +49,17 @@ def current_command(db_url: str) -> None:
     Example:
       orderfsm db current --db sqlite:///orderfsm.db
     """
+    from orderfsm.cli.existing import missing_sqlite_file
     from orderfsm.persistence import open_engine
     from orderfsm.persistence.schema import current_revision, head_revision
 
-    engine = open_engine(db_url)
-    try:
-        current = current_revision(engine)
-    finally:
-        engine.dispose()
+    current = None
+    if missing_sqlite_file(db_url) is None:  # a SQLite file that is not there is empty: not made
+        engine = open_engine(db_url)
+        try:
+            current = current_revision(engine)
+        finally:
+            engine.dispose()
     head = head_revision()
     state = "up to date" if current == head else "behind: run orderfsm db upgrade"
     click.echo(f"database: {current or 'empty'}; package: {head} ({state})")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import shlex
+import shutil
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -111,10 +114,29 @@ def run_demo(out_dir: Path, began: float | None = None) -> None:
     _draw(console, out_dir, views)
     lines_written = len(paths["effects"].read_text(encoding="utf-8").splitlines())
     console.print(plain(f"effects to the sink: {lines_written} JSON lines in {paths['effects']}"))
-    console.print(plain(f"inspect one: orderfsm show SHOP-0001 --db {url}"))
+    me = runnable_script()
+    console.print(plain(f"inspect one: {me} show SHOP-0001 --db {url}"), soft_wrap=True)
     console.print(plain(f"demo took {time.monotonic() - began:.1f} s"))
-    console.print(plain(f"open the console: orderfsm console --db {url}"), soft_wrap=True)
+    console.print(plain(f"open the console: {me} console --db {url}"), soft_wrap=True)
     console.print(plain(f"  then browse {CONSOLE_URL}"))
+
+
+def runnable_script(argv0: str | None = None) -> str:
+    """How to type the running ``orderfsm`` script here: its name when ``PATH`` finds this
+    very script, else its path (relative when under the working directory, as
+    ``.venv/bin/orderfsm`` after ``make demo``); ``orderfsm`` when not run as a script."""
+    script = Path(sys.argv[0] if argv0 is None else argv0)
+    if script.name != "orderfsm" or not script.is_file():
+        return "orderfsm"
+    found = shutil.which("orderfsm")
+    if found is not None and Path(found).samefile(script):
+        return "orderfsm"
+    full = script.absolute()
+    try:
+        shown = str(full.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(full)
+    return shlex.quote(shown if "/" in shown else f"./{shown}")
 
 
 def _fresh_output(out_dir: Path) -> dict[str, Path]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from orderfsm.cli.existing import refuse_missing_sqlite
 from orderfsm.cli.options import db_option
 from orderfsm.cli.stuck import deadline_option, state_deadlines
 from orderfsm.cli.text import plain
@@ -196,6 +197,7 @@ def _load_order(db_url: str, ref: str, deadlines: dict[Any, timedelta]) -> Order
     from orderfsm.service import Engine
 
     try:
+        refuse_missing_sqlite(db_url)
         with Engine.open(db_url) as engine:
             view = engine.show(ref)
     except OrderFsmError as exc:  # OrderNotFound, SchemaOutOfDate, ...

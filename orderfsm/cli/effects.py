@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from orderfsm.cli.existing import refuse_missing_sqlite
 from orderfsm.cli.options import EFFECT_STATUSES, db_option
 from orderfsm.cli.text import plain, visible
 
@@ -54,8 +55,11 @@ def effects(
 
     from rich.console import Console
 
+    from orderfsm.errors import OrderNotFound
     from orderfsm.persistence import EffectStatus, ensure_current, open_engine
-    from orderfsm.persistence.outbox import list_effects
+    from orderfsm.persistence.outbox import list_effects, order_known
+
+    refuse_missing_sqlite(db_url)
 
     db = open_engine(db_url)
     try:
@@ -67,6 +71,8 @@ def effects(
                 limit=limit,
                 order=order,
             )
+            if order is not None and not entries and not order_known(connection, order):
+                raise OrderNotFound(order)  # as show, fulfil and refresh say it
     finally:
         db.dispose()
     if as_json:
@@ -99,6 +105,8 @@ def retry(key: str, db_url: str) -> None:
     from orderfsm.persistence import ensure_current, open_engine
     from orderfsm.persistence.database import utcnow
     from orderfsm.persistence.operator_actions import retry_effect
+
+    refuse_missing_sqlite(db_url)
 
     db = open_engine(db_url)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from orderfsm.cli.existing import refuse_missing_sqlite
 from orderfsm.cli.options import db_option
 from orderfsm.cli.reports import echo_result, parse_items
 
@@ -40,6 +41,7 @@ def fulfil(
 
     lines = parse_items(items, cancelling=False)
     tracking = Tracking(tracking_company, tracking_number, tracking_url)
+    refuse_missing_sqlite(db_url)
     with Engine.open(db_url) as engine:
         result = engine.report_fulfilment(upstream_id, lines, tracking=tracking)
     echo_result(result, "fulfilment")

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from orderfsm.cli.existing import refuse_missing_sqlite
 from orderfsm.cli.options import DEFAULT_DB, INBOX_STATUSES, database_option, db_option
 from orderfsm.cli.text import joined, plain, visible
 from orderfsm.errors import InboxEntryNotFound
@@ -97,6 +98,7 @@ def inbox(ctx: click.Context, db_url: str, status: str | None, limit: int, as_js
     from orderfsm.persistence import inbox as store
     from orderfsm.service import Engine
 
+    refuse_missing_sqlite(db_url)
     with Engine.open(db_url) as engine:
         shown = store.entries(
             engine.db, status=InboxStatus(status) if status else None, limit=limit
@@ -165,6 +167,7 @@ def _find(ref: str, url: str) -> InboxEntry:
     from orderfsm.persistence import inbox as store
     from orderfsm.service import Engine
 
+    refuse_missing_sqlite(url)
     with Engine.open(url) as engine:
         found = store.find_entry(engine.db, ref)
         if found is None and ref.isascii() and ref.isdigit():
@@ -243,6 +246,7 @@ def retry(ctx: click.Context, ref: str, db_url: str | None) -> None:
             f"inbox entry {found.id} (event {visible(found.event_id)}) was applied; "
             "nothing to retry"
         )
+    refuse_missing_sqlite(url)
     with Engine.open(url) as engine:
         retry_inbox_entry(engine.db, found.id, cli_operator(), now=utcnow())
     click.echo(

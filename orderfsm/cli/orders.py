@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from orderfsm.cli.existing import refuse_missing_sqlite
 from orderfsm.cli.options import db_option
 from orderfsm.cli.text import plain
 
@@ -106,6 +107,7 @@ def orders(
         updated_before=now - older_than if older_than is not None else None,
         disputed=True if disputed else None,
     )
+    refuse_missing_sqlite(db_url)
     with Engine.open(db_url) as engine:
         shown = list_orders(engine.db, chosen, limit=limit, after=after, details=True).lines
     if as_json:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from orderfsm.cli.existing import refuse_missing_sqlite
 from orderfsm.cli.options import db_option
 from orderfsm.cli.text import plain
 
@@ -74,6 +75,7 @@ def parked(db_url: str, as_json: bool, limit: int) -> None:
     from orderfsm.service import Engine
 
     now = utcnow()
+    refuse_missing_sqlite(db_url)
     with Engine.open(db_url) as engine:
         shown = list_parked(engine.db, limit=limit)
         total = count_parked(engine.db)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import click
 
+from orderfsm.cli.existing import refuse_missing_sqlite
 from orderfsm.cli.options import db_option, dr_api_options
 from orderfsm.cli.stuck import deadline_option, state_deadlines
 from orderfsm.cli.text import visible
@@ -54,6 +55,7 @@ def refresh(
         )
     overrides = state_deadlines(deadlines)
     config = DrApiConfig(secret_key=dr_key, base_url=dr_url)
+    refuse_missing_sqlite(db_url)
     with Engine.open(db_url) as engine, DrClient(config) as client:
         chosen = list(dict.fromkeys(refs))
         if stuck:

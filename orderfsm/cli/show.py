@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from orderfsm.cli.existing import refuse_missing_sqlite
 from orderfsm.cli.options import db_option
 from orderfsm.cli.text import joined, plain
 
@@ -47,6 +48,7 @@ def show(ref: str, db_url: str, as_json: bool) -> None:
 
     from orderfsm.service import Engine
 
+    refuse_missing_sqlite(db_url)
     with Engine.open(db_url) as engine:
         view = engine.show(ref)
     if as_json:

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from orderfsm.cli.existing import refuse_missing_sqlite
 from orderfsm.cli.options import db_option
 from orderfsm.cli.text import plain
 
@@ -53,10 +54,13 @@ def state_deadlines(deadlines: dict[str, timedelta]) -> dict[Any, timedelta]:
     from orderfsm.errors import ConfigurationError
     from orderfsm.fsm.states import OrderState
 
-    try:
-        return {OrderState(name): wait for name, wait in deadlines.items()}
-    except ValueError as exc:
-        raise ConfigurationError(f"--deadline: {exc}") from None
+    known = {state.value: state for state in OrderState}
+    for name in deadlines:
+        if name not in known:
+            raise ConfigurationError(
+                f"--deadline: {name!r} is not a state; the states are {', '.join(known)}"
+            )
+    return {known[name]: wait for name, wait in deadlines.items()}
 
 
 @click.command("stuck")
@@ -89,6 +93,7 @@ def stuck(db_url: str, deadlines: dict[str, timedelta], notify: bool, as_json: b
     from orderfsm.service.stuck import stuck_orders
 
     overrides = state_deadlines(deadlines)
+    refuse_missing_sqlite(db_url)
     with Engine.open(db_url) as engine:
         found = list(stuck_orders(engine, deadlines=overrides))
         notified = notify_overdue(engine, found) if notify else None

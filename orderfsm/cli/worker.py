@@ -266,7 +266,13 @@ def worker(
     json_logs = log_format is LogFormat.JSON
     metrics = serve_worker_metrics(metrics_host, metrics_port) if metrics_port else None
     periodic = upkeep_from_options(
-        reconcile_every, stuck_every, refresh_stuck, deadlines, dr_url, dr_key
+        reconcile_every,
+        stuck_every,
+        refresh_stuck,
+        deadlines,
+        dr_url,
+        dr_key,
+        on_call=metrics.dr_call if metrics else None,
     )
     with (
         dr_fulfilments(

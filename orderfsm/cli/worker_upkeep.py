@@ -18,6 +18,7 @@ from orderfsm.cli.orders import DurationType
 from orderfsm.cli.stuck import deadline_option, state_deadlines
 
 if TYPE_CHECKING:
+    from orderfsm.adapters.digitalriver.api_calls import CallObserver
     from orderfsm.service.upkeep import Upkeep
 
 NEEDS_DR_KEY = "needs Digital River settings: pass --dr-key or set ORDERFSM_DR_API_KEY"
@@ -63,8 +64,13 @@ def upkeep_from_options(
     deadlines: dict[str, timedelta],
     dr_url: str,
     dr_key: str | None,
+    on_call: CallObserver | None = None,
 ) -> Iterator[Upkeep | None]:
-    """The :class:`~orderfsm.service.upkeep.Upkeep` the options ask for (``None``: none)."""
+    """The :class:`~orderfsm.service.upkeep.Upkeep` the options ask for (``None``: none).
+
+    ``on_call`` sees every DR request reconcile and refresh send (the worker's
+    ``--metrics-port`` counts them), as it does the fulfilment handler's.
+    """
     stuck_every = reconcile_every if stuck_every is None else stuck_every
     for flag, period in (("--reconcile-every", reconcile_every), ("--stuck-every", stuck_every)):
         if period is not None and period <= timedelta(0):
@@ -92,5 +98,5 @@ def upkeep_from_options(
     from orderfsm.adapters.digitalriver.api_config import DrApiConfig
     from orderfsm.adapters.digitalriver.client import DrClient
 
-    with DrClient(DrApiConfig(secret_key=dr_key, base_url=dr_url)) as client:
+    with DrClient(DrApiConfig(secret_key=dr_key, base_url=dr_url), on_call=on_call) as client:
         yield Upkeep(config, client)

@@ -205,6 +205,24 @@ class LifecycleMachine:
             return Refused(trigger, state, Refusal.TERMINAL, f"{state} is terminal")
         dest = self._dest.get(trigger)
         if dest is None:
+            if (state, trigger) not in self._edges:
+                # A record of a stage the order has left (every edge of the trigger
+                # starts behind this state, and none judges or acts: no guard, no
+                # effect) is news the order already reflects: stale, as a state it
+                # is past. An edge with a guard or an effect is still refused there.
+                edges = [
+                    e for (src, trig), es in self._edges.items() if trig is trigger for e in es
+                ]
+                sources = list(dict.fromkeys(e.source for e in edges))
+                records_only = all(not e.guards and not e.effects for e in edges)
+                if (
+                    sources
+                    and records_only
+                    and all(state in self._reachable[src] for src in sources)
+                ):
+                    named = ", ".join(src.value for src in sources)
+                    reason = f"{state} is past {trigger}'s states ({named})"
+                    return Refused(trigger, state, Refusal.STALE, reason)
             lead: tuple[Trigger, ...] = ()
             if (
                 ahead is not None

@@ -216,6 +216,13 @@ def list_effects(
     return [_entry(r) for r in connection.execute(query).mappings()]
 
 
+def order_known(connection: Connection, order: str) -> bool:
+    """Whether an order has ``order`` as any of its references (those of :func:`list_effects`)."""
+    refs = (ORDERS.c.upstream_id, ORDERS.c.dr_order_id, ORDERS.c.checkout_id)
+    query = select(ORDERS.c.id).where(or_(*(column == order for column in refs))).limit(1)
+    return connection.execute(query).first() is not None
+
+
 def find_effect(connection: Connection, key: str) -> OutboxEntry | None:
     """The outbox row with idempotency key ``key``."""
     row = (

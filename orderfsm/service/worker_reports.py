@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from orderfsm.dispatch import Delivery, DeliveryResult, DispatchReport
+from orderfsm.fsm.effects import EffectName
 from orderfsm.inbox import AppliedEntry, InboxReport
 from orderfsm.service.upkeep import (
     Reconciled,
@@ -150,7 +151,8 @@ def _text(report: WorkerReport) -> str:
             mode = (
                 "once" if report.once else f"every {report.interval.total_seconds():g}s when idle"
             )
-            return f"worker: {report.handled} effect(s) handled; {mode}"
+            # ``handled`` counts effect names with a handler, not deliveries: say so.
+            return f"worker: handlers for {report.handled} of {len(EffectName)} effects; {mode}"
         case EntryHandled(entry=entry):
             order = _shown(entry.upstream_id or "-")
             line = f"inbox: event {_shown(entry.event_id)} ({_shown(entry.event_type)}) "

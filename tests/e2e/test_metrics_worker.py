@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import httpx
 
 from orderfsm import Engine
 from orderfsm.samples.builders import Item, OrderSketch
+from tests.dr_helpers import requests_seen, sandbox_and_client
 from tests.e2e.worker_support import (
     REPO,
     Output,
@@ -173,3 +175,46 @@ def test_json_lines_of_a_worker_waiting_for_its_database_name_no_password_or_key
     outages = [r for r in records if r["kind"] == "worker.outage"]
     assert outages and all(r["level"] == "warning" and r["failures"] >= 1 for r in outages)
     assert password not in printed and key not in printed
+
+
+def test_the_metrics_port_counts_the_dr_calls_of_periodic_reconcile_and_refresh(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    port = free_port()
+    with (
+        Engine.open(url, create_if_empty=True) as engine,
+        sandbox_and_client() as (sandbox, _client),
+    ):
+        engine.submit("SHOP-LOST", "chk-never-sent")  # DR never saw it: refresh GETs it
+        env = {**os.environ, "ORDERFSM_DR_API_URL": sandbox.url, "ORDERFSM_DR_API_KEY": sandbox.key}
+        periodic = ["--reconcile-every", "1s", "--refresh-stuck", "--deadline", "submitted=1s"]
+        worker = subprocess.Popen(
+            [ORDERFSM, "worker", "--db", url, "--metrics-port", str(port), *periodic],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        page: dict[str, Samples] = {}
+
+        def counted_both() -> bool:
+            try:
+                page["now"] = parse(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text)
+            except httpx.TransportError:
+                return False
+            calls = counts(page["now"], "orderfsm_dr_api_calls_total", "method", "endpoint")
+            return calls.get(("GET", "/events"), 0) >= 1 and calls.get(("GET", "/orders"), 0) >= 1
+
+        try:
+            wait_until(counted_both, worker)
+            # Read after the scrape: DR can only have seen as many requests or more.
+            seen = Counter((r["method"], r["path"]) for r in requests_seen(sandbox))
+        finally:
+            stopped(worker, within_s=30)
+
+    calls = counts(page["now"], "orderfsm_dr_api_calls_total", "method", "endpoint", "status")
+    assert set(calls) <= {("GET", "/events", "200"), ("GET", "/orders", "200")}, calls
+    assert 1 <= calls[("GET", "/events", "200")] <= seen[("GET", "/events")]
+    assert 1 <= calls[("GET", "/orders", "200")] <= seen[("GET", "/orders")]

@@ -85,7 +85,7 @@ def test_a_handler_longer_than_the_lease_runs_once_with_two_workers_polling(
     workers = [start_worker(url, log, *args, sleep_s=2.5) for _ in range(2)]
     try:
         outputs = [Output(w) for w in workers]
-        wait_until(lambda: all(o.has("effect(s) handled") for o in outputs), *workers)
+        wait_until(lambda: all(o.has("worker: handlers for") for o in outputs), *workers)
         # Both poll before there is work: whichever claims the slow effect, the
         # other sees it due again as soon as a lease of 1 s is not renewed.
         [ref] = shop_with_waiting_webhooks(url, 1)

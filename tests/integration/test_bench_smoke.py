@@ -8,12 +8,16 @@ and that the correctness counters of the persisted runs hold.
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from bench import dispatch, persisted, postgres, property_harness, receiver, replay, startup
 from bench.__main__ import main
 from bench.harness import Report, render
+from orderfsm.cli.app import COMMANDS as CLI_COMMANDS
 
 
 def assert_sane(report: Report) -> None:
@@ -111,3 +115,47 @@ def test_the_startup_benchmark_times_the_cli_beside_its_baselines() -> None:
     assert report.figure("orderfsm show --help / import click").samples
     assert report.figure("orderfsm --version").target == startup.TARGET_GROUP_SECONDS
     assert report.notes == [f"orderfsm --help imported none of {startup.HEAVY}"]
+
+
+def run_module(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m MODULE ARGS`` from the repository's root, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_python_m_bench_property_harness_runs_at_the_sizes_it_is_given() -> None:
+    done = run_module("bench.property_harness", "--examples", "2", "--steps", "3", "--repeat", "1")
+
+    assert done.returncode == 0, done.stderr
+    assert "6. property harness: OrderLifecycleMachine on SQLite (2 scenarios of <= 3 steps)" in (
+        done.stdout
+    )
+    assert "harness scenarios/s (CPU)" in done.stdout
+    assert "double mail: found with 1 of 1 seeds" in done.stdout
+
+
+def test_python_m_bench_property_harness_refuses_a_size_below_one_in_one_line() -> None:
+    done = run_module("bench.property_harness", "--repeat", "0")
+
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].endswith("error: --repeat must be at least 1")
+    assert done.stdout == ""
+
+
+def test_the_startup_benchmark_times_every_command_of_the_cli_by_default() -> None:
+    assert startup.StartupSizes().commands == tuple(CLI_COMMANDS)
+    assert len(startup.StartupSizes().commands) == len(CLI_COMMANDS) >= 20
+
+
+def test_python_m_bench_startup_times_the_commands_it_is_given() -> None:
+    done = run_module("bench.startup", "--repeat", "1", "--commands", "reconcile", "parked")
+
+    assert done.returncode == 0, done.stderr
+    assert "orderfsm reconcile --help / import click" in done.stdout
+    assert "orderfsm parked --help / import click" in done.stdout
+    assert "orderfsm show --help" not in done.stdout

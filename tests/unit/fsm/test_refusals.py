@@ -395,3 +395,27 @@ def test_an_internal_trigger_without_an_edge_or_a_state_ahead_is_refused() -> No
 
     assert refused.refusal is Refusal.NO_SUCH_EDGE
     assert (order.state, order.disputed) == (S.SUBMITTED, False)
+
+
+def test_a_record_of_a_stage_the_order_has_left_is_stale_not_refused() -> None:
+    # DR's late fulfillment.created after order.complete: news the order already reflects.
+    order = InMemoryOrder(S.COMPLETE)
+
+    stale = _refused(MACHINE.advance(order, T.RECORD_FULFILLMENT, Facts()))
+
+    assert (stale.refusal, stale.state) == (Refusal.STALE, S.COMPLETE)
+    assert stale.reason == "complete is past record_fulfillment's states (accepted, fulfilled)"
+    assert order.state is S.COMPLETE
+
+
+def test_an_edge_that_judges_or_acts_is_still_refused_once_its_stage_is_left() -> None:
+    # The platform's own report after DR's fulfilment has a guard and an effect: refused.
+    reported = _refused(MACHINE.advance(InMemoryOrder(S.COMPLETE), T.REPORT_FULFILLMENT, Facts()))
+    # A charge failure after acceptance would notify the customer: refused too.
+    failed = _refused(MACHINE.advance(InMemoryOrder(S.ACCEPTED), T.FAIL_CHARGE, Facts()))
+    # Not yet reached is not "past": a fulfilment before acceptance is refused as before.
+    early = _refused(MACHINE.advance(InMemoryOrder(S.SUBMITTED), T.RECORD_FULFILLMENT, Facts()))
+
+    assert reported.refusal is Refusal.NO_SUCH_EDGE
+    assert failed.refusal is Refusal.NO_SUCH_EDGE
+    assert early.refusal is Refusal.NO_SUCH_EDGE
