@@ -76,7 +76,7 @@ def read_entry(text: str) -> Entry:
         body = data.get("body")
         if not isinstance(body, dict):
             raise JournalLineError("body: expected a JSON object")
-        return CreateOrderResponse(_text(data, "upstreamId"), status, body)
+        return CreateOrderResponse(_text(data, "upstreamId"), status, body, decoded=True)
     raise JournalLineError(
         f"kind: unknown value {kind!r} (expected submit or create_order_response)"
     )
