@@ -12,10 +12,14 @@ promise while sending the hot writes as a few ``executemany`` calls at
 * history rows and effect intents are buffered; deduplication consults the
   buffered history (:func:`~orderfsm.fsm.outcomes.is_first_application`, the
   partial unique index's rule) before the database;
-* anything rarer (inserting an order, parking, attaching parked events,
-  advisory locks) goes straight to the database, in order; after taking an
-  identity lock, a lookup by that identity asks the database again (another
-  transaction may have committed the order meanwhile).
+* where one writer is let in at a time (SQLite), new orders are buffered
+  too: their ids are the ones SQLite would give them (one past the largest,
+  read once per transaction, which no one else can write meanwhile), and
+  they are sent first at flush, in one ``executemany``;
+* anything rarer (inserting an order on PostgreSQL, parking, attaching
+  parked events, advisory locks) goes straight to the database, in order;
+  after taking an identity lock, a lookup by that identity asks the database
+  again (another transaction may have committed the order meanwhile).
 
 Saves are checked against the version each order had when the batch read it,
 and the database's unique indexes still judge every history row and effect
@@ -27,6 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
 
 from orderfsm.fsm.outcomes import is_first_application
 from orderfsm.fsm.refs import Identity, OrderRefs, RefKind
@@ -40,7 +47,12 @@ from orderfsm.persistence.records import (
     PendingEffect,
 )
 from orderfsm.persistence.repository import Repository
-from orderfsm.persistence.rows import order_update
+from orderfsm.persistence.rows import created_record, new_order_values, order_update
+from orderfsm.persistence.statements import INSERT_ORDER
+from orderfsm.persistence.tables import ORDERS
+
+_LAST_ORDER_ID = select(func.max(ORDERS.c.id))
+"""The largest order id: SQLite gives a new row one past it (the table has no AUTOINCREMENT)."""
 
 _IN_BATCH = 500
 """Most values bound in one ``IN`` list (SQLite allows 32,766 parameters)."""
@@ -64,6 +76,8 @@ class WriteBehind:
         self._absent: set[Identity] = set()
         self._read_version: dict[int, int] = {}
         self._dirty: set[int] = set()
+        self._new_orders: list[dict[str, Any]] = []
+        self._next_id: int | None = None
         self._history: list[HistoryEntry] = []
         self._effects: list[PendingEffect] = []
         self._seen: set[str] = set()
@@ -182,8 +196,16 @@ class WriteBehind:
     # -- writes ---------------------------------------------------------------
 
     def insert_order(self, order: NewOrder) -> OrderRecord:
-        """Insert at once (the id is needed), and remember the new order."""
-        return self._keep_read(self._store.insert_order(order))
+        """Remember the new order; insert it at :meth:`flush` (SQLite) or at once (its id)."""
+        if not self._alone:  # others insert meanwhile: the database gives the id
+            return self._keep_read(self._store.insert_order(order))
+        if self._next_id is None:
+            last = self._store.connection.execute(_LAST_ORDER_ID).scalar()
+            self._next_id = (last or 0) + 1
+        record = created_record(self._next_id, order)
+        self._next_id += 1
+        self._new_orders.append({"id": record.id, **new_order_values(order)})
+        return self._keep_read(record)
 
     def save_order(self, order: OrderRecord) -> None:
         """Keep the new state for :meth:`flush`; refuse a save of a state read before another."""
@@ -213,7 +235,10 @@ class WriteBehind:
         self._unseen.discard(parked.event_id)
 
     def flush(self) -> None:
-        """Send the buffered writes: order updates, then history, then effects."""
+        """Send the buffered writes: new orders, order updates, then history, then effects."""
+        if self._new_orders:
+            self._store.connection.execute(INSERT_ORDER, self._new_orders)
+            self._new_orders = []
         if self._dirty:
             self._store.save_orders(
                 [
