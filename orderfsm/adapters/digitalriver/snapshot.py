@@ -8,6 +8,8 @@ is known in one place (the models), never walked by hand.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,28 +19,25 @@ from orderfsm.adapters.digitalriver.parse import parse_order
 Snapshot = Mapping[str, Any]
 """A DR order as stored: the JSON object of a ``201`` answer or an ``order.*`` event."""
 
-
-class ReadSnapshot(dict[str, Any]):
-    """A snapshot the mapping has just read through the Order model, carrying that reading.
-
-    The engine builds every effect of a transition from the snapshot its
-    signal carries, and the mapping read that very object a moment before: the
-    reading travels with the object (and dies with it) instead of being
-    repeated. Snapshots are records (the engine copies, never edits them), so
-    the object still holds the order it was read as; a copy (``dict(...)``) or
-    a snapshot read back from the database is an ordinary mapping, read again.
-    """
-
-    __slots__ = ("order",)
-
-    def __init__(self, data: Mapping[str, Any], order: Order) -> None:
-        super().__init__(data)
-        self.order = order
+# The engine builds every effect of a transition from the snapshot its signal
+# carries, and the mapping has just read that very object through the Order
+# model: the reading is remembered by object identity (the objects are held,
+# so an identity is never reused while remembered) and not repeated. Only a
+# few are kept: a journal prepares 500 lines before applying them, but keeping
+# 1,024 snapshots alive made replays no faster (the collector walks them).
+# Snapshots are records (the engine copies, never edits them), so the same
+# object means the same order.
+_REMEMBERED = 16
+_read: OrderedDict[int, tuple[Snapshot, Order]] = OrderedDict()
+_lock = threading.Lock()
 
 
-def read_snapshot(data: Mapping[str, Any], order: Order) -> ReadSnapshot:
-    """``data`` (a DR order's JSON object) as a snapshot, with ``order``, its reading."""
-    return ReadSnapshot(data, order)
+def remember_order(snapshot: Snapshot, order: Order) -> None:
+    """``order`` is what reading ``snapshot`` through the Order model gave (the mapping's)."""
+    with _lock:
+        _read[id(snapshot)] = (snapshot, order)
+        if len(_read) > _REMEMBERED:
+            _read.popitem(last=False)
 
 
 def snapshot_order(snapshot: Snapshot | None) -> Order | None:
@@ -49,9 +48,13 @@ def snapshot_order(snapshot: Snapshot | None) -> Order | None:
     """
     if not snapshot:
         return None
-    if isinstance(snapshot, ReadSnapshot):
-        return snapshot.order
-    return parse_order(snapshot)
+    with _lock:
+        known = _read.get(id(snapshot))
+    if known is not None and known[0] is snapshot:
+        return known[1]
+    order = parse_order(snapshot)
+    remember_order(snapshot, order)
+    return order
 
 
 def redirect_url(snapshot: Snapshot | None) -> str | None:

@@ -488,7 +488,7 @@ def test_any_other_status_is_a_payload_error(status: int) -> None:
 
 
 def test_a_signals_snapshot_carries_the_order_the_mapping_read() -> None:
-    """Effects are built from the mapping's own reading; a copy is read again, equally."""
+    """Effects are built from the mapping's own (remembered) reading; a copy is read again."""
     for signal in (_signal(_event("order.accepted", _order())), _answer(201, _order())):
         assert signal.snapshot == _order()
         read = snapshot_order(signal.snapshot)
