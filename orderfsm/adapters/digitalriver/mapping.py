@@ -28,7 +28,7 @@ from orderfsm.adapters.digitalriver.parse import (
     parse_event_object,
     parse_order,
 )
-from orderfsm.adapters.digitalriver.snapshot import remember_order
+from orderfsm.adapters.digitalriver.snapshot import CheckedSnapshot, remember_order
 from orderfsm.errors import PayloadError
 from orderfsm.fsm.outcomes import SignalOrigin
 from orderfsm.fsm.signals import ChargeFact, Facts, ItemFact, NotRelevant, Signal
@@ -129,7 +129,8 @@ def map_event(event: Event) -> Signal | NotRelevant:
             checkout_id=order.checkout_id if order else None,
             upstream_id=order.upstream_id if order else None,
         )
-    remember_order(event.data.object, carried)  # the snapshot its effects are built from
+    snapshot = CheckedSnapshot(event.data.object)
+    remember_order(snapshot, carried)  # the snapshot its effects are built from
     charge: ChargeFact | None = None
     customer_message: str | None = None
     if meaning.trigger is T.FAIL_CHARGE:
@@ -145,6 +146,7 @@ def map_event(event: Event) -> Signal | NotRelevant:
         facts=facts_of(carried),
         charge=charge,
         customer_message=customer_message,
+        snapshot=snapshot,
     )
 
 
@@ -190,7 +192,7 @@ def map_create_order_response(
                 ],
                 event_type=event_type,
             )
-        snapshot = dict(value)
+        snapshot = CheckedSnapshot(value)
         remember_order(snapshot, order)
         return Signal(
             trigger,
@@ -269,6 +271,7 @@ def _webhook_signal(
     facts: Facts | None = None,
     charge: ChargeFact | None = None,
     customer_message: str | None = None,
+    snapshot: Mapping[str, Any] | None = None,
 ) -> Signal:
     return Signal(
         trigger,
@@ -282,7 +285,7 @@ def _webhook_signal(
         facts=facts if facts is not None else Facts(),
         charge=charge,
         customer_message=customer_message,
-        snapshot=event.data.object,
+        snapshot=event.data.object if snapshot is None else snapshot,
     )
 
 
