@@ -28,6 +28,10 @@ class CreateOrderResponse:
     upstream_id: str
     status: int
     body: Mapping[str, Any]
+    decoded: bool = False
+    """True when ``body`` is JSON text decoded by pydantic-core's ``from_json(text,
+    allow_inf_nan=False)``, the DR adapter's own parser (as journals do): it is
+    then checked for the input limits as its text would be, not walked whole."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,11 +46,13 @@ Entry = Command
 
 def read_entry(text: str) -> Entry:
     """Read one journal line; raise :class:`JournalLineError` naming what is wrong."""
-    try:
-        text.encode("utf-8")  # bytes that were not UTF-8 were kept as lone surrogates
-    except UnicodeEncodeError as exc:
-        byte = ord(text[exc.start]) - 0xDC00
-        raise JournalLineError(f"not UTF-8: byte 0x{byte:02x} at column {exc.start + 1}") from None
+    if not text.isascii():  # O(1): ASCII text holds no surrogate and needs no encoding test
+        try:
+            text.encode("utf-8")  # bytes that were not UTF-8 were kept as lone surrogates
+        except UnicodeEncodeError as exc:
+            byte = ord(text[exc.start]) - 0xDC00
+            message = f"not UTF-8: byte 0x{byte:02x} at column {exc.start + 1}"
+            raise JournalLineError(message) from None
     try:
         # pydantic-core's parser, as the DR adapter's: it refuses NaN and
         # Infinity too, and the event it decodes is not decoded again.
@@ -76,7 +78,7 @@ def read_entry(text: str) -> Entry:
         body = data.get("body")
         if not isinstance(body, dict):
             raise JournalLineError("body: expected a JSON object")
-        return CreateOrderResponse(_text(data, "upstreamId"), status, body)
+        return CreateOrderResponse(_text(data, "upstreamId"), status, body, decoded=True)
     raise JournalLineError(
         f"kind: unknown value {kind!r} (expected submit or create_order_response)"
     )

@@ -4,7 +4,8 @@ Applying many signals in one transaction gives the same result as applying
 them one by one if every read sees every earlier write. :class:`WriteBehind`
 wraps a :class:`~orderfsm.persistence.repository.Repository` and keeps that
 promise while sending the hot writes as a few ``executemany`` calls at
-:meth:`WriteBehind.flush`:
+:meth:`WriteBehind.flush` (on SQLite, history and outbox rows through the
+DB-API cursor: :mod:`~orderfsm.persistence.driver_inserts`):
 
 * orders are read once (optionally all at once, :meth:`WriteBehind.prefetch`)
   into a map kept in step with every save; records are frozen, so a change a
@@ -12,10 +13,14 @@ promise while sending the hot writes as a few ``executemany`` calls at
 * history rows and effect intents are buffered; deduplication consults the
   buffered history (:func:`~orderfsm.fsm.outcomes.is_first_application`, the
   partial unique index's rule) before the database;
-* anything rarer (inserting an order, parking, attaching parked events,
-  advisory locks) goes straight to the database, in order; after taking an
-  identity lock, a lookup by that identity asks the database again (another
-  transaction may have committed the order meanwhile).
+* where one writer is let in at a time (SQLite), new orders are buffered
+  too: their ids are the ones SQLite would give them (one past the largest,
+  read once per transaction, which no one else can write meanwhile), and
+  they are sent first at flush, in one ``executemany``;
+* anything rarer (inserting an order on PostgreSQL, parking, attaching
+  parked events, advisory locks) goes straight to the database, in order;
+  after taking an identity lock, a lookup by that identity asks the database
+  again (another transaction may have committed the order meanwhile).
 
 Saves are checked against the version each order had when the batch read it,
 and the database's unique indexes still judge every history row and effect
@@ -27,10 +32,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
 
 from orderfsm.fsm.outcomes import is_first_application
 from orderfsm.fsm.refs import Identity, OrderRefs, RefKind
 from orderfsm.persistence.contention import VersionConflict
+from orderfsm.persistence.driver_inserts import driver_insert, takes_driver_inserts
 from orderfsm.persistence.records import (
     HistoryEntry,
     NewOrder,
@@ -40,7 +49,25 @@ from orderfsm.persistence.records import (
     PendingEffect,
 )
 from orderfsm.persistence.repository import Repository
-from orderfsm.persistence.rows import order_update
+from orderfsm.persistence.rows import (
+    HistoryValues,
+    OutboxValues,
+    created_record,
+    history_values,
+    new_order_values,
+    order_update,
+    outbox_values,
+)
+from orderfsm.persistence.statements import INSERT_ORDER
+from orderfsm.persistence.tables import HISTORY, ORDERS, OUTBOX
+
+_LAST_ORDER_ID = select(func.max(ORDERS.c.id))
+"""The largest order id: SQLite gives a new row one past it (the table has no AUTOINCREMENT)."""
+
+_HISTORY_COLUMNS = tuple(HistoryValues.__annotations__)
+_OUTBOX_COLUMNS = tuple(OutboxValues.__annotations__)
+_KEEP_EXISTING_KEY = " ON CONFLICT (idempotency_key) DO NOTHING"
+"""As ``ENQUEUE``: an effect whose key is already there is left alone (exactly once)."""
 
 _IN_BATCH = 500
 """Most values bound in one ``IN`` list (SQLite allows 32,766 parameters)."""
@@ -64,6 +91,8 @@ class WriteBehind:
         self._absent: set[Identity] = set()
         self._read_version: dict[int, int] = {}
         self._dirty: set[int] = set()
+        self._new_orders: list[dict[str, Any]] = []
+        self._next_id: int | None = None
         self._history: list[HistoryEntry] = []
         self._effects: list[PendingEffect] = []
         self._seen: set[str] = set()
@@ -74,6 +103,7 @@ class WriteBehind:
         # this batch read stays true until it commits. Elsewhere other
         # transactions commit meanwhile, and an identity lock is taken to see them.
         self._alone = not store.uses_identity_locks
+        self._driver_inserts = takes_driver_inserts(store.connection)
         self._holds_identity_locks = False
 
     @property
@@ -182,8 +212,16 @@ class WriteBehind:
     # -- writes ---------------------------------------------------------------
 
     def insert_order(self, order: NewOrder) -> OrderRecord:
-        """Insert at once (the id is needed), and remember the new order."""
-        return self._keep_read(self._store.insert_order(order))
+        """Remember the new order; insert it at :meth:`flush` (SQLite) or at once (its id)."""
+        if not self._alone:  # others insert meanwhile: the database gives the id
+            return self._keep_read(self._store.insert_order(order))
+        if self._next_id is None:
+            last = self._store.connection.execute(_LAST_ORDER_ID).scalar()
+            self._next_id = (last or 0) + 1
+        record = created_record(self._next_id, order)
+        self._next_id += 1
+        self._new_orders.append({"id": record.id, **new_order_values(order)})
+        return self._keep_read(record)
 
     def save_order(self, order: OrderRecord) -> None:
         """Keep the new state for :meth:`flush`; refuse a save of a state read before another."""
@@ -213,7 +251,10 @@ class WriteBehind:
         self._unseen.discard(parked.event_id)
 
     def flush(self) -> None:
-        """Send the buffered writes: order updates, then history, then effects."""
+        """Send the buffered writes: new orders, order updates, then history, then effects."""
+        if self._new_orders:
+            self._store.connection.execute(INSERT_ORDER, self._new_orders)
+            self._new_orders = []
         if self._dirty:
             self._store.save_orders(
                 [
@@ -225,10 +266,20 @@ class WriteBehind:
                 self._read_version[i] = self._orders[i].version
             self._dirty.clear()
         if self._history:
-            self._store.add_history(self._history)
+            if self._driver_inserts:
+                insert = driver_insert(self._store.connection, HISTORY, _HISTORY_COLUMNS)
+                insert.execute(self._store.connection, [history_values(e) for e in self._history])
+            else:
+                self._store.add_history(self._history)
             self._history = []
         if self._effects:
-            self._store.enqueue_effects(self._effects)
+            if self._driver_inserts:
+                insert = driver_insert(
+                    self._store.connection, OUTBOX, _OUTBOX_COLUMNS, suffix=_KEEP_EXISTING_KEY
+                )
+                insert.execute(self._store.connection, [outbox_values(e) for e in self._effects])
+            else:
+                self._store.enqueue_effects(self._effects)
             self._effects = []
 
     # -- the map --------------------------------------------------------------

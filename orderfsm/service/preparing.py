@@ -79,8 +79,10 @@ def _submit(command: Submit) -> Prepared:
 
 
 def _create_order_response(command: CreateOrderResponse) -> Prepared:
+    body = command.body
+    answer = ParsedJson(body) if command.decoded and isinstance(body, dict) else body
     signal = map_create_order_response(
-        command.status, command.body, upstream_id=command.upstream_id, checkout_id=None
+        command.status, answer, upstream_id=command.upstream_id, checkout_id=None
     )
     redirect = redirect_url(signal.snapshot) if signal.facts.next_action == REDIRECT else None
     return SignalUnit(signal, None, redirect)

@@ -88,6 +88,34 @@ def test_a_batched_journal_stores_exactly_what_one_line_per_transaction_stores(
     assert batched[1] == one_by_one[1]
 
 
+def test_a_batch_inserts_its_new_orders_at_once_with_the_ids_one_by_one_gives(
+    sqlite_url: str, tmp_path: Any
+) -> None:
+    """SQLite: new orders wait for the flush, under the ids SQLite itself gives them."""
+    journal = troubled_journal()
+    ids = "SELECT upstream_id, id FROM orders ORDER BY id"
+    with Engine.open(f"sqlite:///{tmp_path / 'one.db'}", create_if_empty=True) as engine:
+        apply_journal(engine, lines(journal), batch_size=1)
+        with engine.db.connect() as conn:
+            one_by_one = [tuple(r) for r in conn.execute(text(ids))]
+    inserts: list[str] = []
+    with Engine.open(sqlite_url, create_if_empty=True) as engine:
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if statement.lstrip().upper().startswith("INSERT INTO ORDERS "):
+                inserts.append(statement)
+
+        event.listen(engine.db, "before_cursor_execute", count)
+        report = apply_journal(engine, lines(journal), batch_size=500)
+        with engine.db.connect() as conn:
+            batched = [tuple(r) for r in conn.execute(text(ids))]
+
+    assert report.done == len(journal)
+    assert len(one_by_one) > 3
+    assert batched == one_by_one
+    assert len(inserts) == 1
+
+
 def test_lines_that_fail_inside_a_batch_are_reported_in_order_and_the_rest_apply(
     sqlite_url: str,
 ) -> None:

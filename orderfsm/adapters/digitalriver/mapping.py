@@ -21,13 +21,14 @@ from orderfsm.adapters.digitalriver.models import Event
 from orderfsm.adapters.digitalriver.models_order import Order, OrderCharge
 from orderfsm.adapters.digitalriver.models_other import Charge, Fulfillment
 from orderfsm.adapters.digitalriver.parse import (
+    ParsedJson,
     RawPayload,
     parse_error_body,
     parse_event,
     parse_event_object,
     parse_order,
 )
-from orderfsm.adapters.digitalriver.snapshot import remember_order
+from orderfsm.adapters.digitalriver.snapshot import CheckedSnapshot, remember_order
 from orderfsm.errors import PayloadError
 from orderfsm.fsm.outcomes import SignalOrigin
 from orderfsm.fsm.signals import ChargeFact, Facts, ItemFact, NotRelevant, Signal
@@ -128,7 +129,8 @@ def map_event(event: Event) -> Signal | NotRelevant:
             checkout_id=order.checkout_id if order else None,
             upstream_id=order.upstream_id if order else None,
         )
-    remember_order(event.data.object, carried)  # the snapshot its effects are built from
+    snapshot = CheckedSnapshot(event.data.object)
+    remember_order(snapshot, carried)  # the snapshot its effects are built from
     charge: ChargeFact | None = None
     customer_message: str | None = None
     if meaning.trigger is T.FAIL_CHARGE:
@@ -144,6 +146,7 @@ def map_event(event: Event) -> Signal | NotRelevant:
         facts=facts_of(carried),
         charge=charge,
         customer_message=customer_message,
+        snapshot=snapshot,
     )
 
 
@@ -154,13 +157,16 @@ def signal_from_body(raw: RawPayload) -> Signal | NotRelevant:
 
 def map_create_order_response(
     status: int,
-    body: Mapping[str, Any],
+    body: Mapping[str, Any] | ParsedJson,
     *,
     upstream_id: str,
     checkout_id: str | None,
 ) -> Signal:
     """The signal DR's answer to ``POST /orders`` stands for.
 
+    ``body`` is the answer's JSON object, wrapped in :class:`~.parse.ParsedJson`
+    when the adapter's parser decoded it from text (it is then checked for the
+    input limits as the text would be, not walked whole).
     ``checkout_id`` is the checkout that was submitted, when the caller knows
     it; a ``201`` body naming another checkout is refused. Raises
     :class:`~orderfsm.errors.PayloadError` for a body that cannot be read, a
@@ -168,6 +174,7 @@ def map_create_order_response(
     orderfsm does not read (5xx and the like are transport failures: retry).
     """
     event_type = f"POST /orders {status}"
+    value = body.value if isinstance(body, ParsedJson) else body
     if status == _CREATED:
         order = _read(parse_order, body, event_type)
         trigger = CREATED_ORDER_STATES.get(order.state)
@@ -185,7 +192,7 @@ def map_create_order_response(
                 ],
                 event_type=event_type,
             )
-        snapshot = dict(body)
+        snapshot = CheckedSnapshot(value)
         remember_order(snapshot, order)
         return Signal(
             trigger,
@@ -209,7 +216,7 @@ def map_create_order_response(
                 checkout_id=checkout_id,
                 upstream_id=upstream_id,
                 facts=Facts(fraud_state=_FRAUD_BLOCKED),
-                snapshot=dict(body),
+                snapshot=dict(value),
             )
         return Signal(
             CONFLICT_DEFAULT,
@@ -218,7 +225,7 @@ def map_create_order_response(
             checkout_id=checkout_id,
             upstream_id=upstream_id,
             customer_message=payment_refusal_text(errors),
-            snapshot=dict(body),
+            snapshot=dict(value),
         )
     trigger = ERROR_STATUSES.get(status)
     if trigger is None:
@@ -234,7 +241,7 @@ def map_create_order_response(
         event_type,
         checkout_id=checkout_id,
         upstream_id=upstream_id,
-        snapshot=dict(body),
+        snapshot=dict(value),
     )
 
 
@@ -264,6 +271,7 @@ def _webhook_signal(
     facts: Facts | None = None,
     charge: ChargeFact | None = None,
     customer_message: str | None = None,
+    snapshot: Mapping[str, Any] | None = None,
 ) -> Signal:
     return Signal(
         trigger,
@@ -277,11 +285,11 @@ def _webhook_signal(
         facts=facts if facts is not None else Facts(),
         charge=charge,
         customer_message=customer_message,
-        snapshot=event.data.object,
+        snapshot=event.data.object if snapshot is None else snapshot,
     )
 
 
-def _read(reader: Callable[[RawPayload], R], body: Mapping[str, Any], event_type: str) -> R:
+def _read(reader: Callable[[RawPayload], R], body: RawPayload, event_type: str) -> R:
     """Run a reader on an API answer, naming the answer in any PayloadError."""
     try:
         return reader(body)

@@ -14,10 +14,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from orderfsm.adapters.digitalriver.models_order import Order
-from orderfsm.adapters.digitalriver.parse import parse_order
+from orderfsm.adapters.digitalriver.parse import ParsedJson, parse_order
 
 Snapshot = Mapping[str, Any]
 """A DR order as stored: the JSON object of a ``201`` answer or an ``order.*`` event."""
+
+
+class CheckedSnapshot(dict[str, Any]):
+    """A snapshot taken from a payload the adapter read, so within the input limits.
+
+    Its payload met :mod:`.limits` as a whole before the mapping took it, and
+    snapshots are records (never edited): reading it again through the Order
+    model (once the memory below has forgotten it: a journal prepares 500
+    lines before applying any) checks it as parsed JSON, not walked whole.
+    It holds nothing but the JSON (a reading kept alive made replays slower).
+    """
+
+    __slots__ = ()
 
 # The engine builds every effect of a transition from the snapshot its signal
 # carries, and the mapping has just read that very object through the Order
@@ -52,7 +65,8 @@ def snapshot_order(snapshot: Snapshot | None) -> Order | None:
         known = _read.get(id(snapshot))
     if known is not None and known[0] is snapshot:
         return known[1]
-    order = parse_order(snapshot)
+    payload = ParsedJson(snapshot) if isinstance(snapshot, CheckedSnapshot) else snapshot
+    order = parse_order(payload)
     remember_order(snapshot, order)
     return order
 

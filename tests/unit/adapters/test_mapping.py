@@ -13,6 +13,7 @@ from orderfsm.adapters.digitalriver import (
     map_create_order_response,
     parse_event,
     signal_from_body,
+    snapshot_order,
 )
 from orderfsm.adapters.digitalriver.customer_text import DEFAULT_PAYMENT_FAILED_TEXT
 from orderfsm.adapters.digitalriver.mapping import (
@@ -481,3 +482,48 @@ def test_any_other_status_is_a_payload_error(status: int) -> None:
 
     assert str(status) in caught.value.problems[0]
     assert caught.value.event_type == f"POST /orders {status}"
+
+
+# ------------------------------------------------------------- the snapshot's reading
+
+
+def test_a_signals_snapshot_carries_the_order_the_mapping_read() -> None:
+    """Effects are built from the mapping's own (remembered) reading; a copy is read again."""
+    for signal in (_signal(_event("order.accepted", _order())), _answer(201, _order())):
+        assert signal.snapshot == _order()
+        read = snapshot_order(signal.snapshot)
+        assert read is not None and read.id == "250000000336"
+        assert snapshot_order(signal.snapshot) is read
+        copied = snapshot_order(dict(signal.snapshot))
+        assert copied is not read
+        assert copied == read
+
+
+def test_a_copied_snapshot_that_is_not_an_order_is_still_refused() -> None:
+    signal = _signal(_event("order.accepted", _order()))
+    broken = {**signal.snapshot, "state": 7}
+    with pytest.raises(PayloadError, match="state"):
+        snapshot_order(broken)
+
+
+def test_a_snapshot_read_again_after_the_memory_forgot_it_gives_the_same_order() -> None:
+    """A journal prepares 500 lines before applying any: readings are forgotten, not lost."""
+    first = _signal(_event("order.accepted", _order()))
+    for n in range(40):  # more than the memory keeps
+        _signal(_event("order.accepted", _order(id=f"other-{n}"), event_id=f"evt-{n}"))
+    again = snapshot_order(first.snapshot)
+    assert again is not None
+    assert again == snapshot_order(dict(first.snapshot))
+    assert again.id == "250000000336"
+
+
+def test_a_checked_snapshot_breaking_a_limit_is_refused_as_a_mapping_is() -> None:
+    """Checked snapshots skip only the walk's cost, never its verdict."""
+    snapshot = _signal(_event("order.accepted", _order())).snapshot
+    broken = type(snapshot)({**snapshot, "note": "a\x00b"})
+    with pytest.raises(PayloadError) as as_checked:
+        snapshot_order(broken)
+    with pytest.raises(PayloadError) as as_mapping:
+        snapshot_order(dict(broken))
+    assert "NUL" in str(as_checked.value)
+    assert str(as_checked.value) == str(as_mapping.value)
