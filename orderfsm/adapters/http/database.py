@@ -11,9 +11,10 @@ database when asked to, as ``orderfsm serve`` does); a failure is a
 :class:`Problem` whose state and one-line reason ``/healthz`` tells
 authenticated callers. The password of the URL never appears in a reason.
 
-A connection lost while running is PostgreSQL's pool's business
-(``pool_pre_ping``): the failed group answers 503 and the next one connects
-anew. Each change between usable and not is logged once.
+A connection lost while running is PostgreSQL's pool's business (its
+checkout discards one the server ended, :mod:`orderfsm.persistence.database`):
+the failed group answers 503 and the next one connects anew. Each change
+between usable and not is logged once.
 """
 
 from __future__ import annotations
