@@ -68,6 +68,22 @@ class Repository:
         found = row.mappings().first()
         return None if found is None else order_record(found)
 
+    def find_order_and_seen(
+        self, refs: OrderRefs, event_id: str
+    ) -> tuple[OrderRecord | None, bool]:
+        """:meth:`find_order` (locked) and :meth:`event_seen`, as if asked in that order.
+
+        One statement answers both when the order is found and not locked by
+        another transaction (``statements.FIND_ORDER_SEEN``); otherwise the
+        two are asked apart, the lock waited for first.
+        """
+        for kind, value in refs.known():
+            params = {"value": value, "event_id": event_id}
+            found = self.connection.execute(sql.FIND_ORDER_SEEN[kind], params).mappings().first()
+            if found is not None:
+                return order_record(found), bool(found["event_seen"])
+        return self.find_order(refs), self.event_seen(event_id)
+
     def find_many(self, kind: RefKind, values: list[str]) -> list[OrderRecord]:
         """The orders (locked) whose reference of ``kind`` is among ``values``."""
         rows = self.connection.execute(sql.FIND_ORDERS[kind], {"values": values}).mappings()
