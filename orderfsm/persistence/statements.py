@@ -77,7 +77,7 @@ _SEEN = or_(
     exists().where(and_(HISTORY.c.event_id == bindparam("event_id"), _FIRST_APPLICATION)),
     exists().where(PARKED.c.event_id == bindparam("event_id")),
 )
-EVENT_SEEN = select(_SEEN)
+EVENT_SEEN = select(_SEEN.label("event_seen"))
 FIND_ORDER_SEEN = {
     kind: select(ORDERS, _SEEN.label("event_seen"))
     .where(ORDERS.c[kind.value] == bindparam("value"))
