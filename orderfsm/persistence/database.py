@@ -33,6 +33,7 @@ from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from orderfsm.errors import DatabaseUnavailable, StorageError
+from orderfsm.persistence.driver import run_plain
 
 OUTAGE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, DatabaseUnavailable, StorageError)
 """What a database that is down or unusable for now raises; callers outside
@@ -142,7 +143,7 @@ def _sqlite_begin(connection: Any) -> None:
     # A reader in WAL mode sees one snapshot without blocking writers; only
     # a transaction that may write queues for the writer lock up front.
     read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
-    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    run_plain(connection, "BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def utcnow() -> datetime:

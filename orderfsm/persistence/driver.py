@@ -206,18 +206,40 @@ class Runner:
     def _translated(
         self, form: Compiled, parameters: Any, exc: Exception, cursor: Any
     ) -> BaseException:
-        """``exc`` as SQLAlchemy would have raised it; a lost connection is invalidated."""
-        dialect = self.dialect
-        raw = self.connection.connection.dbapi_connection
-        lost = dialect.is_disconnect(cast(Any, exc), raw, cursor)
-        if lost:
-            self.connection.invalidate(exc)
-        return DBAPIError.instance(
-            form.sql,
-            parameters,
-            exc,
-            dialect.loaded_dbapi.Error,
-            hide_parameters=True,
-            connection_invalidated=lost,
-            dialect=dialect,
-        )
+        return translated(self.connection, form.sql, parameters, exc, cursor)
+
+
+def run_plain(connection: Connection, statement: str) -> None:
+    """Run ``statement`` (no parameters, no rows: ``BEGIN IMMEDIATE``) on the DB-API cursor."""
+    if _watched(connection):
+        connection.exec_driver_sql(statement)
+        return
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        cursor.execute(statement)
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise translated(connection, statement, (), exc, cursor) from exc
+    finally:
+        cursor.close()
+
+
+def translated(
+    connection: Connection, statement: str, parameters: Any, exc: Exception, cursor: Any
+) -> BaseException:
+    """``exc`` as SQLAlchemy would have raised it; a lost connection is invalidated."""
+    dialect = connection.dialect
+    raw = connection.connection.dbapi_connection
+    lost = dialect.is_disconnect(cast(Any, exc), raw, cursor)
+    if lost:
+        connection.invalidate(exc)
+    return DBAPIError.instance(
+        statement,
+        parameters,
+        exc,
+        dialect.loaded_dbapi.Error,
+        hide_parameters=True,
+        connection_invalidated=lost,
+        dialect=dialect,
+    )
