@@ -91,8 +91,8 @@ def compiled(
         for_executemany=many,
     )
     form = cast(SQLCompiler, form)
-    if form.insert_prefetch or form.update_prefetch:  # pragma: no cover - none of ours
-        raise ValueError(f"statement needs Python-side defaults: {form.string}")
+    # None of ours has Python-side column defaults (Core would compute them per execution).
+    assert not (form.insert_prefetch or form.update_prefetch), form.string
     # SQLAlchemy's own processors for the columns' types: what Core would apply.
     processors = form._bind_processors
     names = form.positiontup
