@@ -14,6 +14,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import BigInteger, ColumnElement, Connection, Text, bindparam, cast, func, select
 
 from orderfsm.fsm.refs import Identity, OrderRefs, RefKind
+from orderfsm.persistence import driver
 from orderfsm.persistence import statements as sql
 from orderfsm.persistence.contention import VersionConflict
 from orderfsm.persistence.records import (
@@ -26,7 +27,9 @@ from orderfsm.persistence.records import (
     PendingEffect,
 )
 from orderfsm.persistence.rows import (
+    HistoryValues,
     OrderUpdate,
+    OutboxValues,
     charge_states,
     created_record,
     effect_entry,
@@ -44,6 +47,9 @@ from orderfsm.persistence.tables import ORDERS, OUTBOX
 
 __all__ = ["ORDERS", "OUTBOX", "Repository"]
 
+_HISTORY_COLUMNS = tuple(HistoryValues.__annotations__)
+_OUTBOX_COLUMNS = tuple(OutboxValues.__annotations__)
+
 
 class Repository:
     """Every statement the service runs, bound to one connection and its transaction."""
@@ -51,6 +57,7 @@ class Repository:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.dialect = connection.dialect.name
+        self._run = driver.Runner(connection)
 
     # -- orders --------------------------------------------------------------
 
@@ -64,9 +71,26 @@ class Repository:
 
     def find_one(self, kind: RefKind, value: str, *, lock: bool) -> OrderRecord | None:
         """The order whose reference of ``kind`` is ``value``."""
-        row = self.connection.execute(sql.FIND_ORDER[kind, lock], {"value": value})
-        found = row.mappings().first()
+        form = self._run.compiled(sql.FIND_ORDER[kind, lock])
+        found = self._run.fetch_one(form, {"value": value})
         return None if found is None else order_record(found)
+
+    def find_order_and_seen(
+        self, refs: OrderRefs, event_id: str
+    ) -> tuple[OrderRecord | None, bool]:
+        """:meth:`find_order` (locked) and :meth:`event_seen`, as if asked in that order.
+
+        One statement answers both when the order is found and not locked by
+        another transaction (``statements.FIND_ORDER_SEEN``); otherwise the
+        two are asked apart, the lock waited for first.
+        """
+        for kind, value in refs.known():
+            form = self._run.compiled(sql.FIND_ORDER_SEEN[kind])
+            params = {"value": value, "event_id": event_id}
+            found = self._run.fetch_one(form, params)
+            if found is not None:
+                return order_record(found), bool(found["event_seen"])
+        return self.find_order(refs), self.event_seen(event_id)
 
     def find_many(self, kind: RefKind, values: list[str]) -> list[OrderRecord]:
         """The orders (locked) whose reference of ``kind`` is among ``values``."""
@@ -110,7 +134,8 @@ class Repository:
         """Write ``order`` back if nobody changed it since it was read."""
         # One set of parameters, not a list of one: executemany costs more.
         update = order_update(order, read_version=order.version - 1)
-        if self.connection.execute(sql.SAVE_ORDER, update).rowcount != 1:
+        form = self._run.compiled(sql.SAVE_ORDER)
+        if self._run.changed(form, update) != 1:
             raise VersionConflict(f"order {order.upstream_id} changed concurrently")
 
     def save_orders(self, updates: Sequence[OrderUpdate]) -> None:
@@ -123,7 +148,9 @@ class Repository:
 
     def event_seen(self, event_id: str) -> bool:
         """True when this DR event was already applied, refused or parked."""
-        return bool(self.connection.execute(sql.EVENT_SEEN, {"event_id": event_id}).scalar())
+        form = self._run.compiled(sql.EVENT_SEEN)
+        found = self._run.fetch_one(form, {"event_id": event_id})
+        return found is not None and bool(found["event_seen"])
 
     def events_seen(self, event_ids: Collection[str]) -> set[str]:
         """Which of ``event_ids`` :meth:`event_seen` would answer True for (one statement)."""
@@ -135,7 +162,8 @@ class Repository:
     def add_history(self, entries: Sequence[HistoryEntry]) -> None:
         """Append history entries."""
         if entries:
-            self.connection.execute(sql.INSERT_HISTORY, [history_values(e) for e in entries])
+            form = self._run.compiled(sql.INSERT_HISTORY, column_keys=_HISTORY_COLUMNS, many=True)
+            self._run.write(form, [history_values(e) for e in entries])
 
     def history(self, order_id: int) -> list[HistoryEntry]:
         """An order's history in the order it was recorded."""
@@ -147,8 +175,9 @@ class Repository:
     def enqueue_effects(self, effects: Sequence[PendingEffect]) -> None:
         """Add effect intents; a key already present is left alone (exactly once)."""
         if effects:
-            rows = [outbox_values(effect) for effect in effects]
-            self.connection.execute(sql.ENQUEUE[self.dialect], rows)
+            enqueue = sql.ENQUEUE[self.dialect]
+            form = self._run.compiled(enqueue, column_keys=_OUTBOX_COLUMNS, many=True)
+            self._run.write(form, [outbox_values(effect) for effect in effects])
 
     def effects(self, order_id: int) -> list[EffectEntry]:
         """An order's outbox rows in the order they were enqueued."""

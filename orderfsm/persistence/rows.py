@@ -204,7 +204,7 @@ def order_update(order: OrderRecord, *, read_version: int) -> OrderUpdate:
     }
 
 
-def order_record(row: RowMapping) -> OrderRecord:
+def order_record(row: RowMapping | Mapping[str, Any]) -> OrderRecord:
     """An ``orders`` row as a record."""
     return OrderRecord(
         id=row["id"],

@@ -73,12 +73,26 @@ SAVE_ORDER = (
     .values({name: _set(ORDERS.c[name]) for name in SAVED_COLUMNS})
 )
 """Write an order where it still has the version read (parameters: ``rows.OrderUpdate``)."""
-EVENT_SEEN = select(
-    or_(
-        exists().where(and_(HISTORY.c.event_id == bindparam("event_id"), _FIRST_APPLICATION)),
-        exists().where(PARKED.c.event_id == bindparam("event_id")),
-    )
+_SEEN = or_(
+    exists().where(and_(HISTORY.c.event_id == bindparam("event_id"), _FIRST_APPLICATION)),
+    exists().where(PARKED.c.event_id == bindparam("event_id")),
 )
+EVENT_SEEN = select(_SEEN.label("event_seen"))
+FIND_ORDER_SEEN = {
+    kind: select(ORDERS, _SEEN.label("event_seen"))
+    .where(ORDERS.c[kind.value] == bindparam("value"))
+    .with_for_update(skip_locked=True)
+    for kind in RefKind
+}
+"""Find and lock one order and tell whether an event was seen, in one round trip.
+
+``SKIP LOCKED``: on PostgreSQL the deduplication must see what the holder of
+the order's lock committed, and a statement that waited for a lock still
+reads with the snapshot it started with; an order locked by another
+transaction therefore gives no row here, and the caller waits for the lock
+and asks again in two statements (SQLite ignores the clause: its writers
+hold the database, not rows).
+"""
 EVENTS_SEEN = union(
     select(HISTORY.c.event_id).where(
         and_(HISTORY.c.event_id.in_(bindparam("event_ids", expanding=True)), _FIRST_APPLICATION)

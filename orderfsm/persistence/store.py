@@ -27,6 +27,11 @@ class Store(Protocol):
     def find_order(self, refs: OrderRefs, *, lock: bool = True) -> OrderRecord | None:
         """The order found by the first known part of ``refs`` that matches one."""
 
+    def find_order_and_seen(
+        self, refs: OrderRefs, event_id: str
+    ) -> tuple[OrderRecord | None, bool]:
+        """:meth:`find_order` (locked), then :meth:`event_seen`; one round trip where it can."""
+
     def lock_identities(self, identities: Collection[Identity], *, wait: bool) -> bool:
         """Hold a lock per identity until the transaction ends; False: one was taken."""
 

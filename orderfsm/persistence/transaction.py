@@ -17,6 +17,11 @@ is sorted, in this one place:
   naming the operation (the original is its ``__cause__``);
 * anything else (a bug, an injected fault) propagates unchanged.
 
+:attr:`Transaction.lost_before_commit` tells a caller that its block failed
+because the connection broke before ``COMMIT`` was sent: nothing was
+committed, so the block may run again on a fresh connection (a broken
+``COMMIT`` may have committed, and is never said to be safe to retry).
+
 ``read_only`` transactions take no writer lock on SQLite (a deferred
 ``BEGIN``): readers never wait for writers in WAL mode, nor block them.
 """
@@ -85,6 +90,9 @@ class Transaction:
         self._store: Repository | None = None
         self.collision: Collision | None = None
         """Set when the block ended in a collision (the block's result is then void)."""
+        self._commit_sent = False
+        self.lost_before_commit = False
+        """True when the block failed on a broken connection before ``COMMIT`` was sent."""
 
     def __enter__(self) -> Transaction:
         try:
@@ -108,6 +116,7 @@ class Transaction:
     def commit(self) -> None:
         """Make everything done in this transaction durable."""
         assert self._transaction is not None
+        self._commit_sent = True
         self._transaction.commit()
 
     def __exit__(
@@ -126,7 +135,9 @@ class Transaction:
             self.collision = Collision(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             return True
         if isinstance(exc, SQLAlchemyError):
-            raise storage_error(self._operation, exc) from exc
+            failed = storage_error(self._operation, exc)
+            self.lost_before_commit = failed.connection_lost and not self._commit_sent
+            raise failed from exc
         return False
 
     def _close(self) -> None:

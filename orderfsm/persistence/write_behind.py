@@ -166,6 +166,12 @@ class WriteBehind:
             return self._orders.get(found.id) or self._keep_read(found)
         return None
 
+    def find_order_and_seen(
+        self, refs: OrderRefs, event_id: str
+    ) -> tuple[OrderRecord | None, bool]:
+        """:meth:`find_order`, then :meth:`event_seen` (a batch answers most from memory)."""
+        return self.find_order(refs), self.event_seen(event_id)
+
     def lock_identities(self, identities: Collection[Identity], *, wait: bool) -> bool:
         """As :meth:`Repository.lock_identities`; then ask the database again about them.
 

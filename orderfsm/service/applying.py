@@ -106,8 +106,11 @@ class Applier:
         signal = unit.signal
         # Lock the order before the duplicate check: a concurrent delivery of
         # the same event then waits here and sees the first one's history.
-        order = store.find_order(signal.refs)
-        if signal.event_id is not None and store.event_seen(signal.event_id):
+        if signal.event_id is None:
+            order, seen = store.find_order(signal.refs), False
+        else:
+            order, seen = store.find_order_and_seen(signal.refs, signal.event_id)
+        if seen:
             if order is not None:
                 entry = signal_entry(order, signal, Outcome.DUPLICATE, DUPLICATE_REASON, now)
                 store.add_history([entry])

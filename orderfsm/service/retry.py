@@ -4,6 +4,11 @@ A collision (:class:`~orderfsm.persistence.Collision`) means nothing of the
 attempt was committed; the next attempt starts from the beginning and then
 sees the other worker's work (typically as a duplicate). Attempts back off
 with full jitter, so colliding workers spread out instead of colliding again.
+
+A unit whose connection is found broken before its ``COMMIT`` was sent (a
+PostgreSQL restart the pool's checkout could not see) is run once more, at
+once, on a fresh connection: nothing of it was committed. A second broken
+connection, or one lost at ``COMMIT``, raises the storage error.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import random
 import time
 from collections.abc import Callable
 
-from orderfsm.errors import ContentionExhausted, OrderFsmError
+from orderfsm.errors import ContentionExhausted, OrderFsmError, StorageError
 from orderfsm.persistence import Collision, Repository, Transaction
 from orderfsm.persistence.database import Database
 from orderfsm.service.applying import Applier
@@ -52,17 +57,24 @@ def run_alone(
     """
     collision = Collision("no attempt made")
     give_up_at = time.monotonic() + retry_for_s
-    attempt = 0
+    reconnected = False
+    attempt = 1
     while True:
-        attempt += 1
         answer: Answer | Collision | None = None
-        with Transaction(db, APPLY) as tx:
-            answer = applier.run(tx.store, unit)
-            # A refusal meant for the caller is answered before anything is written.
-            if not isinstance(answer, Collision | OrderFsmError):
-                if before_commit is not None:
-                    before_commit(tx.store, answer)
-                tx.commit()
+        tx = Transaction(db, APPLY)
+        try:
+            with tx:
+                answer = applier.run(tx.store, unit)
+                # A refusal meant for the caller is answered before anything is written.
+                if not isinstance(answer, Collision | OrderFsmError):
+                    if before_commit is not None:
+                        before_commit(tx.store, answer)
+                    tx.commit()
+        except StorageError:
+            if reconnected or not tx.lost_before_commit:
+                raise
+            reconnected = True
+            continue
         if tx.collision is not None:
             collision = tx.collision
         elif isinstance(answer, Collision):
@@ -73,3 +85,4 @@ def run_alone(
         if attempt >= max_attempts and time.monotonic() >= give_up_at:
             return ContentionExhausted(attempt, collision.reason)
         time.sleep(backoff(attempt))
+        attempt += 1

@@ -11,9 +11,10 @@ database when asked to, as ``orderfsm serve`` does); a failure is a
 :class:`Problem` whose state and one-line reason ``/healthz`` tells
 authenticated callers. The password of the URL never appears in a reason.
 
-A connection lost while running fails the group that used it (503) and is
-dropped; the next group checks out a fresh one, which the pool pings first
-on PostgreSQL (``pool_pre_ping``; see :mod:`.inbox_writer`). Each change
+A connection lost while running is PostgreSQL's pool's business (its
+checkout discards one the server ended, :mod:`orderfsm.persistence.database`):
+the failed group answers 503 and the next one connects anew (see
+:mod:`.inbox_writer`). Each change
 between usable and not is logged once.
 """
 

@@ -7,7 +7,8 @@ so the group is stored whole or not at all, and on SQLite the statement
 returns only once its commit is durable (``synchronous=FULL``, see
 :mod:`.durability`). No SQLAlchemy transaction per group: the writer keeps
 the DB-API connection it checked out (the engine's pool events ran: the
-durable pragma on SQLite, ``pool_pre_ping`` on PostgreSQL) and gives it back
+durable pragma on SQLite, on PostgreSQL the checkout's check for a
+connection the server ended) and gives it back
 after :data:`IDLE_RETURN_S` without a group, so a connection idle across a
 database restart is checked again before use. A failure returns it to the
 pool (or drops it when the database says the connection is gone), so the
@@ -72,7 +73,7 @@ class InboxWriter:
         """Store ``deliveries`` in one transaction; the event ids that were new."""
         rows = _distinct(deliveries)
         try:
-            held = self._connection()  # a checkout may fail too (its pragma, its ping)
+            held = self._connection()  # a checkout may fail too (its pragma, its check)
         except Exception as exc:
             raise self._wrapped(exc, gone=False) from exc
         cursor = None
