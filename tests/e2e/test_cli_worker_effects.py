@@ -220,7 +220,8 @@ def test_the_worker_loop_stops_cleanly_on_sigterm(shop: str, tmp_path: Path) -> 
     assert worker.returncode == 0, err
     assert all(re.match(STAMP, line) for line in [*lines, *rest.splitlines()]), [*lines, rest]
     # The sink handles every name of the vocabulary.
-    assert re.match(STAMP + rf"worker: {len(EffectName)} effect\(s\) handled", lines[0])
+    n = len(EffectName)
+    assert re.match(STAMP + rf"worker: handlers for {n} of {n} effects; every ", lines[0])
     assert re.match(STAMP + r"effects: 33 done, 0 retried, 0 dead$", lines[-1].strip())
     # One line per effect, naming its key and its order.
     delivered = [line for line in lines if re.match(STAMP + r"effect \S+ order SHOP-\d+ ", line)]
