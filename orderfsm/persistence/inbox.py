@@ -96,27 +96,6 @@ class Delivery:
     received_at: datetime
 
 
-def store_events(connection: Connection, deliveries: Sequence[Delivery]) -> set[str]:
-    """Insert several deliveries in the caller's transaction; the event ids that were new.
-
-    One statement for all (SQLAlchemy's "insertmanyvalues"); an event id
-    already in the inbox, or repeated in ``deliveries``, is stored once.
-    """
-    rows = {
-        delivery.event_id: {
-            "event_id": delivery.event_id,
-            "event_type": delivery.event_type,
-            "body": delivery.body,
-            "status": InboxStatus.RECEIVED.value,
-            "attempts": 0,
-            "received_at": delivery.received_at,
-        }
-        for delivery in reversed(deliveries)  # the first of repeated ids wins
-    }
-    inserted = connection.execute(_STORE_MANY[connection.dialect.name], list(rows.values()))
-    return set(inserted.scalars())
-
-
 # Built once: building the statement per delivery cost more than running it.
 _STORE = {
     name: dialect.insert(INBOX)
@@ -124,14 +103,6 @@ _STORE = {
     .returning(INBOX.c.id)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
-_STORE_MANY = {
-    name: dialect.insert(INBOX)
-    .on_conflict_do_nothing(index_elements=["event_id"])
-    .returning(INBOX.c.event_id)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
-
-
 def claim(engine: Engine, *, limit: int, lease: timedelta, now: datetime) -> list[InboxEntry]:
     """Lease up to ``limit`` due entries, oldest first, counting one more attempt for each."""
     due = and_(
