@@ -53,8 +53,11 @@ def submit(
     if as_json:
         click.echo(json.dumps(outcome.to_json()))
         return
-    how = " (recovered with GET /orders)" if outcome.recovered else ""
+    if outcome.status is None:
+        said = "already past submitted, nothing sent"
+    else:
+        how = " (recovered with GET /orders)" if outcome.recovered else ""
+        said = f"DR answered {outcome.status}{how}"
     click.echo(
-        f"{outcome.upstream_id}: DR answered {outcome.status}{how}; "
-        f"DR order {outcome.order_id or '-'}, state {outcome.state}"
+        f"{outcome.upstream_id}: {said}; DR order {outcome.order_id or '-'}, state {outcome.state}"
     )

@@ -3,7 +3,11 @@
 DR has no idempotency key for ``POST /orders``, but a checkout becomes an
 order at most once, and ``GET /orders?checkoutId=`` finds it. So:
 
-1. record the submit (the order is ``submitted``);
+1. record the submit (the order is ``submitted``); an order already past
+   ``submitted`` has had its answer recorded (or DR's events moved it on), so
+   nothing is sent: a second ``POST /orders`` could only answer 404, or, for a
+   checkout DR refused, make a DR order the platform's finished order would
+   refuse;
 2. send ``POST /orders`` once and record DR's answer (201, 409, 404, 400);
 3. when the answer is lost (timeout, reset, 5xx), look the order up by
    checkout id: found, it is recorded as DR's ``201`` answer; not found,
@@ -31,6 +35,7 @@ from orderfsm.adapters.digitalriver.mapping import CREATED_ORDER_STATES
 from orderfsm.adapters.digitalriver.models_api import Received
 from orderfsm.adapters.digitalriver.models_order import Order
 from orderfsm.errors import ConfigurationError, DrApiError, DrRateLimited, DrUnreachable
+from orderfsm.fsm.states import OrderState
 from orderfsm.persistence.database import utcnow
 from orderfsm.service.snapshot_events import snapshot_event
 
@@ -71,8 +76,9 @@ class SubmissionResult:
     """DR's order id, once known."""
     state: str
     """The upstream order's state after the answer was recorded."""
-    status: int
-    """The DR answer recorded (201 also for an order found by the lookup)."""
+    status: int | None
+    """The DR answer recorded (201 also for an order found by the lookup);
+    ``None`` when nothing was sent because the order was already past ``submitted``."""
     recovered: bool
     """The order was found with ``GET /orders`` rather than read from a POST's answer."""
     posts: int
@@ -100,7 +106,9 @@ def submit_to_dr(
     ``DrRequestRejected`` for a 4xx DR gives outside the lifecycle (401, ...),
     and what :meth:`Engine.submit` raises (``OrderConflict``, ...).
     """
-    engine.submit(upstream_id, checkout_id)
+    submitted = engine.submit(upstream_id, checkout_id)
+    if submitted.state is not None and submitted.state != OrderState.SUBMITTED:
+        return _result(engine, upstream_id, submitted, None, recovered=False, posts=0)
     last: DrApiError | None = None
     for post in range(1, policy.max_posts + 1):
         if post > 1 and not isinstance(last, DrRateLimited):
@@ -164,7 +172,7 @@ def _result(
     engine: Engine,
     upstream_id: str,
     result: ApplyResult,
-    status: int,
+    status: int | None,
     *,
     recovered: bool,
     posts: int,

@@ -46,6 +46,7 @@ def test_submit_against_the_sandbox_command_prints_the_order_as_json(tmp_path: P
     with sandbox_process() as (url, key):
         env = {"ORDERFSM_DR_API_URL": url, "ORDERFSM_DR_API_KEY": key}
         done = run("submit", "SHOP-1", "chk-1", "--db", db, "--json", env=env)
+        again = run("submit", "SHOP-1", "chk-1", "--db", db, env=env)
         listed = httpx.get(
             f"{url}/orders",
             params={"checkoutId": "chk-1"},
@@ -58,6 +59,11 @@ def test_submit_against_the_sandbox_command_prints_the_order_as_json(tmp_path: P
         "orderId": listed["data"][0]["id"],
         "state": "accepted",
     }
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == (
+        f"SHOP-1: already past submitted, nothing sent; "
+        f"DR order {listed['data'][0]['id']}, state accepted"
+    )
 
 
 def test_submit_during_a_dr_outage_exits_1_with_one_line_and_the_order_stays_submitted(

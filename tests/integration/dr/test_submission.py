@@ -48,6 +48,28 @@ def test_each_answer_to_post_orders_is_recorded(
     assert len(dr_orders) == (1 if status == 201 else 0)
 
 
+@pytest.mark.parametrize(
+    ("scenario", "state"), [("accepted", "accepted"), ("payment_failed", "rejected")]
+)
+def test_submitting_again_an_order_past_submitted_sends_nothing(
+    engine: Engine, scenario: str, state: str
+) -> None:
+    checkout = f"{scenario}-1"
+    with sandbox_and_client() as (sandbox, client):
+        first = submit_to_dr(engine, client, "SHOP-1", checkout, policy=QUICK)
+        again = submit_to_dr(engine, client, "SHOP-1", checkout, policy=QUICK)
+        posts = [r for r in requests_seen(sandbox) if r["method"] == "POST"]
+        dr_orders = dr_orders_for(sandbox, checkout)
+
+    assert first.state == state and first.posts == 1
+    # A second POST could only answer 404 for a consumed checkout, or, for the
+    # refused one, make a DR order that the rejected (terminal) order refuses.
+    assert (again.status, again.posts, again.recovered) == (None, 0, False)
+    assert (again.state, again.order_id) == (state, first.order_id)
+    assert len(posts) == 1
+    assert len(dr_orders) == (1 if state == "accepted" else 0)
+
+
 def test_a_404_for_a_checkout_an_earlier_attempt_consumed_records_the_order_found(
     engine: Engine,
 ) -> None:
