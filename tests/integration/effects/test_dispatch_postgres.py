@@ -20,6 +20,7 @@ from orderfsm.service import Engine
 from tests.support.engines import engine_on_postgres  # noqa: F401  (the ``engine`` fixture)
 from tests.support.processes import reap
 
+from .dispatch_child import RECEIVER
 from .support import accept, accept_orders, clock_after_now, effects, sketch
 
 CHILD_COMMAND = (sys.executable, str(Path(__file__).with_name("dispatch_child.py")))
@@ -33,6 +34,10 @@ def test_several_dispatcher_processes_handle_each_effect_once_and_leave_no_row_s
     engine: Engine, pg_schema_url: str
 ) -> None:
     keys = accept_orders(engine, ORDERS)
+    # The children record deliveries in this table; created here, once: three
+    # processes running CREATE TABLE at once on PostgreSQL can collide in its
+    # catalog (pg_type / pg_class unique violation), and the loser died before "ready".
+    RECEIVER.create_all(engine.db)
     children = [
         subprocess.Popen(
             [*CHILD_COMMAND, pg_schema_url, pg_schema_url, *CHILD_OPTIONS],
@@ -47,7 +52,8 @@ def test_several_dispatcher_processes_handle_each_effect_once_and_leave_no_row_s
         for child in children:  # every process is up before any starts claiming
             assert child.stdout is not None
             assert child.stdout.readline().startswith("pid=")
-            assert child.stdout.readline().strip() == "ready"
+            if child.stdout.readline().strip() != "ready":  # it died: say why
+                pytest.fail(f"a dispatcher child did not start: {child.communicate(timeout=30)}")
         for child in children:
             assert child.stdin is not None
             child.stdin.write("go\n")
