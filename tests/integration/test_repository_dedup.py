@@ -22,9 +22,10 @@ from sqlalchemy import event
 from orderfsm.fsm.outcomes import Outcome, SignalOrigin
 from orderfsm.fsm.refs import OrderRefs
 from orderfsm.fsm.states import OrderState
-from orderfsm.persistence import Transaction, open_engine, upgrade
+from orderfsm.persistence import Transaction
 from orderfsm.persistence.database import Database
 from orderfsm.persistence.records import HistoryEntry, NewOrder, ParkedSignal
+from tests.support.engines import migrated
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 DR = OrderRefs(dr_order_id="DR1")
@@ -33,12 +34,8 @@ WAIT_S = 30
 
 @pytest.fixture
 def db(db_url: str) -> Iterator[Database]:
-    database = open_engine(db_url)
-    upgrade(database)
-    try:
+    with migrated(db_url) as database:
         yield database
-    finally:
-        database.dispose()
 
 
 def entry(order_id: int, event_id: str, outcome: Outcome, step: int = 0) -> HistoryEntry:
@@ -115,12 +112,8 @@ def test_a_found_order_costs_one_statement(db: Database) -> None:
 
 @pytest.fixture
 def pg_db(pg_schema_url: str) -> Iterator[Database]:
-    database = open_engine(pg_schema_url)
-    upgrade(database)
-    try:
+    with migrated(pg_schema_url) as database:
         yield database
-    finally:
-        database.dispose()
 
 
 def test_postgresql_sees_what_the_holder_of_the_orders_lock_committed(pg_db: Database) -> None:

@@ -10,10 +10,24 @@ engine elsewhere imports one of these; each registers itself as ``engine``::
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
+from orderfsm.persistence import open_engine, upgrade
+from orderfsm.persistence.database import Database
 from orderfsm.service import Engine
+
+
+@contextmanager
+def migrated(url: str) -> Iterator[Database]:
+    """The SQLAlchemy engine orderfsm opens for ``url``, migrated to head; disposed after."""
+    database = open_engine(url)
+    upgrade(database)
+    try:
+        yield database
+    finally:
+        database.dispose()
 
 
 @pytest.fixture(name="engine")
