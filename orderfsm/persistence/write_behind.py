@@ -4,8 +4,8 @@ Applying many signals in one transaction gives the same result as applying
 them one by one if every read sees every earlier write. :class:`WriteBehind`
 wraps a :class:`~orderfsm.persistence.repository.Repository` and keeps that
 promise while sending the hot writes as a few ``executemany`` calls at
-:meth:`WriteBehind.flush` (on SQLite, history and outbox rows through the
-DB-API cursor: :mod:`~orderfsm.persistence.driver_inserts`):
+:meth:`WriteBehind.flush` (history and outbox rows through the repository,
+which runs them on the DB-API cursor: :mod:`~orderfsm.persistence.driver`):
 
 * orders are read once (optionally all at once, :meth:`WriteBehind.prefetch`)
   into a map kept in step with every save; records are frozen, so a change a
@@ -39,7 +39,6 @@ from sqlalchemy import func, select
 from orderfsm.fsm.outcomes import is_first_application
 from orderfsm.fsm.refs import Identity, OrderRefs, RefKind
 from orderfsm.persistence.contention import VersionConflict
-from orderfsm.persistence.driver_inserts import driver_insert, takes_driver_inserts
 from orderfsm.persistence.records import (
     HistoryEntry,
     NewOrder,
@@ -50,23 +49,16 @@ from orderfsm.persistence.records import (
 )
 from orderfsm.persistence.repository import Repository
 from orderfsm.persistence.rows import (
-    HistoryValues,
-    OutboxValues,
     created_record,
-    history_values,
     new_order_values,
     order_update,
-    outbox_values,
 )
 from orderfsm.persistence.statements import INSERT_ORDER
-from orderfsm.persistence.tables import HISTORY, ORDERS, OUTBOX
+from orderfsm.persistence.tables import ORDERS
 
 _LAST_ORDER_ID = select(func.max(ORDERS.c.id))
 """The largest order id: SQLite gives a new row one past it (the table has no AUTOINCREMENT)."""
 
-_HISTORY_COLUMNS = tuple(HistoryValues.__annotations__)
-_OUTBOX_COLUMNS = tuple(OutboxValues.__annotations__)
-_KEEP_EXISTING_KEY = " ON CONFLICT (idempotency_key) DO NOTHING"
 """As ``ENQUEUE``: an effect whose key is already there is left alone (exactly once)."""
 
 _IN_BATCH = 500
@@ -103,7 +95,6 @@ class WriteBehind:
         # this batch read stays true until it commits. Elsewhere other
         # transactions commit meanwhile, and an identity lock is taken to see them.
         self._alone = not store.uses_identity_locks
-        self._driver_inserts = takes_driver_inserts(store.connection)
         self._holds_identity_locks = False
 
     @property
@@ -272,20 +263,10 @@ class WriteBehind:
                 self._read_version[i] = self._orders[i].version
             self._dirty.clear()
         if self._history:
-            if self._driver_inserts:
-                insert = driver_insert(self._store.connection, HISTORY, _HISTORY_COLUMNS)
-                insert.execute(self._store.connection, [history_values(e) for e in self._history])
-            else:
-                self._store.add_history(self._history)
+            self._store.add_history(self._history)
             self._history = []
         if self._effects:
-            if self._driver_inserts:
-                insert = driver_insert(
-                    self._store.connection, OUTBOX, _OUTBOX_COLUMNS, suffix=_KEEP_EXISTING_KEY
-                )
-                insert.execute(self._store.connection, [outbox_values(e) for e in self._effects])
-            else:
-                self._store.enqueue_effects(self._effects)
+            self._store.enqueue_effects(self._effects)
             self._effects = []
 
     # -- the map --------------------------------------------------------------

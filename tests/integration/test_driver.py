@@ -14,34 +14,34 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from orderfsm.fsm.effects import EffectName
 from orderfsm.fsm.outcomes import Outcome, SignalOrigin
 from orderfsm.fsm.refs import RefKind
 from orderfsm.fsm.signals import ChargeFact
 from orderfsm.fsm.states import OrderState
-from orderfsm.persistence import Transaction, open_engine, upgrade
+from orderfsm.persistence import Transaction
 from orderfsm.persistence import statements as sql
 from orderfsm.persistence.database import Database
 from orderfsm.persistence.records import HistoryEntry, NewOrder, PendingEffect
+from orderfsm.persistence.repository import Repository
 from orderfsm.persistence.rows import (
     history_values,
     order_record,
     order_update,
     outbox_values,
 )
+from orderfsm.persistence.transaction import is_transient
+from tests.support.engines import migrated
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
 
 @pytest.fixture
 def db(db_url: str) -> Iterator[Database]:
-    database = open_engine(db_url)
-    upgrade(database)
-    try:
+    with migrated(db_url) as database:
         yield database
-    finally:
-        database.dispose()
 
 
 def stored(connection: Connection, table: str, where: str) -> list[tuple[object, ...]]:
@@ -123,3 +123,31 @@ def test_history_outbox_and_order_rows_are_stored_and_read_as_core_does(db: Data
             found = store.find_one(RefKind.DR_ORDER_ID, str(order.dr_order_id), lock=False)
             assert found == core_read
             assert core_read.charges == charges and core_read.dr_time is not None
+
+
+def test_a_duplicate_first_application_through_the_driver_is_refused_as_a_collision(
+    db: Database,
+) -> None:
+    # What a batch's flush sends (WriteBehind -> Repository.add_history): the
+    # partial unique index still judges each row, and the error is the one
+    # Transaction retries.
+    with db.begin() as connection:
+        order = Repository(connection).insert_order(
+            NewOrder("UP1", "CO1", None, OrderState.SUBMITTED, T0)
+        )
+    first = HistoryEntry(
+        order_id=order.id,
+        trigger="accept",
+        from_state=OrderState.SUBMITTED,
+        to_state=OrderState.ACCEPTED,
+        outcome=Outcome.APPLIED,
+        origin=SignalOrigin.WEBHOOK,
+        recorded_at=T0,
+        event_id="e-1",
+        event_type="order.accepted",
+    )
+    with pytest.raises(IntegrityError) as refused, db.begin() as connection:
+        Repository(connection).add_history([first, first])
+    assert is_transient(refused.value)
+    with db.connect() as connection:
+        assert stored(connection, "order_history", f"order_id = {order.id}") == []
