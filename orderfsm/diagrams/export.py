@@ -164,7 +164,8 @@ def _graph(document: _Document, source: str) -> LifecycleGraph:
             raise DiagramError(f"{source}: states.{at}: state {name!r} is declared twice")
     edges: list[DiagramEdge] = []
     for at, edge in enumerate(document.edges):
-        where = f"{source}: edges.{at}"
+        # The index finds the entry; the edge itself says which one it is to a reader.
+        where = f"{source}: edges.{at} ({edge.trigger} from {edge.source!r} to {edge.target!r})"
         for end in (edge.source, edge.target):
             if end not in names:
                 raise DiagramError(f"{where}: {end!r} is not one of the document's states")

@@ -143,6 +143,28 @@ def test_a_bad_document_is_one_line_naming_the_file_and_the_place(
     assert "\n" not in text
 
 
+@pytest.mark.parametrize("change", ["unknown state", "internal", "twice"])
+def test_a_bad_edge_is_named_by_its_trigger_and_states_as_well_as_its_index(
+    tmp_path: Path, change: str
+) -> None:
+    path = tmp_path / "base.json"
+    path.write_text(_broken(change))
+    document = json.loads(path.read_text())
+    at, edge = next(
+        (at, edge)
+        for at, edge in enumerate(document["edges"])
+        if (change == "unknown state" and edge["target"] == "shipped")
+        or (change == "internal" and edge["internal"] and edge["target"] != edge["source"])
+        or (change == "twice" and at == len(document["edges"]) - 1)
+    )
+
+    with pytest.raises(DiagramError) as raised:
+        load_lifecycle_file(path)
+
+    named = f"edges.{at} ({edge['trigger']} from {edge['source']!r} to {edge['target']!r}): "
+    assert f"{path}: {named}" in str(raised.value), str(raised.value)
+
+
 def test_a_file_that_is_not_json_or_not_there_is_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
