@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -123,7 +123,7 @@ def diagram(
             return
         _draw(subject, _format(format_name, output), output)
     except DiagramError as exc:
-        raise DomainFailure(str(exc)) from exc
+        raise click.ClickException(str(exc)) from exc
 
 
 def _diff(base: str, format: Format, output: Path | None, exit_code: bool) -> None:
@@ -187,21 +187,10 @@ def _check(
     click.echo("\n".join(diff))
     # A ClickException (exit 1), not click's Exit: the group runs commands with
     # standalone_mode=False, where an Exit's code would be returned and lost.
-    raise DomainFailure(
+    raise click.ClickException(
         f"{path} is out of date: regenerate it with orderfsm diagram -o {path}"
     )
 
-
-
-class DomainFailure(click.ClickException):
-    """A bad base, no ``dot`` or an unknown order: ``error: ...`` as every other command says it.
-
-    A ClickException still (exit 1, and an in-process ``CliRunner`` run sees
-    the line), shown in the lowercase form ``main()`` gives domain errors.
-    """
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True, file=file)
 
 def _load_order(db_url: str, ref: str, deadlines: dict[Any, timedelta]) -> OrderPath:
     # Imported here: drawing the lifecycle alone needs no database stack.
@@ -212,7 +201,7 @@ def _load_order(db_url: str, ref: str, deadlines: dict[Any, timedelta]) -> Order
         with Engine.open(db_url) as engine:
             view = engine.show(ref)
     except OrderFsmError as exc:  # OrderNotFound, SchemaOutOfDate, ...
-        raise DomainFailure(str(exc)) from exc
+        raise click.ClickException(str(exc)) from exc
     return order_diagram(view, graph_from_lifecycle(deadlines=deadlines))
 
 

@@ -173,7 +173,7 @@ def test_an_unknown_order_is_one_clear_line(sqlite_url: str) -> None:
 
     assert result.exit_code == 1
     assert result.output.strip() == (
-        "error: no order with upstream id, DR order id or checkout id 'NOPE'"
+        "Error: no order with upstream id, DR order id or checkout id 'NOPE'"
     )
 
 
