@@ -10,7 +10,9 @@ the repository.
 
 PostgreSQL's pool does not ping (``pool_pre_ping`` cost a round trip per
 transaction, 10% of a worker's CPU). A pooled connection is checked locally
-when it is checked out instead (:func:`_pg_checkout`): one the server has
+when it is checked out instead (:func:`_pg_checkout`; a connection kept
+between transactions, :mod:`~orderfsm.persistence.kept`, when it is taken up
+again: :func:`still_open`): one the server has
 closed or written to while idle (a restart's "terminating connection", or its
 EOF) is readable, so it is discarded and a fresh one taken, with no round
 trip. A connection that dies unseen fails its first statement: the
@@ -115,17 +117,32 @@ def open_engine(url: str | URL, *, pool_size: int = 5) -> Engine:
 def _pg_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     """Refuse a pooled psycopg connection the server closed or wrote to while it was idle.
 
-    An idle connection in the pool has nothing to read unless the server
-    ended it (a FATAL message such as 57P01, or EOF); raising
-    ``DisconnectionError`` makes the pool discard it and connect anew.
-    Local only (``poll`` with no timeout): no round trip.
+    Raising ``DisconnectionError`` makes the pool discard it and connect anew.
+    """
+    problem = _pg_idle_problem(dbapi_connection)
+    if problem is not None:
+        raise DisconnectionError(problem)
+
+
+def still_open(engine: Engine, dbapi_connection: Any) -> bool:
+    """True when an idle DB-API connection of ``engine`` may be used again (checkout's check)."""
+    return is_sqlite(engine) or _pg_idle_problem(dbapi_connection) is None
+
+
+def _pg_idle_problem(dbapi_connection: Any) -> str | None:
+    """Why an idle psycopg connection is no longer usable, or None.
+
+    An idle connection has nothing to read unless the server ended it (a
+    FATAL message such as 57P01, or EOF). Local only (``poll`` with no
+    timeout): no round trip.
     """
     if dbapi_connection.closed or dbapi_connection.broken:
-        raise DisconnectionError("connection closed while pooled")
+        return "connection closed while pooled"
     poller = select.poll()
     poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
     if poller.poll(0):
-        raise DisconnectionError("the server closed the connection while it was pooled")
+        return "the server closed the connection while it was pooled"
+    return None
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

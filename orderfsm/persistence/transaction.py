@@ -24,6 +24,10 @@ committed, so the block may run again on a fresh connection (a broken
 
 ``read_only`` transactions take no writer lock on SQLite (a deferred
 ``BEGIN``): readers never wait for writers in WAL mode, nor block them.
+
+A writing transaction that ends without an error hands its connection to
+:mod:`~orderfsm.persistence.kept`, and the next one takes it up again
+instead of checking one out of the pool.
 """
 
 from __future__ import annotations
@@ -35,8 +39,9 @@ from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from orderfsm.errors import StorageError
+from orderfsm.persistence import kept
 from orderfsm.persistence.contention import Contention
-from orderfsm.persistence.database import READ_ONLY_OPTION
+from orderfsm.persistence.database import READ_ONLY_OPTION, still_open
 from orderfsm.persistence.repository import Repository
 
 RETRIED_SQLSTATES = frozenset({"40001", "40P01", "55P03", "23505"})
@@ -93,12 +98,18 @@ class Transaction:
         self._commit_sent = False
         self.lost_before_commit = False
         """True when the block failed on a broken connection before ``COMMIT`` was sent."""
+        self._keeps = not read_only and kept.keeps(db)
+        self._shelf: kept.Shelf | None = None
 
     def __enter__(self) -> Transaction:
         try:
-            connection = self._db.connect()
             if self._read_only:
+                connection = self._db.connect()
                 connection.execution_options(**{READ_ONLY_OPTION: True})
+            elif self._keeps:
+                connection, self._shelf = kept.take(self._db, self._still_open)
+            else:
+                connection = self._db.connect()
             self._connection = connection
             self._transaction = connection.begin()
         except SQLAlchemyError as exc:
@@ -126,7 +137,7 @@ class Transaction:
         tb: TracebackType | None,
     ) -> bool:
         try:
-            self._close()
+            self._close(keep=exc is None)
         except SQLAlchemyError as closing:  # pragma: no cover - a connection lost at rollback
             exc = exc or closing
         if exc is None:
@@ -140,12 +151,21 @@ class Transaction:
             raise failed from exc
         return False
 
-    def _close(self) -> None:
+    def _still_open(self, dbapi_connection: object) -> bool:
+        return still_open(self._db, dbapi_connection)
+
+    def _close(self, *, keep: bool = False) -> None:
         transaction, connection = self._transaction, self._connection
         self._connection = self._transaction = self._store = None
         try:
             if transaction is not None and transaction.is_active:
                 transaction.rollback()
+        except BaseException:
+            keep = False
+            raise
         finally:
             if connection is not None:
-                connection.close()
+                if keep and self._shelf is not None:
+                    kept.give_back(self._db, connection, self._shelf)
+                else:
+                    connection.close()

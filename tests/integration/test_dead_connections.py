@@ -23,6 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from orderfsm.errors import StorageError
 from orderfsm.fsm.outcomes import Outcome
+from orderfsm.persistence import kept
 from orderfsm.samples.builders import Item, OrderSketch
 from orderfsm.service import Engine
 from tests.support.events import accepted_event
@@ -85,6 +86,7 @@ def test_a_pooled_connection_the_server_ended_is_replaced_at_checkout(
     engine: Engine, terminator: Terminator
 ) -> None:
     engine.submit("UP1", "CO1")
+    kept.release_all(engine.db)  # the next unit of work checks out of the pool, as a first one does
     with engine.db.connect() as connection:
         first = int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
     terminator.end(first)  # the connection is back in the pool, its backend gone
@@ -96,6 +98,32 @@ def test_a_pooled_connection_the_server_ended_is_replaced_at_checkout(
     with engine.db.connect() as connection:
         now = int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
     assert now != first
+    assert engine.show("UP1").state == "accepted"
+
+
+def test_a_kept_connection_the_server_ended_is_replaced_before_reuse(
+    engine: Engine, terminator: Terminator
+) -> None:
+    """A writing transaction's connection is kept for the next (persistence/kept.py), not pooled.
+
+    The next one checks it as the pool's checkout would: a backend gone
+    while it was kept is seen without a failed statement.
+    """
+    pids: list[int] = []
+
+    def begun(connection: Any) -> None:
+        pids.append(backend_pid(connection.connection.dbapi_connection))
+
+    event.listen(engine.db, "begin", begun)
+    engine.submit("UP1", "CO1")
+    (first,) = pids
+    terminator.end(first)
+
+    failures: list[BaseException] = []
+    event.listen(engine.db, "handle_error", lambda context: failures.append(context))
+    assert engine.apply_event(accepted_event(ORDER, T0)).outcome is Outcome.APPLIED
+    assert failures == []
+    assert first not in pids[1:]
     assert engine.show("UP1").state == "accepted"
 
 
