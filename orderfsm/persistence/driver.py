@@ -186,6 +186,15 @@ class Runner:
             cursor.close()
         return None if raw is None else form.row(raw)
 
+    def fetch_all(self, form: Compiled, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Every row ``form`` selects with ``values``, typed, in the order the database gives."""
+        cursor = self.execute(form, values)
+        try:
+            raws = cursor.fetchall()
+        finally:
+            cursor.close()
+        return [form.row(raw) for raw in raws]
+
     def changed(self, form: Compiled, values: Mapping[str, Any]) -> int:
         """Run a write once; the number of rows it changed."""
         cursor = self.execute(form, values)

@@ -194,7 +194,7 @@ class Repository:
         """Remove and return the events parked under any part of ``refs``, oldest first."""
         if not refs.identities():
             return []
-        found = self.connection.execute(sql.PARKED_FOR, _refs_params(refs)).mappings().all()
+        found = self._run.fetch_all(self._run.compiled(sql.PARKED_FOR), _refs_params(refs))
         if found:
             self.connection.execute(sql.UNPARK, {"ids": [row["id"] for row in found]})
         return [parked_signal(row) for row in found]

@@ -303,7 +303,7 @@ def parked_values(parked: ParkedSignal) -> ParkedValues:
     }
 
 
-def parked_signal(row: RowMapping) -> ParkedSignal:
+def parked_signal(row: RowMapping | Mapping[str, Any]) -> ParkedSignal:
     """A ``parked_signals`` row as a record."""
     return ParkedSignal(
         event_id=row["event_id"],
@@ -315,6 +315,6 @@ def parked_signal(row: RowMapping) -> ParkedSignal:
     )
 
 
-def parked_refs(row: RowMapping) -> OrderRefs:
+def parked_refs(row: RowMapping | Mapping[str, Any]) -> OrderRefs:
     """The ids a parked row waits under."""
     return OrderRefs(row["dr_order_id"], row["checkout_id"], row["upstream_id"])

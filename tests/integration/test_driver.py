@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Connection
@@ -18,19 +18,20 @@ from sqlalchemy.exc import IntegrityError
 
 from orderfsm.fsm.effects import EffectName
 from orderfsm.fsm.outcomes import Outcome, SignalOrigin
-from orderfsm.fsm.refs import RefKind
+from orderfsm.fsm.refs import OrderRefs, RefKind
 from orderfsm.fsm.signals import ChargeFact
 from orderfsm.fsm.states import OrderState
 from orderfsm.persistence import Transaction
 from orderfsm.persistence import statements as sql
 from orderfsm.persistence.database import Database
-from orderfsm.persistence.records import HistoryEntry, NewOrder, PendingEffect
+from orderfsm.persistence.records import HistoryEntry, NewOrder, ParkedSignal, PendingEffect
 from orderfsm.persistence.repository import Repository
 from orderfsm.persistence.rows import (
     history_values,
     order_record,
     order_update,
     outbox_values,
+    parked_signal,
 )
 from orderfsm.persistence.transaction import is_transient
 from tests.support.engines import migrated
@@ -123,6 +124,32 @@ def test_history_outbox_and_order_rows_are_stored_and_read_as_core_does(db: Data
             found = store.find_one(RefKind.DR_ORDER_ID, str(order.dr_order_id), lock=False)
             assert found == core_read
             assert core_read.charges == charges and core_read.dr_time is not None
+
+
+def test_parked_events_are_read_as_core_reads_them(db: Database) -> None:
+    parked = [
+        ParkedSignal(
+            f"evt-{n}",
+            "order.accepted",
+            OrderRefs(dr_order_id="DR1", checkout_id="CO1" if n else None),
+            None if n == 2 else T0 + timedelta(seconds=n),
+            '{"id": "evt", "text": "ünïcode ✓"}',
+            T0,
+        )
+        for n in range(3)
+    ]
+    with Transaction(db, "test") as tx:
+        for one in parked:
+            tx.store.park(one)
+        params = {"dr_order_id": "DR1", "checkout_id": "CO1", "upstream_id": None}
+        core = [
+            parked_signal(row)
+            for row in tx.store.connection.execute(sql.PARKED_FOR, params).mappings()
+        ]
+        taken = tx.store.take_parked(OrderRefs(dr_order_id="DR1", checkout_id="CO1"))
+        assert taken == core
+        assert sorted(taken, key=lambda p: p.event_id) == parked
+        assert tx.store.take_parked(OrderRefs(dr_order_id="DR1")) == []  # taken means removed
 
 
 def test_a_duplicate_first_application_through_the_driver_is_refused_as_a_collision(
