@@ -128,10 +128,14 @@ def main() -> None:
         sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
+    except click.UsageError as exc:
         # click's typing marks ``message`` final; its show() reads it, so redact it in place.
         setattr(exc, "message", redact(exc.message))  # noqa: B010
-        exc.show()
+        exc.show()  # the usage line, then click's "Error: ..." (exit 2)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        # A command's own failure (diagram, lifecycle): one line as every other command says it.
+        click.echo(redact(f"error: {exc.format_message()}"), err=True)
         sys.exit(exc.exit_code)
     except Exception as exc:
         # Imported here: only a failing run pays for classifying its error.

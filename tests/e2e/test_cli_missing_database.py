@@ -36,11 +36,9 @@ def test_a_reading_command_refuses_a_missing_sqlite_file_and_leaves_none(
 
     done = run_orderfsm(*args, "--db", url, cwd=tmp_path)
 
-    # diagram says every database error as click's "Error:" (as for an unknown order).
-    prefix = "Error" if args[0] == "diagram" else "error"
     assert done.returncode == 1, done.stdout + done.stderr
     assert done.stderr.splitlines() == [
-        f"{prefix}: no database file '{typo}': create it with orderfsm db upgrade --db {url}, "
+        f"error: no database file '{typo}': create it with orderfsm db upgrade --db {url}, "
         "or fix --db"
     ]
     assert not typo.exists()

@@ -14,6 +14,7 @@ from orderfsm.diagrams import dot_source, graph_from_lifecycle, mermaid_source
 from orderfsm.diagrams.dot import SIGNALS_NODE, TAKEN_CLASS
 from orderfsm.samples.builders import Item, OrderSketch
 from orderfsm.service import Engine
+from tests.support.cli_in_process import run_in_process
 from tests.unit.diagrams.dotparse import parse, text_of
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -169,12 +170,14 @@ def test_an_unknown_order_is_one_clear_line(sqlite_url: str) -> None:
     with Engine.open(sqlite_url, create_if_empty=True):
         pass
 
-    result = run("--order", "NOPE", "--db", sqlite_url, "--format", "mermaid")
+    # Through the console entry point: what a user sees, as every command says it.
+    ran = run_in_process("diagram", "--order", "NOPE", "--db", sqlite_url, "--format", "mermaid")
 
-    assert result.exit_code == 1
-    assert result.output.strip() == (
-        "Error: no order with upstream id, DR order id or checkout id 'NOPE'"
-    )
+    assert ran.returncode == 1
+    assert ran.stdout == ""
+    assert ran.stderr.splitlines() == [
+        "error: no order with upstream id, DR order id or checkout id 'NOPE'"
+    ]
 
 
 def test_a_stale_check_exits_1_even_when_the_group_runs_it_non_standalone(tmp_path: Path) -> None:
@@ -186,3 +189,18 @@ def test_a_stale_check_exits_1_even_when_the_group_runs_it_non_standalone(tmp_pa
 
     assert raised.value.exit_code == 1
     assert "is out of date" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    "command", [("diagram", "--format", "mermaid"), ("lifecycle", "export", "--json")]
+)
+def test_a_file_that_cannot_be_written_is_one_error_line_as_every_command_says_it(
+    command: tuple[str, ...], tmp_path: Path
+) -> None:
+    target = tmp_path / "no-such-dir" / "out.txt"
+
+    ran = run_in_process(*command, "-o", str(target))
+
+    assert ran.returncode == 1
+    assert ran.stderr.splitlines() == [f"error: cannot write {target}: No such file or directory"]
+    assert not target.parent.exists()

@@ -129,7 +129,7 @@ def test_a_bad_base_file_is_one_line_naming_it_and_nothing_is_written(tmp_path: 
 
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
-        f"Error: {bad} is format 'orderfsm-lifecycle/9': this orderfsm reads "
+        f"error: {bad} is format 'orderfsm-lifecycle/9': this orderfsm reads "
         "'orderfsm-lifecycle/1' (write one with `orderfsm lifecycle export --json`)"
     ]
     assert not out.exists()
@@ -206,7 +206,7 @@ def test_a_revision_that_predates_export_is_refused_in_one_line(repo: Path) -> N
 
     assert done.returncode == 1
     (line,) = done.stderr.splitlines()
-    assert line.startswith("Error: cannot read the lifecycle at HEAD~2 (")
+    assert line.startswith("error: cannot read the lifecycle at HEAD~2 (")
     assert "No such command 'lifecycle'" in line
     assert "before `orderfsm lifecycle export` existed" in line
     assert "Traceback" not in done.stderr
@@ -228,7 +228,7 @@ def test_an_unknown_revision_is_one_line(repo: Path) -> None:
 
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
-        "Error: BASE 'no-such-branch' is neither a file nor a revision of the git repository"
+        "error: BASE 'no-such-branch' is neither a file nor a revision of the git repository"
     ]
 
 
