@@ -35,6 +35,7 @@ from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from orderfsm.errors import DatabaseUnavailable, StorageError
+from orderfsm.persistence import kept
 from orderfsm.persistence.driver import run_plain
 
 OUTAGE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, DatabaseUnavailable, StorageError)
@@ -108,9 +109,11 @@ def open_engine(url: str | URL, *, pool_size: int = 5) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
+        kept.enable(engine)
         return engine
     engine = create_engine(parsed, pool_size=pool_size, **json_codec)
     event.listen(engine, "checkout", _pg_checkout)
+    kept.enable(engine)
     return engine
 
 

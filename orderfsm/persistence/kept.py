@@ -17,35 +17,58 @@ A kept connection must be the one a fresh checkout would give:
   checked out before it, so every kept one is closed and the next transaction
   checks out afresh;
 * one that was invalidated, or ended in an error, is never kept;
-* at most :data:`KEEP_AT_MOST` per engine: the rest go back to the pool;
+* at most :data:`KEEP_AT_MOST` per engine, and one fewer than the pool's
+  size; none while the pool lends beyond its size (overflow): the rest go
+  back to the pool, whose limit counts the kept ones as checked out;
 * on PostgreSQL the pool's own checkout check (a server that closed the
   connection while it was idle) runs again before reuse
   (:func:`~orderfsm.persistence.database.still_open`), and a closed one is
   discarded;
-* ``Engine.dispose()`` closes every kept connection with the pool's.
+* when the pool was invalidated since (SQLAlchemy renews it after a lost
+  connection), or a transaction lost its connection, every kept one is
+  closed;
+* ``Engine.dispose()`` closes every kept connection with the pool's; in a
+  forked child the parent's are never used, nor closed (their sockets are
+  the parent's).
 
-In-memory SQLite (one database per connection) and read-only transactions
-(their execution option is set on the connection) are never kept.
+Only engines :func:`~orderfsm.persistence.database.open_engine` made keep
+connections (:func:`enable`: a file SQLite or psycopg 3 on a ``QueuePool``,
+no pre-ping, no recycle): a host's own engine goes through its pool as it
+configured it. Read-only transactions (their execution option is set on the
+connection) are never kept.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-from weakref import WeakKeyDictionary
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, event
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 KEEP_AT_MOST = 4
 """Connections kept idle per engine (threads writing at once, beyond which each checks out)."""
 
-Signature = tuple[int, ...]
+_ATTRIBUTE = "_orderfsm_kept"
+"""Where an engine that keeps connections holds its :class:`Keeper`.
+
+A kept connection is checked out, and SQLAlchemy holds a checked-out
+connection's pool (and, through its listeners, the engine) until it is
+returned: an engine dropped without ``dispose()`` keeps its kept connections
+open until the process ends. Every orderfsm opening disposes its engine
+(``Engine.open``'s ``with`` block, the CLI, the dispatchers); a host calling
+:func:`~orderfsm.persistence.database.open_engine` itself should too."""
+
+Signature = tuple[float, ...]
+
+_ABANDONED: list[Connection] = []
+"""A forked child's view of its parent's kept connections: held, never used or closed."""
 
 
 def _listeners(engine: Engine) -> Signature:
-    """What listens now where a checkout would meet it: the pool, and each collection and its size.
+    """What a checkout would meet now: the pool, its invalidation, each listener collection's size.
 
     Only the events a fresh checkout runs and a kept connection skips
     (``checkout``, ``engine_connect``; ``checkin`` and ``reset`` when it would
@@ -61,6 +84,8 @@ def _listeners(engine: Engine) -> Signature:
     connect = engine.dispatch.engine_connect
     return (
         id(pool),
+        # SQLAlchemy's own mark of a renewed pool (connections older are stale).
+        float(getattr(pool, "_invalidate_time", 0)),
         id(checkout),
         len(checkout),
         id(checkin),
@@ -77,15 +102,31 @@ class Shelf:
     """One engine's idle connections and the listeners they were checked out under."""
 
     signature: Signature
+    pid: int
     idle: list[Connection] = field(default_factory=list)
 
 
-_SHELVES: WeakKeyDictionary[Engine, Shelf] = WeakKeyDictionary()
+@dataclass(slots=True)
+class Keeper:
+    """An engine's current shelf (None until a transaction ends, or after a release)."""
+
+    shelf: Shelf | None = None
+
+
+def enable(engine: Engine) -> None:
+    """Let ``engine``'s writing transactions keep their connections (orderfsm's own engines)."""
+    if isinstance(engine.pool, QueuePool) and _keeper(engine) is None:
+        setattr(engine, _ATTRIBUTE, Keeper())
+        event.listen(engine, "engine_disposed", release_all)
+
+
+def _keeper(engine: Engine) -> Keeper | None:
+    return cast(Keeper | None, getattr(engine, _ATTRIBUTE, None))
 
 
 def keeps(engine: Engine) -> bool:
     """True when ``engine``'s writing transactions keep their connections."""
-    return not isinstance(engine.pool, NullPool)
+    return _keeper(engine) is not None
 
 
 def take(engine: Engine, still_open: Callable[[Any], bool]) -> tuple[Connection, Shelf]:
@@ -94,15 +135,15 @@ def take(engine: Engine, still_open: Callable[[Any], bool]) -> tuple[Connection,
     A kept one when the engine still listens as it did when it was checked
     out, and it is still open; otherwise one checked out of the pool.
     """
+    keeper = _keeper(engine)
+    assert keeper is not None, "take() on an engine that keeps no connections"
     signature = _listeners(engine)
-    shelf = _SHELVES.get(engine)
-    if shelf is not None and shelf.signature != signature:
+    shelf = keeper.shelf
+    if shelf is not None and (shelf.signature != signature or shelf.pid != os.getpid()):
         release_all(engine)
         shelf = None
     if shelf is None:
-        if not event.contains(engine, "engine_disposed", release_all):
-            event.listen(engine, "engine_disposed", release_all)
-        shelf = _SHELVES.setdefault(engine, Shelf(signature))
+        shelf = keeper.shelf = Shelf(signature, os.getpid())
     while shelf.idle:
         try:
             connection = shelf.idle.pop()
@@ -117,12 +158,16 @@ def take(engine: Engine, still_open: Callable[[Any], bool]) -> tuple[Connection,
 
 def give_back(engine: Engine, connection: Connection, shelf: Shelf) -> None:
     """Keep ``connection`` (its transaction ended cleanly) for the next transaction, or close it."""
+    keeper = _keeper(engine)
+    pool = cast(QueuePool, engine.pool)
     if (
-        connection.invalidated
+        keeper is None
+        or keeper.shelf is not shelf
+        or connection.invalidated
         or connection.closed
         or connection.in_transaction()
-        or _SHELVES.get(engine) is not shelf
-        or len(shelf.idle) >= KEEP_AT_MOST
+        or len(shelf.idle) >= min(KEEP_AT_MOST, pool.size() - 1)
+        or pool.checkedout() > pool.size()
     ):
         connection.close()
         return
@@ -130,9 +175,19 @@ def give_back(engine: Engine, connection: Connection, shelf: Shelf) -> None:
 
 
 def release_all(engine: Engine) -> None:
-    """Close every connection kept for ``engine`` (its pool disposed, or its listeners changed)."""
-    shelf = _SHELVES.pop(engine, None)
-    if shelf is None:
+    """Close every connection kept for ``engine`` (its pool disposed, or its listeners changed).
+
+    In a forked child, the parent's are set aside unclosed: closing one would
+    end the parent's session on the shared socket.
+    """
+    keeper = _keeper(engine)
+    shelf = keeper.shelf if keeper is not None else None
+    if keeper is None or shelf is None:
+        return
+    keeper.shelf = None
+    if shelf.pid != os.getpid():
+        _ABANDONED.extend(shelf.idle)
+        shelf.idle.clear()
         return
     while shelf.idle:
         try:

@@ -148,6 +148,8 @@ class Transaction:
         if isinstance(exc, SQLAlchemyError):
             failed = storage_error(self._operation, exc)
             self.lost_before_commit = failed.connection_lost and not self._commit_sent
+            if failed.connection_lost and self._keeps:
+                kept.release_all(self._db)  # they may be as dead: the next unit checks out
             raise failed from exc
         return False
 

@@ -23,7 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from orderfsm.errors import StorageError
 from orderfsm.fsm.outcomes import Outcome
-from orderfsm.persistence import kept
+from orderfsm.persistence import Transaction, kept
 from orderfsm.samples.builders import Item, OrderSketch
 from orderfsm.service import Engine
 from tests.support.events import accepted_event
@@ -124,6 +124,34 @@ def test_a_kept_connection_the_server_ended_is_replaced_before_reuse(
     assert engine.apply_event(accepted_event(ORDER, T0)).outcome is Outcome.APPLIED
     assert failures == []
     assert first not in pids[1:]
+    assert engine.show("UP1").state == "accepted"
+
+
+def test_a_lost_connection_closes_every_kept_one_and_the_retry_checks_out_afresh(
+    engine: Engine, terminator: Terminator
+) -> None:
+    """SQLAlchemy renews the pool after a lost connection; the kept ones go with it."""
+    engine.submit("UP1", "CO1")
+    kept.release_all(engine.db)
+    first, second = Transaction(engine.db, "test"), Transaction(engine.db, "test")
+    with first, second:
+        earlier = {
+            backend_pid(t.store.connection.connection.dbapi_connection) for t in (first, second)
+        }
+        first.commit()
+        second.commit()
+    ender = EndAtBegin(engine, terminator, times=1)
+    assert engine.apply_event(accepted_event(ORDER, T0)).outcome is Outcome.APPLIED
+    (ended,) = ender.pids
+    assert ended in earlier  # the unit took a kept connection, which broke before COMMIT
+    alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+    (other,) = earlier - {ended}
+    with terminator.admin.connect() as connection:
+        deadline = time.monotonic() + 30
+        while connection.execute(alive, {"pid": other}).scalar_one():
+            connection.rollback()
+            assert time.monotonic() < deadline, "the other kept connection was never closed"
+            time.sleep(0.01)
     assert engine.show("UP1").state == "accepted"
 
 
