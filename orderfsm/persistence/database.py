@@ -12,7 +12,7 @@ PostgreSQL's pool does not ping (``pool_pre_ping`` cost a round trip per
 transaction, 10% of a worker's CPU). A pooled connection is checked locally
 when it is checked out instead (:func:`_pg_checkout`; a connection kept
 between transactions, :mod:`~orderfsm.persistence.kept`, when it is taken up
-again: :func:`still_open`): one the server has
+again): one the server has
 closed or written to while idle (a restart's "terminating connection", or its
 EOF) is readable, so it is discarded and a fresh one taken, with no round
 trip. A connection that dies unseen fails its first statement: the
@@ -109,11 +109,11 @@ def open_engine(url: str | URL, *, pool_size: int = 5) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
-        kept.enable(engine)
+        kept.enable(engine, _always_open)
         return engine
     engine = create_engine(parsed, pool_size=pool_size, **json_codec)
     event.listen(engine, "checkout", _pg_checkout)
-    kept.enable(engine)
+    kept.enable(engine, _pg_still_open)
     return engine
 
 
@@ -127,9 +127,12 @@ def _pg_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         raise DisconnectionError(problem)
 
 
-def still_open(engine: Engine, dbapi_connection: Any) -> bool:
-    """True when an idle DB-API connection of ``engine`` may be used again (checkout's check)."""
-    return is_sqlite(engine) or _pg_idle_problem(dbapi_connection) is None
+def _pg_still_open(dbapi_connection: Any) -> bool:
+    return _pg_idle_problem(dbapi_connection) is None
+
+
+def _always_open(_dbapi_connection: Any) -> bool:
+    return True  # a SQLite file's connection has no server to lose
 
 
 def _pg_idle_problem(dbapi_connection: Any) -> str | None:

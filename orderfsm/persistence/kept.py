@@ -21,9 +21,8 @@ A kept connection must be the one a fresh checkout would give:
   size; none while the pool lends beyond its size (overflow): the rest go
   back to the pool, whose limit counts the kept ones as checked out;
 * on PostgreSQL the pool's own checkout check (a server that closed the
-  connection while it was idle) runs again before reuse
-  (:func:`~orderfsm.persistence.database.still_open`), and a closed one is
-  discarded;
+  connection while it was idle), given to :func:`enable`, runs again before
+  reuse, and a closed one is discarded;
 * when the pool was invalidated since (SQLAlchemy renews it after a lost
   connection), or a transaction lost its connection, every kept one is
   closed;
@@ -106,17 +105,22 @@ class Shelf:
     idle: list[Connection] = field(default_factory=list)
 
 
+IdleCheck = Callable[[Any], bool]
+"""True when an idle DB-API connection may be used again (what the pool's checkout checks)."""
+
+
 @dataclass(slots=True)
 class Keeper:
-    """An engine's current shelf (None until a transaction ends, or after a release)."""
+    """An engine's idle check, and its shelf (None until a transaction ends, or after a release)."""
 
+    still_open: IdleCheck
     shelf: Shelf | None = None
 
 
-def enable(engine: Engine) -> None:
+def enable(engine: Engine, still_open: IdleCheck) -> None:
     """Let ``engine``'s writing transactions keep their connections (orderfsm's own engines)."""
     if isinstance(engine.pool, QueuePool) and _keeper(engine) is None:
-        setattr(engine, _ATTRIBUTE, Keeper())
+        setattr(engine, _ATTRIBUTE, Keeper(still_open))
         event.listen(engine, "engine_disposed", release_all)
 
 
@@ -129,7 +133,7 @@ def keeps(engine: Engine) -> bool:
     return _keeper(engine) is not None
 
 
-def take(engine: Engine, still_open: Callable[[Any], bool]) -> tuple[Connection, Shelf]:
+def take(engine: Engine) -> tuple[Connection, Shelf]:
     """A connection for a writing transaction, and the shelf it goes back to.
 
     A kept one when the engine still listens as it did when it was checked
@@ -150,7 +154,7 @@ def take(engine: Engine, still_open: Callable[[Any], bool]) -> tuple[Connection,
         except IndexError:  # another thread took the last one
             break
         raw = connection.connection.dbapi_connection
-        if not connection.invalidated and raw is not None and still_open(raw):
+        if not connection.invalidated and raw is not None and keeper.still_open(raw):
             return connection, shelf
         _close(connection)
     return engine.connect(), shelf

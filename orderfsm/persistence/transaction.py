@@ -41,7 +41,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from orderfsm.errors import StorageError
 from orderfsm.persistence import kept
 from orderfsm.persistence.contention import Contention
-from orderfsm.persistence.database import READ_ONLY_OPTION, still_open
+from orderfsm.persistence.database import READ_ONLY_OPTION
 from orderfsm.persistence.repository import Repository
 
 RETRIED_SQLSTATES = frozenset({"40001", "40P01", "55P03", "23505"})
@@ -98,16 +98,16 @@ class Transaction:
         self._commit_sent = False
         self.lost_before_commit = False
         """True when the block failed on a broken connection before ``COMMIT`` was sent."""
-        self._keeps = not read_only and kept.keeps(db)
         self._shelf: kept.Shelf | None = None
+        """Where a kept connection goes back (None: checked out and closed as usual)."""
 
     def __enter__(self) -> Transaction:
         try:
             if self._read_only:
                 connection = self._db.connect()
                 connection.execution_options(**{READ_ONLY_OPTION: True})
-            elif self._keeps:
-                connection, self._shelf = kept.take(self._db, self._still_open)
+            elif kept.keeps(self._db):
+                connection, self._shelf = kept.take(self._db)
             else:
                 connection = self._db.connect()
             self._connection = connection
@@ -148,13 +148,10 @@ class Transaction:
         if isinstance(exc, SQLAlchemyError):
             failed = storage_error(self._operation, exc)
             self.lost_before_commit = failed.connection_lost and not self._commit_sent
-            if failed.connection_lost and self._keeps:
+            if failed.connection_lost and self._shelf is not None:
                 kept.release_all(self._db)  # they may be as dead: the next unit checks out
             raise failed from exc
         return False
-
-    def _still_open(self, dbapi_connection: object) -> bool:
-        return still_open(self._db, dbapi_connection)
 
     def _close(self, *, keep: bool = False) -> None:
         transaction, connection = self._transaction, self._connection

@@ -99,13 +99,13 @@ def test_dispose_closes_the_kept_connection(db: Engine) -> None:
 
 def test_no_more_than_keep_at_most_connections_are_kept(db: Engine) -> None:
     """Writers at once each take their own (SQLite lets one write at a time: taken directly)."""
-    taken = [kept.take(db, lambda _raw: True) for _ in range(kept.KEEP_AT_MOST + 2)]
+    taken = [kept.take(db) for _ in range(kept.KEEP_AT_MOST + 2)]
     assert len({id(connection) for connection, _ in taken}) == len(taken)
     for connection, shelf in taken:
         kept.give_back(db, connection, shelf)
     # The pool (5) lent one beyond its size when the first came back: that one went back.
     assert db.pool.checkedout() == kept.KEEP_AT_MOST
-    again = {id(kept.take(db, lambda _raw: True)[0]) for _ in range(kept.KEEP_AT_MOST)}
+    again = {id(kept.take(db)[0]) for _ in range(kept.KEEP_AT_MOST)}
     assert again < {id(connection) for connection, _ in taken}
 
 
