@@ -140,8 +140,13 @@ class Repository:
 
     def save_orders(self, updates: Sequence[OrderUpdate]) -> None:
         """Write orders back, each only where it still has the version read."""
-        result = self.connection.execute(sql.SAVE_ORDER, list(updates))
-        if result.rowcount != len(updates):
+        if not updates:
+            return
+        form = self._run.compiled(sql.SAVE_ORDER, many=True)
+        cursor = self._run.execute_many(form, updates)
+        changed = int(cursor.rowcount)
+        cursor.close()
+        if changed != len(updates):
             raise VersionConflict("an order changed concurrently")
 
     # -- history and deduplication -------------------------------------------

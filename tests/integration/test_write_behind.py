@@ -32,7 +32,17 @@ UP1 = OrderRefs(upstream_id="UP1")
 
 @pytest.fixture
 def db(sqlite_url: str) -> Iterator[DbEngine]:
-    engine = open_engine(sqlite_url)
+    yield from _seeded(sqlite_url)
+
+
+@pytest.fixture
+def each_db(db_url: str) -> Iterator[DbEngine]:
+    """As ``db``, on SQLite and then on PostgreSQL."""
+    yield from _seeded(db_url)
+
+
+def _seeded(url: str) -> Iterator[DbEngine]:
+    engine = open_engine(url)
     upgrade(engine)
     with Transaction(engine, "test") as tx:
         tx.store.insert_order(NewOrder("UP1", "CO1", None, OrderState.SUBMITTED, NOW))
@@ -118,6 +128,38 @@ def test_saving_a_record_read_before_another_save_is_a_version_conflict(db: DbEn
 
         with pytest.raises(VersionConflict):
             store.save_order(accepted(second))
+
+
+def test_a_flush_that_meets_an_order_changed_since_it_was_read_is_a_version_conflict(
+    each_db: DbEngine,
+) -> None:
+    with Transaction(each_db, "test") as tx:
+        tx.store.insert_order(NewOrder("UP2", "CO2", None, OrderState.SUBMITTED, NOW))
+        store = WriteBehind(tx.store)
+        one, two = store.find_order(UP1), store.find_order(OrderRefs(upstream_id="UP2"))
+        assert one is not None and two is not None
+        store.save_order(accepted(one, "DR1"))
+        store.save_order(accepted(two, "DR2"))
+        # Another writer's change to the second, after this batch read it.
+        tx.store.connection.execute(text("UPDATE orders SET version = version + 1 WHERE id = 2"))
+
+        with pytest.raises(VersionConflict):
+            store.flush()
+
+
+def test_a_flush_writes_every_order_the_batch_changed(each_db: DbEngine) -> None:
+    with Transaction(each_db, "test") as tx:
+        tx.store.insert_order(NewOrder("UP2", "CO2", None, OrderState.SUBMITTED, NOW))
+        store = WriteBehind(tx.store)
+        one, two = store.find_order(UP1), store.find_order(OrderRefs(upstream_id="UP2"))
+        assert one is not None and two is not None
+        store.save_order(accepted(one, "DR1"))
+        store.save_order(accepted(two, "DR2"))
+        store.flush()
+        tx.commit()
+
+    assert count(each_db, "SELECT count(*) FROM orders WHERE state = 'accepted' AND version = 2") == 2
+    assert count(each_db, "SELECT count(*) FROM orders WHERE dr_order_id IN ('DR1', 'DR2')") == 2
 
 
 def test_an_events_first_application_in_the_batch_makes_it_seen(db: DbEngine) -> None:
