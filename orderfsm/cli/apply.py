@@ -53,6 +53,7 @@ def apply(db_url: str, retry_for: float, files: tuple[Path, ...]) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from orderfsm.cli.redact import redact
+    from orderfsm.heap import collected_rarely
     from orderfsm.journal import apply_journal, numbered_lines
     from orderfsm.journal_resume import Outage, OutagePolicy
     from orderfsm.service import Engine
@@ -70,7 +71,7 @@ def apply(db_url: str, retry_for: float, files: tuple[Path, ...]) -> None:
         )
 
     total = sum(1 for _ in numbered_lines(files))
-    with Engine.open(db_url, create_if_empty=True) as engine:
+    with Engine.open(db_url, create_if_empty=True) as engine, collected_rarely():
         if total >= PROGRESS_FROM_LINES and err.is_terminal:
             with Progress(
                 "[progress.description]{task.description}",

@@ -276,9 +276,9 @@ def run_receiver(
     from uvicorn.supervisors import Multiprocess
 
     from orderfsm.adapters.http import APP_FACTORY, create_app
-    from orderfsm.adapters.http.heap import freeze_startup_heap
     from orderfsm.adapters.http.metrics import observe
     from orderfsm.adapters.http.protocol import ServerConfig
+    from orderfsm.heap import freeze_startup_heap
     from orderfsm.observability import Metrics
 
     options: dict[str, Any] = {

@@ -61,11 +61,11 @@ def app_from_env() -> Starlette:
 
     Observed like ``serve``'s single process (:mod:`.metrics`): each worker
     process counts its own answers; and, like it, the heap of its startup is
-    left out of garbage collection (:mod:`.heap`).
+    left out of garbage collection (:mod:`orderfsm.heap`).
     """
     from orderfsm.adapters.http.app import create_app
-    from orderfsm.adapters.http.heap import freeze_startup_heap
     from orderfsm.adapters.http.metrics import observe
+    from orderfsm.heap import freeze_startup_heap
     from orderfsm.observability import Metrics
 
     config = ReceiverConfig.from_env(os.environ)
