@@ -8,20 +8,21 @@ garbage cycles (nearly everything orderfsm allocates is freed by reference
 counting alone: records, mappings, pydantic models).
 
 * :func:`freeze_startup_heap` (``orderfsm serve`` and each of its worker
-  processes): everything alive at startup moves to the permanent generation
-  (``gc.freeze``), so later collections walk only what requests created. One
-  full collection under load had paused the event loop for 450-470 ms on the
-  project's 2-core machine, every request in flight waiting behind it; 49-90
-  ms once frozen (docs/performance.md, section 12). The few unreachable
-  cycles startup left (about 2,100 objects, once, measured) stay with them:
-  collecting them first took 185 ms per process, which delayed each worker's
-  start.
+  processes; ``orderfsm worker`` once its database is open): everything
+  alive at startup moves to the permanent generation (``gc.freeze``), so
+  later collections walk only what requests created. One full collection
+  under load had paused the event loop for 450-470 ms on the project's
+  2-core machine, every request in flight waiting behind it; 49-90 ms once
+  frozen (docs/performance.md, section 12). The few unreachable cycles
+  startup left (about 2,100 objects, once, measured) stay with them:
+  collecting them first took 185 ms per process, which delayed each
+  worker's start.
 * :func:`collected_rarely` (``orderfsm apply``, for the length of the run):
   the startup heap frozen as well, and a young collection every
   :data:`BATCH_YOUNG_THRESHOLD` allocations instead of CPython's 700. A
   30,000-line replay spent 0.86 s of its 7.4 s in 1,450 collections; 0.02 s
   in 45 with both (docs/performance.md, section 16). Peak memory did not
-  move: the garbage that waits is a few thousand small cycles at most.
+  move (benchmark 3: 85 MB at 10,000 lines, 88.6 MB at 100,000, as before).
 
 Only orderfsm's commands call them: a host that embeds the engine, or mounts
 :func:`~orderfsm.adapters.http.create_app` in its own process, keeps its own

@@ -241,6 +241,7 @@ def worker(
     from orderfsm.cli.worker_handlers import add_sinks, build_registry, load_classifier
     from orderfsm.cli.worker_observability import json_notice, json_printer, serve_worker_metrics
     from orderfsm.dispatch import DispatchConfig
+    from orderfsm.heap import freeze_startup_heap
     from orderfsm.inbox import InboxPolicy
     from orderfsm.service.worker import WorkerConfig, run_worker
     from orderfsm.service.worker_reports import Started
@@ -293,6 +294,7 @@ def worker(
                 metrics.worker_report(report)
             if isinstance(report, Started):  # the database is open: say where fulfilments go
                 dr_notice()
+                freeze_startup_heap()  # as serve's workers: later collections skip the startup heap
 
         run_worker(
             db_url,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bench.workload import write_journal
 from orderfsm.heap import BATCH_YOUNG_THRESHOLD
+from tests.support.cli import ORDERFSM
 
 _BATCH = """
 import gc, json
@@ -51,6 +52,18 @@ print(json.dumps({"during": seen, "after": gc.get_threshold()[0]}))
 """
 
 
+_WORKER = """
+import gc, sys
+from orderfsm.cli import main
+sys.argv = ["orderfsm", "worker", "--db", sys.argv[1], "--once"]
+try:
+    main()
+except SystemExit as done:
+    assert not done.code, done.code
+print(gc.get_freeze_count())
+"""
+
+
 def _run(script: str, *args: str) -> str:
     done = subprocess.run(
         [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=300
@@ -81,3 +94,12 @@ def test_orderfsm_apply_replays_under_those_settings_and_restores_the_thresholds
     assert all(threshold == BATCH_YOUNG_THRESHOLD for threshold, _ in during), during
     assert all(frozen > 10_000 for _, frozen in during), during
     assert out["after"] == 700  # CPython's default again once the command is done
+
+
+def test_orderfsm_worker_leaves_its_startup_heap_out_of_collections(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/shop.db"
+    migrated = subprocess.run([ORDERFSM, "db", "upgrade", "--db", url], capture_output=True)
+    assert migrated.returncode == 0, migrated.stderr
+    frozen = int(_run(_WORKER, url))
+
+    assert frozen > 10_000  # SQLAlchemy, pydantic, the engine...: frozen once the worker started

@@ -158,7 +158,8 @@ def test_a_flush_writes_every_order_the_batch_changed(each_db: DbEngine) -> None
         store.flush()
         tx.commit()
 
-    assert count(each_db, "SELECT count(*) FROM orders WHERE state = 'accepted' AND version = 2") == 2
+    accepted_now = "SELECT count(*) FROM orders WHERE state = 'accepted' AND version = 2"
+    assert count(each_db, accepted_now) == 2
     assert count(each_db, "SELECT count(*) FROM orders WHERE dr_order_id IN ('DR1', 'DR2')") == 2
 
 
