@@ -241,7 +241,7 @@ def worker(
     from orderfsm.cli.worker_handlers import add_sinks, build_registry, load_classifier
     from orderfsm.cli.worker_observability import json_notice, json_printer, serve_worker_metrics
     from orderfsm.dispatch import DispatchConfig
-    from orderfsm.heap import freeze_startup_heap
+    from orderfsm.heap import frozen_once_started
     from orderfsm.inbox import InboxPolicy
     from orderfsm.service.worker import WorkerConfig, run_worker
     from orderfsm.service.worker_reports import Started
@@ -284,6 +284,7 @@ def worker(
             say=json_notice if json_logs else None,
         ) as dr_notice,
         periodic as upkeep,
+        frozen_once_started() as freeze_startup_heap,
     ):
         add_sinks(registry, sinks)  # after the DR handler: the sink takes only the rest
         show = json_printer() if json_logs else printer(console)

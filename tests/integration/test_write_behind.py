@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine as DbEngine
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from orderfsm.errors import StorageError
 from orderfsm.fsm.outcomes import Outcome, SignalOrigin
@@ -39,6 +39,25 @@ def db(sqlite_url: str) -> Iterator[DbEngine]:
 def each_db(db_url: str) -> Iterator[DbEngine]:
     """As ``db``, on SQLite and then on PostgreSQL."""
     yield from _seeded(db_url)
+
+
+@pytest.fixture(params=["cursor", "statement-listener"])
+def updates_seen(request: pytest.FixtureRequest, each_db: DbEngine) -> list[str] | None:
+    """None; or, with a statement listener on ``each_db``, the order UPDATEs it sees.
+
+    A listened-to engine's statements go through SQLAlchemy's ``exec_driver_sql``
+    (driver.Runner), and the version check then reads its result's rowcount.
+    """
+    if request.param == "cursor":
+        return None
+    seen: list[str] = []
+
+    def listen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if statement.startswith("UPDATE orders"):
+            seen.append(statement)
+
+    event.listen(each_db, "before_cursor_execute", listen)
+    return seen
 
 
 def _seeded(url: str) -> Iterator[DbEngine]:
@@ -131,7 +150,7 @@ def test_saving_a_record_read_before_another_save_is_a_version_conflict(db: DbEn
 
 
 def test_a_flush_that_meets_an_order_changed_since_it_was_read_is_a_version_conflict(
-    each_db: DbEngine,
+    each_db: DbEngine, updates_seen: list[str] | None
 ) -> None:
     with Transaction(each_db, "test") as tx:
         tx.store.insert_order(NewOrder("UP2", "CO2", None, OrderState.SUBMITTED, NOW))
@@ -141,13 +160,17 @@ def test_a_flush_that_meets_an_order_changed_since_it_was_read_is_a_version_conf
         store.save_order(accepted(one, "DR1"))
         store.save_order(accepted(two, "DR2"))
         # Another writer's change to the second, after this batch read it.
-        tx.store.connection.execute(text("UPDATE orders SET version = version + 1 WHERE id = 2"))
+        bump = text("UPDATE orders SET version = version + 1 WHERE id = :id")
+        tx.store.connection.execute(bump, {"id": two.id})
 
         with pytest.raises(VersionConflict):
             store.flush()
+    assert updates_seen is None or updates_seen
 
 
-def test_a_flush_writes_every_order_the_batch_changed(each_db: DbEngine) -> None:
+def test_a_flush_writes_every_order_the_batch_changed(
+    each_db: DbEngine, updates_seen: list[str] | None
+) -> None:
     with Transaction(each_db, "test") as tx:
         tx.store.insert_order(NewOrder("UP2", "CO2", None, OrderState.SUBMITTED, NOW))
         store = WriteBehind(tx.store)
@@ -161,6 +184,7 @@ def test_a_flush_writes_every_order_the_batch_changed(each_db: DbEngine) -> None
     accepted_now = "SELECT count(*) FROM orders WHERE state = 'accepted' AND version = 2"
     assert count(each_db, accepted_now) == 2
     assert count(each_db, "SELECT count(*) FROM orders WHERE dr_order_id IN ('DR1', 'DR2')") == 2
+    assert updates_seen is None or updates_seen
 
 
 def test_an_events_first_application_in_the_batch_makes_it_seen(db: DbEngine) -> None:
