@@ -149,16 +149,22 @@ def test_saving_a_record_read_before_another_save_is_a_version_conflict(db: DbEn
             store.save_order(accepted(second))
 
 
+def _two_orders_accepted(tx: Transaction) -> tuple[WriteBehind, OrderRecord]:
+    """Add a second order, read and save both accepted in a batch: its store and the second."""
+    tx.store.insert_order(NewOrder("UP2", "CO2", None, OrderState.SUBMITTED, NOW))
+    store = WriteBehind(tx.store)
+    one, two = store.find_order(UP1), store.find_order(OrderRefs(upstream_id="UP2"))
+    assert one is not None and two is not None
+    store.save_order(accepted(one, "DR1"))
+    store.save_order(accepted(two, "DR2"))
+    return store, two
+
+
 def test_a_flush_that_meets_an_order_changed_since_it_was_read_is_a_version_conflict(
     each_db: DbEngine, updates_seen: list[str] | None
 ) -> None:
     with Transaction(each_db, "test") as tx:
-        tx.store.insert_order(NewOrder("UP2", "CO2", None, OrderState.SUBMITTED, NOW))
-        store = WriteBehind(tx.store)
-        one, two = store.find_order(UP1), store.find_order(OrderRefs(upstream_id="UP2"))
-        assert one is not None and two is not None
-        store.save_order(accepted(one, "DR1"))
-        store.save_order(accepted(two, "DR2"))
+        store, two = _two_orders_accepted(tx)
         # Another writer's change to the second, after this batch read it.
         bump = text("UPDATE orders SET version = version + 1 WHERE id = :id")
         tx.store.connection.execute(bump, {"id": two.id})
@@ -172,12 +178,7 @@ def test_a_flush_writes_every_order_the_batch_changed(
     each_db: DbEngine, updates_seen: list[str] | None
 ) -> None:
     with Transaction(each_db, "test") as tx:
-        tx.store.insert_order(NewOrder("UP2", "CO2", None, OrderState.SUBMITTED, NOW))
-        store = WriteBehind(tx.store)
-        one, two = store.find_order(UP1), store.find_order(OrderRefs(upstream_id="UP2"))
-        assert one is not None and two is not None
-        store.save_order(accepted(one, "DR1"))
-        store.save_order(accepted(two, "DR2"))
+        store, _two = _two_orders_accepted(tx)
         store.flush()
         tx.commit()
 
